@@ -1,0 +1,49 @@
+"""The newsfacts HTTP API: ``create_app()`` builds it (``gunicorn 'api:create_app()'``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException, NotAcceptable
+
+from models import init_database
+
+from . import db
+from .config import Defaults
+from .errors import handle_http_exception
+from .extensions import Api, OrjsonProvider
+from .resources import articles, facts, health, measures, sources
+
+ACCEPTABLE = ("application/json", "application/problem+json")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from defaults, NEWSFACTS_* variables and ``overrides``; never connects."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env(prefix="NEWSFACTS")
+    app.config.update(overrides or {})
+    app.url_map.strict_slashes = False
+
+    @app.before_request
+    def _negotiate() -> None:
+        if request.accept_mimetypes and not request.accept_mimetypes.best_match(ACCEPTABLE):
+            raise NotAcceptable(
+                "This API answers application/json (errors: application/problem+json)."
+            )
+
+    init_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
+    db.init_app(app)
+
+    api = Api(app)
+    app.extensions["newsfacts.api"] = api
+    for module in (facts, sources, articles, measures, health):
+        api.register_blueprint(module.blp)
+    app.register_error_handler(HTTPException, handle_http_exception)
+
+    from . import cli
+
+    cli.register(app)
+    return app

@@ -1,0 +1,105 @@
+"""The ``newsfacts`` command: seed the database, serve the API, write the OpenAPI document."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import yaml
+from flask import Flask
+
+from models import init_database
+
+from .config import PROJECT_ROOT, database_url, loader_database_url
+
+OPENAPI_PATH = PROJECT_ROOT / "openapi.yaml"
+
+
+@click.group()
+def main() -> None:
+    """newsfacts: sourced numeric facts reported in the news."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Validate only; write nothing.")
+def seed(paths: tuple[Path, ...], check: bool) -> None:
+    """Load seed files (default: the project's seeds/data) into the database.
+
+    The files are the source of truth: records missing from them are removed. Everything is
+    validated first and written in one transaction, so a bad record means nothing changes.
+    Uses NEWSFACTS_LOADER_DATABASE_URL, else NEWSFACTS_DATABASE_URL.
+    """
+    from seeds.loader import LoadError, load_paths
+    from seeds.reader import SeedFileError
+
+    url = loader_database_url()
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    init_database(url)
+    try:
+        report = load_paths(paths, check_only=check, progress=True)
+    except SeedFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except LoadError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(1)
+    click.echo(report.summary())
+
+
+def default_workers() -> int:
+    """Gunicorn's rule of thumb for sync workers: two per core, plus one."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+@main.command()
+def serve() -> None:
+    """Serve the API with gunicorn (NEWSFACTS_BIND, NEWSFACTS_WORKERS)."""
+    url = database_url()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        raise click.ClickException(f"{url}: no database yet; run `newsfacts seed` first.")
+    bind = os.environ.get("NEWSFACTS_BIND", "127.0.0.1:8000")
+    workers = os.environ.get("NEWSFACTS_WORKERS") or str(default_workers())
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", bind,
+        "--workers", workers,
+        "--no-control-socket",
+        "--limit-request-line", "8190",
+        "--access-logfile", "-",
+        "api:create_app()",
+    ]  # fmt: skip
+    os.chdir(PROJECT_ROOT)
+    os.execv(sys.executable, args)
+
+
+def openapi_document() -> str:
+    """The OpenAPI document as YAML, generated from the code (no database needed)."""
+    from . import create_app
+
+    app = create_app()
+    with app.app_context():
+        spec = app.extensions["newsfacts.api"].spec.to_dict()
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if openapi.yaml differs from the code.")
+@click.option("--output", type=click.Path(path_type=Path), default=OPENAPI_PATH, show_default=True)
+def openapi(check: bool, output: Path) -> None:
+    """Write (or check) openapi.yaml from the code."""
+    document = openapi_document()
+    if check:
+        if not output.exists() or output.read_text() != document:
+            raise click.ClickException(f"{output} is stale; run `newsfacts openapi`.")
+        click.echo(f"{output} is up to date.")
+        return
+    output.write_text(document)
+    click.echo(f"wrote {output}")
+
+
+def register(app: Flask) -> None:
+    """Expose ``seed`` as ``flask --app api seed`` too."""
+    app.cli.add_command(seed)

@@ -1,0 +1,137 @@
+"""RFC 9457 problem details: one error shape for every failure the API can return."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+import orjson
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from models import ID_PATTERN
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+PROBLEM_TYPES = {
+    400: "/problems/invalid-parameter",
+    404: "/problems/not-found",
+    405: "/problems/method-not-allowed",
+    406: "/problems/not-acceptable",
+    500: "/problems/internal-error",
+    503: "/problems/unavailable",
+}
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem document."""
+
+    type = ma.fields.String(
+        required=True,
+        metadata={"description": "Stable, machine-readable problem id (a relative URI)."},
+    )
+    title = ma.fields.String(required=True, metadata={"description": "The HTTP status phrase."})
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    detail = ma.fields.String(
+        required=True, metadata={"description": "What went wrong, for a human reader."}
+    )
+    instance = ma.fields.String(
+        required=True, metadata={"description": "The path of the request that failed."}
+    )
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String())),
+        metadata={
+            "description": (
+                "For invalid parameters: messages per location and parameter name, e.g. "
+                '`{"query": {"page_size": ["Not a valid integer."]}}`.'
+            )
+        },
+    )
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Build an ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": type_ or PROBLEM_TYPES.get(status, "about:blank"),
+        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+def _describe(messages: dict[str, Any]) -> tuple[str, str]:
+    """Summarise webargs' ``{location: {field: [messages]}}`` as (problem type, detail)."""
+    parts, unknown_only = [], True
+    for fields in messages.values():
+        for name, field_messages in fields.items():
+            texts = field_messages if isinstance(field_messages, list) else [str(field_messages)]
+            for text in texts:
+                if text == "Unknown field.":
+                    parts.append(f"Unknown query parameter '{name}'.")
+                else:
+                    unknown_only = False
+                    parts.append(f"{name}: {text}")
+    kind = "/problems/unknown-parameter" if parts and unknown_only else PROBLEM_TYPES[400]
+    return kind, " ".join(parts) or "The request is invalid."
+
+
+def _normalise(messages: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for location, fields in messages.items():
+        for name, value in fields.items():
+            texts = value if isinstance(value, list) else [value]
+            out.setdefault(location, {})[name] = [
+                str(t) if not isinstance(t, dict) else orjson.dumps(t).decode() for t in texts
+            ]
+    return out
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Render any HTTP error (including webargs validation errors) as a problem document."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if status == 405:
+        headers.update(dict(error.get_headers()))
+        headers.pop("Content-Type", None)
+        allowed = headers.get("Allow", "")
+        return problem(
+            405, f"{request.method} is not allowed here; allowed: {allowed}.", headers=headers
+        )
+    if status == 400 and "messages" in data:
+        messages = _normalise(data["messages"])
+        kind, detail = _describe(messages)
+        return problem(400, detail, type_=kind, errors=messages, headers=headers)
+    if status >= 500:
+        return problem(status, "The server could not complete the request.", headers=headers)
+    detail = data.get("message") or error.description or ""
+    return problem(status, str(detail), headers=headers)
+
+
+_ID = re.compile(ID_PATTERN)
+
+
+def valid_id(value: str) -> bool:
+    """Whether ``value`` could be an id at all (anything else is a 404 without a query)."""
+    return bool(_ID.match(value))
+
+
+def not_found(detail: str) -> Response:
+    return problem(404, detail)

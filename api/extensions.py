@@ -1,0 +1,79 @@
+"""flask-smorest configured for this API: strict 400s, problem documents, one JSON encoder."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import marshmallow as ma
+import orjson
+from flask.json.provider import JSONProvider
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+
+from .errors import PROBLEM_MIMETYPE, ProblemSchema, handle_http_exception
+
+
+class StrictParser(FlaskParser):
+    """Reject unknown query parameters and answer bad input with 400, not 422."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+    DEFAULT_UNKNOWN_BY_LOCATION = {  # noqa: RUF012
+        "query": ma.RAISE,
+        "path": ma.RAISE,
+        "json": ma.RAISE,
+        "form": ma.RAISE,
+        "headers": ma.EXCLUDE,
+        "cookies": ma.EXCLUDE,
+        "files": ma.RAISE,
+    }
+
+
+class Blueprint(BaseBlueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+class Api(BaseApi):
+    """The API object; every HTTP error becomes an RFC 9457 problem document."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: Any):  # type: ignore[override]
+        return handle_http_exception(error)
+
+    def _register_responses(self) -> None:
+        """Document error responses as ``application/problem+json`` (flask-smorest says JSON)."""
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            response = {"description": status.phrase, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any error", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_etag_headers(self) -> None:
+        """Not used: conditional requests are handled by api.caching, not flask-smorest's ETag."""
+
+    def _register_pagination_header(self) -> None:
+        """Not used: pages are keyset tokens in the body and a Link header."""
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class OrjsonProvider(JSONProvider):
+    """Flask's JSON provider backed by orjson (dates as ISO strings, keys sorted on request)."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        option = orjson.OPT_SORT_KEYS if kwargs.get("sort_keys") else 0
+        return orjson.dumps(obj, default=_default, option=option | orjson.OPT_NON_STR_KEYS).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(s)

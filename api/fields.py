@@ -1,0 +1,49 @@
+"""Marshmallow fields shared by the query-argument and response schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields
+
+MAX_PARAM_LENGTH = 200
+
+
+class QueryText(fields.String):
+    """A query-string value: trimmed, non-empty, bounded, without NUL bytes."""
+
+    def __init__(self, *, max_length: int = MAX_PARAM_LENGTH, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ma.ValidationError("Must not be empty.")
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        if len(text) > self.max_length:
+            raise ma.ValidationError(f"Must be at most {self.max_length} characters.")
+        return text
+
+
+class Figure(fields.Float):
+    """A number on the wire: integral values are written as integers (600, not 600.0)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return as_figure(value)
+
+
+def as_figure(value: float) -> int | float:
+    """Write integral floats as ints, so counts read as counts."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+class FiniteFloat(fields.Float):
+    """A query-string number that must be finite (no nan, no inf)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_nan=False, **kwargs)

@@ -1,0 +1,115 @@
+"""Keyset pagination with opaque, signed page tokens: page 1,000 costs what page 1 costs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import peewee as pw
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from webargs.flaskparser import abort
+
+TOKEN_VERSION = 1
+PAGING_PARAMS = {"page_token", "page_size"}
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """An ordering on ``column`` then a unique ``tiebreak`` column, in one direction."""
+
+    name: str
+    column: pw.Field
+    tiebreak: pw.Field
+    descending: bool
+
+    def order_by(self) -> list[pw.Ordering]:
+        if self.column is self.tiebreak:
+            return [self.column.desc() if self.descending else self.column.asc()]
+        return [c.desc() if self.descending else c.asc() for c in (self.column, self.tiebreak)]
+
+    def after(self, key: list[Any]) -> pw.Expression:
+        """Rows strictly after ``key`` in this ordering."""
+        if self.column is self.tiebreak:
+            return self.column < key[0] if self.descending else self.column > key[0]
+        left, right = pw.Tuple(self.column, self.tiebreak), pw.Tuple(*key)
+        return left < right if self.descending else left > right
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="newsfacts.page")
+
+
+def fingerprint(args: dict[str, Any]) -> str:
+    """Identify the filter set, so a token cannot be replayed against other filters."""
+    relevant = {k: v for k, v in args.items() if k not in PAGING_PARAMS}
+    blob = orjson.dumps(relevant, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(blob, digest_size=8).hexdigest()
+
+
+def _bad_token(reason: str) -> None:
+    abort(400, messages={"query": {"page_token": [reason]}})
+
+
+def decode_token(token: str, keyset: Keyset, args: dict[str, Any]) -> list[Any]:
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        _bad_token("Not a valid page token.")
+    if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
+        _bad_token("Not a valid page token.")
+    if payload.get("s") != keyset.name or payload.get("f") != fingerprint(args):
+        _bad_token("This token belongs to a different query; keep the same filters and sort.")
+    key = payload.get("k")
+    expected = 1 if keyset.column is keyset.tiebreak else 2
+    if not isinstance(key, list) or len(key) != expected:
+        _bad_token("Not a valid page token.")
+    return key
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def encode_token(keyset: Keyset, args: dict[str, Any], key: Sequence[Any]) -> str:
+    payload = {
+        "v": TOKEN_VERSION,
+        "s": keyset.name,
+        "f": fingerprint(args),
+        "k": [_plain(k) for k in key],
+    }
+    return _serializer().dumps(payload)
+
+
+def page_size(args: dict[str, Any]) -> int:
+    return min(args["page_size"], current_app.config["MAX_PAGE_SIZE"])
+
+
+def fetch_page(
+    query: pw.Select,
+    keyset: Keyset,
+    args: dict[str, Any],
+    key_of: Callable[[dict[str, Any]], list[Any]],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Run one page of ``query`` (rows as dicts) and the token for the next page, if any."""
+    size = page_size(args)
+    if token := args.get("page_token"):
+        query = query.where(keyset.after(decode_token(token, keyset, args)))
+    rows = list(query.order_by(*keyset.order_by()).limit(size + 1).dicts())
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    return rows, encode_token(keyset, args, key_of(rows[-1]))
+
+
+def next_link(token: str | None) -> dict[str, str]:
+    """The ``Link: <...>; rel="next"`` header for a page, if there is a next one."""
+    if token is None:
+        return {}
+    params = [(k, v) for k, v in request.args.items(multi=True) if k != "page_token"]
+    params.append(("page_token", token))
+    return {"Link": f'<{request.base_url}?{urlencode(params)}>; rel="next"'}

@@ -1,0 +1,62 @@
+"""/v1/facts: query and filter fact records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from .. import queries, representations
+from ..errors import not_found, valid_id
+from ..extensions import Blueprint
+from ..pagination import Keyset, fetch_page, next_link
+from ..schemas import FactListArgs, FactPageSchema, FactSchema, NoArgs
+
+blp = Blueprint("facts", __name__, url_prefix="/v1/facts", description="Sourced numeric facts.")
+
+KEYSETS = {
+    name: Keyset(name, column, queries.Fact.id, descending)
+    for name, (column, descending) in queries.FACT_SORT_COLUMNS.items()
+}
+
+
+def _key_of(keyset: Keyset):
+    column = keyset.column.name
+
+    def key(row: dict[str, Any]) -> list[Any]:
+        return [row["id"]] if column == "id" else [row[column], row["id"]]
+
+    return key
+
+
+@blp.route("")
+class Facts(MethodView):
+    @blp.arguments(FactListArgs, location="query", as_kwargs=False)
+    @blp.response(200, FactPageSchema)
+    def get(self, args: dict[str, Any]):
+        """List facts
+
+        Filters are optional and ANDed; a repeated parameter ORs its values. Newest briefing
+        first by default. Pages are walked with `page_token`; the `Link` header carries the
+        next page's URL.
+        """
+        keyset = KEYSETS[args["sort"]]
+        query = queries.fact_select(queries.fact_filters(args))
+        if keyset.column.name == "magnitude":
+            query = query.select_extend(queries.Fact.magnitude)
+        rows, token = fetch_page(query, keyset, args, _key_of(keyset))
+        body = {"items": representations.facts(rows), "next_page_token": token}
+        return representations.json_response(body, headers=next_link(token))
+
+
+@blp.route("/<fact_id>")
+class FactById(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, FactSchema)
+    def get(self, _args: dict[str, Any], fact_id: str):
+        """Get one fact"""
+        if valid_id(fact_id):
+            rows = list(queries.fact_select([queries.Fact.id == fact_id]).dicts())
+            if rows:
+                return representations.json_response(representations.facts(rows)[0])
+        return not_found(f"No fact with id '{fact_id}'.")

@@ -1,0 +1,48 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import peewee as pw
+from flask import current_app
+from flask.views import MethodView
+
+from models import database
+
+from .. import representations
+from ..errors import problem
+from ..extensions import Blueprint
+from ..schemas import HealthSchema, NoArgs
+
+blp = Blueprint("health", __name__, description="Health probes.")
+
+
+@blp.route("/healthz")
+class Liveness(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, HealthSchema)
+    def get(self, _args: dict[str, Any]):
+        """Process is up
+
+        Answers without touching the database.
+        """
+        return representations.json_response({"status": "ok"})
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, description="The database cannot be reached or has no schema.")
+    def get(self, _args: dict[str, Any]):
+        """Database is reachable
+
+        Runs a trivial query against the fact table.
+        """
+        try:
+            database.execute_sql("SELECT 1 FROM fact LIMIT 1").fetchall()
+        except pw.PeeweeException:
+            current_app.logger.warning("readiness check failed", exc_info=True)
+            return problem(503, "The database is not reachable or not initialised.")
+        return representations.json_response({"status": "ok"})

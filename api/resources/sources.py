@@ -1,0 +1,58 @@
+"""/v1/sources: who asserted or relayed figures, with every spelling seen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from models import Source
+
+from .. import queries, representations
+from ..errors import not_found, valid_id
+from ..extensions import Blueprint
+from ..pagination import Keyset, fetch_page, next_link
+from ..schemas import NoArgs, SourceListArgs, SourcePageSchema, SourceSchema
+
+blp = Blueprint("sources", __name__, url_prefix="/v1/sources", description="Sources and relays.")
+
+BY_ID = Keyset("id", Source.id, Source.id, descending=False)
+SOURCE_FIELDS = (Source.id, Source.name, Source.kind, Source.country)
+
+
+def _with_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    aliases, counts = queries.aliases_for(ids), queries.fact_counts(ids)
+    return [
+        {**row, "aliases": aliases[row["id"]], "fact_counts": counts[row["id"]]} for row in rows
+    ]
+
+
+@blp.route("")
+class Sources(MethodView):
+    @blp.arguments(SourceListArgs, location="query", as_kwargs=False)
+    @blp.response(200, SourcePageSchema)
+    def get(self, args: dict[str, Any]):
+        """List sources
+
+        `q` matches any name or alias, ignoring case, hyphens, spaces and diacritics.
+        """
+        query = Source.select(*SOURCE_FIELDS)
+        if conditions := queries.source_filters(args):
+            query = query.where(*conditions)
+        rows, token = fetch_page(query, BY_ID, args, lambda row: [row["id"]])
+        body = {"items": _with_details(rows), "next_page_token": token}
+        return representations.json_response(body, headers=next_link(token))
+
+
+@blp.route("/<source_id>")
+class SourceById(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, SourceSchema)
+    def get(self, _args: dict[str, Any], source_id: str):
+        """Get one source, with its aliases and fact counts"""
+        if valid_id(source_id):
+            rows = list(Source.select(*SOURCE_FIELDS).where(Source.id == source_id).dicts())
+            if rows:
+                return representations.json_response(_with_details(rows)[0])
+        return not_found(f"No source with id '{source_id}'.")

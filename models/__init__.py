@@ -1,0 +1,31 @@
+"""The newsfacts record model (peewee, no Flask): facts, sources, articles."""
+
+from .article import Article
+from .base import database, init_database, is_postgres, make_database
+from .fact import Fact, FactArticle
+from .meta import Meta
+from .schema import ALL_MODELS, SCHEMA_VERSION, create_schema
+from .source import Source, SourceName, normalize_name
+from .vocabulary import DATE_PRECISIONS, ID_PATTERN, MEASURES, QUALIFIERS, SOURCE_KINDS
+
+__all__ = [
+    "ALL_MODELS",
+    "DATE_PRECISIONS",
+    "ID_PATTERN",
+    "MEASURES",
+    "QUALIFIERS",
+    "SCHEMA_VERSION",
+    "SOURCE_KINDS",
+    "Article",
+    "Fact",
+    "FactArticle",
+    "Meta",
+    "Source",
+    "SourceName",
+    "create_schema",
+    "database",
+    "init_database",
+    "is_postgres",
+    "make_database",
+    "normalize_name",
+]

@@ -1,0 +1,99 @@
+"""Read seed files: YAML and JSON documents whole, NDJSON streamed one line at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+KINDS = ("sources", "articles", "facts")
+NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
+DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings, so YAML and JSON validate identically."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as read from a file, with where it came from for error messages."""
+
+    kind: str  # "sources" | "articles" | "facts"
+    path: str
+    locator: str  # "facts[3]" in a document, "line 12" in NDJSON
+    data: Any
+
+
+class SeedFileError(Exception):
+    """A file that cannot be read or parsed at all."""
+
+
+def is_ndjson(path: Path) -> bool:
+    return path.suffix.lower() in NDJSON_SUFFIXES
+
+
+def read_document(path: Path) -> Iterator[RawRecord]:
+    """Yield the records of a YAML or JSON document with keys sources/articles/facts."""
+    try:
+        with path.open("rb") as handle:
+            if path.suffix.lower() == ".json":
+                document = orjson.loads(handle.read())
+            else:
+                document = yaml.load(handle, Loader=_PlainLoader)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise SeedFileError(f"{path}: cannot parse: {exc}") from exc
+    if document is None:
+        return
+    if not isinstance(document, dict):
+        raise SeedFileError(f"{path}: must be a mapping with keys {', '.join(KINDS)}")
+    unknown = sorted(set(document) - set(KINDS))
+    if unknown:
+        raise SeedFileError(
+            f"{path}: unknown top-level key(s) {unknown}; expected {', '.join(KINDS)}"
+        )
+    for kind in KINDS:
+        records = document.get(kind) or []
+        if not isinstance(records, list):
+            raise SeedFileError(f"{path}: {kind!r} must be a list")
+        for index, data in enumerate(records):
+            yield RawRecord(kind, str(path), f"{kind}[{index}]", data)
+
+
+def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[RawRecord]:
+    """Yield one fact per non-blank line; memory stays flat whatever the file size."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise SeedFileError(f"{path}: cannot open: {exc}") from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if on_bytes is not None:
+                on_bytes(len(line))
+            if not line.strip():
+                continue
+            try:
+                data = orjson.loads(line)
+            except ValueError as exc:
+                data = _Unparsable(str(exc))
+            yield RawRecord("facts", str(path), f"line {number}", data)
+
+
+@dataclass(frozen=True)
+class _Unparsable:
+    error: str
+
+
+def unparsable_error(data: Any) -> str | None:
+    """Return the parse error of a line that was not valid JSON, else None."""
+    return f"Invalid JSON: {data.error}" if isinstance(data, _Unparsable) else None
