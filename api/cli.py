@@ -82,7 +82,19 @@ def openapi_document() -> str:
     app = create_app()
     with app.app_context():
         spec = app.extensions["newsfacts.api"].spec.to_dict()
-    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(spec, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """Writes multi-line descriptions as literal blocks, so the YAML diff reads like the docs."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_SpecDumper.add_representer(str, _str_representer)
 
 
 @main.command()

@@ -81,8 +81,7 @@ def _describe(messages: dict[str, Any]) -> tuple[str, str]:
     parts, unknown_only = [], True
     for fields in messages.values():
         for name, field_messages in fields.items():
-            texts = field_messages if isinstance(field_messages, list) else [str(field_messages)]
-            for text in texts:
+            for text in field_messages:
                 if text == "Unknown field.":
                     parts.append(f"Unknown query parameter '{name}'.")
                 else:
@@ -92,15 +91,24 @@ def _describe(messages: dict[str, Any]) -> tuple[str, str]:
     return kind, " ".join(parts) or "The request is invalid."
 
 
+def _texts(value: Any) -> list[str]:
+    """Flatten marshmallow messages; a list parameter's messages name the bad item."""
+    if isinstance(value, dict):
+        out: list[str] = []
+        for key, sub in value.items():
+            label = f"value {key + 1}: " if isinstance(key, int) else f"{key}: "
+            out.extend(label + text for text in _texts(sub))
+        return out
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    return [str(value)]
+
+
 def _normalise(messages: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    out: dict[str, dict[str, list[str]]] = {}
-    for location, fields in messages.items():
-        for name, value in fields.items():
-            texts = value if isinstance(value, list) else [value]
-            out.setdefault(location, {})[name] = [
-                str(t) if not isinstance(t, dict) else orjson.dumps(t).decode() for t in texts
-            ]
-    return out
+    return {
+        location: {name: _texts(value) for name, value in fields.items()}
+        for location, fields in messages.items()
+    }
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -20,6 +20,8 @@ blp = Blueprint("health", __name__, description="Health probes.")
 
 @blp.route("/healthz")
 class Liveness(MethodView):
+    operation_id = "getLiveness"
+
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, HealthSchema)
     def get(self, _args: dict[str, Any]):
@@ -32,6 +34,8 @@ class Liveness(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
+    operation_id = "getReadiness"
+
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, description="The database cannot be reached or has no schema.")

@@ -1,0 +1,145 @@
+"""Shared fixtures: real databases (SQLite files; PostgreSQL when configured), seeded apps."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from models import database, init_database
+from seeds.loader import DEFAULT_SEED_DIR, load_paths
+
+POSTGRES_URL = os.environ.get("NEWSFACTS_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _skip_or_fail_postgres() -> None:
+    reason = "PostgreSQL tests need NEWSFACTS_TEST_POSTGRES_URL (a role allowed to CREATE DATABASE)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must run them, not skip them.")
+    pytest.skip(reason)
+
+
+class DatabaseFactory:
+    """Creates empty, throw-away databases on one backend and removes them afterwards."""
+
+    def __init__(self, backend: str, tmp_dir: Path) -> None:
+        self.backend = backend
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    def new_url(self) -> str:
+        name = f"newsfacts_test_{uuid.uuid4().hex[:12]}"
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp_dir / (name + '.sqlite3')}"
+        admin = pw.PostgresqlDatabase(None, prefer_psycopg3=True)
+        admin.init(**_pg_params(POSTGRES_URL))
+        with admin.connection_context():
+            admin.connection().autocommit = True
+            admin.execute_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return _with_database(POSTGRES_URL, name)
+
+    def cleanup(self) -> None:
+        if self.backend != "postgresql" or not self.created:
+            return
+        admin = pw.PostgresqlDatabase(None, prefer_psycopg3=True)
+        admin.init(**_pg_params(POSTGRES_URL))
+        with admin.connection_context():
+            admin.connection().autocommit = True
+            for name in self.created:
+                admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_params(url: str) -> dict[str, Any]:
+    from playhouse.db_url import parse
+
+    return parse(url, unquote_password=True, unquote_user=True)
+
+
+def _with_database(url: str, name: str) -> str:
+    from urllib.parse import urlparse, urlunparse
+
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not POSTGRES_URL:
+        _skip_or_fail_postgres()
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    yield factory
+    database.close()
+    factory.cleanup()
+
+
+def seeded_url(databases: DatabaseFactory, *paths: Path) -> str:
+    """A new database holding the given seed files (default: the project's seed data)."""
+    url = databases.new_url()
+    init_database(url)
+    load_paths(list(paths) or [DEFAULT_SEED_DIR])
+    database.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def seeded_database_url(databases: DatabaseFactory) -> str:
+    """The project's seed data, loaded once per backend; tests must not write to it."""
+    return seeded_url(databases)
+
+
+@pytest.fixture(scope="session")
+def app(seeded_database_url: str) -> Flask:
+    return create_app({"DATABASE_URL": seeded_database_url, "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    # Other fixtures may have re-bound the global database proxy: bind it back to this app's.
+    init_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
+    yield app.test_client()
+    database.close()
+
+
+@pytest.fixture
+def empty_database_url(databases: DatabaseFactory) -> Iterator[str]:
+    """A fresh, empty database bound as the loader's target; for tests that write."""
+    url = databases.new_url()
+    init_database(url)
+    yield url
+    database.close()
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """A writable copy of the project's seed directory."""
+    target = tmp_path / "seeds"
+    shutil.copytree(DEFAULT_SEED_DIR, target)
+    return target
+
+
+def assert_problem(response: Any, status: int, *, parameter: str | None = None) -> dict[str, Any]:
+    """Assert an RFC 9457 problem response (and, optionally, that it names ``parameter``)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail", "instance"} <= set(body)
+    if parameter is not None:
+        assert parameter in body["detail"]
+        assert parameter in body["errors"]["query"]
+    return body
