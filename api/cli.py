@@ -115,3 +115,7 @@ def openapi(check: bool, output: Path) -> None:
 def register(app: Flask) -> None:
     """Expose ``seed`` as ``flask --app api seed`` too."""
     app.cli.add_command(seed)
+
+
+if __name__ == "__main__":
+    main()

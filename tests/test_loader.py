@@ -1,0 +1,219 @@
+"""The loader: validates every record, reports file:record:field, writes all or nothing, is idempotent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from models import Fact, FactArticle, Source, SourceName, database
+from seeds.loader import LoadError, load_paths
+
+SOURCES = {
+    "sources": [
+        {"id": "nis", "name": "National Intelligence Service", "kind": "intelligence_agency"}
+    ],
+    "articles": [{"id": "a1", "outlet": "Example Times", "published": "2025-04-30"}],
+}
+
+
+def fact(fact_id: str = "f1", **changes) -> dict:
+    record = {
+        "id": fact_id,
+        "claim": "About 600 soldiers died.",
+        "subject": "troops",
+        "measure": "killed",
+        "value": 600,
+        "qualifier": "about",
+        "unit": "persons",
+        "briefing_date": "2025-04-30",
+        "source": "nis",
+        "reported_in": ["a1"],
+    }
+    record.update(changes)
+    return {k: v for k, v in record.items() if v is not ...}
+
+
+def write_ndjson(path: Path, records: list) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    path = tmp_path / "base.yaml"
+    path.write_text(yaml.safe_dump(SOURCES))
+    return path
+
+
+def fact_count() -> int:
+    with database.connection_context():
+        return Fact.select().count()
+
+
+def problems_of(paths) -> list[str]:
+    with pytest.raises(LoadError) as caught:
+        load_paths(paths)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_project_seed_data_loads_and_reload_changes_nothing(empty_database_url):
+    first = load_paths()
+    assert first.counts["facts"].added >= 13
+    assert first.counts["sources"].added >= 2
+    second = load_paths()
+    assert not second.changed
+    assert second.counts["facts"].unchanged == first.counts["facts"].added
+
+
+def test_relay_spellings_are_aliases_of_one_source(empty_database_url):
+    load_paths()
+    with database.connection_context():
+        names = {n.name for n in SourceName.select().where(SourceName.source == "lee-seong-kweun")}
+    assert {"Lee Seong-kweun", "Lee Seong-kwon", "Lee Sung-gwen", "Lee Sang-kwon"} <= names
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"value": "600"}, "value", "Must be a number"),
+        ({"measure": "dead"}, "measure", "Must be one of"),
+        ({"qualifier": "roughly"}, "qualifier", "Must be one of"),
+        ({"briefing_date": "30/04/2025"}, "briefing_date", "Not a valid date"),
+        ({"qualifier": "at_least", "value_low": 700}, "value_low", "Must not exceed value"),
+        ({"qualifier": "at_most", "value_high": 500}, "value_high", "Must not be below value"),
+        ({"qualifier": "range", "value": None}, "value_low", "A range needs"),
+        ({"value": None}, "value", "Required unless qualifier is 'range'"),
+        ({"date_precision": "month"}, "briefing_date", "Must be the 1st of the month"),
+        ({"source": "cia"}, "source", "Unknown source 'cia'"),
+        ({"via": "nobody"}, "via", "Unknown source 'nobody'"),
+        ({"reported_in": ["a1", "a9"]}, "reported_in[1]", "Unknown article 'a9'"),
+        ({"reported_in": []}, "reported_in", "Shorter than minimum"),
+        ({"colour": "red"}, "colour", "Unknown field"),
+        ({"claim": ...}, "claim", "Missing data"),
+        ({"id": "Has Spaces"}, "id", "Must be 1-64 lowercase"),
+    ],
+)
+def test_a_bad_record_is_named_by_file_record_and_field(
+    empty_database_url, base, tmp_path, changes, field, message
+):
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("good"), fact("bad", **changes)])
+    problems = problems_of([base, facts])
+    assert any(p.startswith(f"{facts}:line 2:{field}: {message}") for p in problems), problems
+    assert fact_count() == 0
+
+
+def test_every_problem_is_reported_at_once(empty_database_url, base, tmp_path):
+    records = [fact("f1", measure="dead"), fact("f2"), fact("f3", source="cia"), "not an object"]
+    facts = write_ndjson(tmp_path / "facts.ndjson", records)
+    with facts.open("a") as handle:
+        handle.write("{not json\n")
+    problems = problems_of([base, facts])
+    locators = [p.split(":")[1] for p in problems]
+    assert locators == ["line 1", "line 3", "line 4", "line 5"]
+
+
+def test_duplicate_ids_across_files_name_both_places(empty_database_url, base, tmp_path):
+    one = write_ndjson(tmp_path / "one.ndjson", [fact("same")])
+    two = write_ndjson(tmp_path / "two.ndjson", [fact("other"), fact("same")])
+    problems = problems_of([base, one, two])
+    assert problems == [f"{two}:line 2:id: Duplicate id 'same' (also at {one}:line 1)."]
+
+
+def test_yaml_records_are_located_by_list_index(empty_database_url, tmp_path):
+    document = dict(SOURCES, facts=[fact("f1"), fact("f2", unit="Persons!")])
+    path = tmp_path / "all.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert problems_of([path])[0].startswith(f"{path}:facts[1]:unit:")
+
+
+def test_alias_shared_by_two_sources_is_refused(empty_database_url, tmp_path):
+    document = {
+        "sources": [
+            {"id": "a", "name": "Lee Seong-kweun", "kind": "legislator"},
+            {"id": "b", "name": "Someone", "kind": "legislator", "aliases": ["lee seong kweun"]},
+        ]
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert "already names source 'a'" in problems_of([path])[0]
+
+
+def test_a_failed_load_leaves_the_previous_data_untouched(empty_database_url, base, tmp_path):
+    good = write_ndjson(tmp_path / "facts.ndjson", [fact("f1"), fact("f2", value=700)])
+    load_paths([base, good])
+    write_ndjson(good, [fact("f1", value=650), fact("f3"), fact("f4", value="many")])
+    with pytest.raises(LoadError):
+        load_paths([base, good])
+    with database.connection_context():
+        assert {(f.id, f.value) for f in Fact.select()} == {("f1", 600), ("f2", 700)}
+
+
+def test_reload_reports_added_updated_removed_and_unchanged(empty_database_url, base, tmp_path):
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1"), fact("f2"), fact("f3")])
+    load_paths([base, facts])
+    write_ndjson(facts, [fact("f1"), fact("f2", value=650), fact("f4")])
+    counts = load_paths([base, facts]).counts["facts"]
+    assert (counts.added, counts.updated, counts.removed, counts.unchanged) == (1, 1, 1, 1)
+    with database.connection_context():
+        assert {(f.id, f.value) for f in Fact.select()} == {("f1", 600), ("f2", 650), ("f4", 600)}
+        assert FactArticle.select().count() == 3
+
+
+def test_changing_reported_in_counts_as_an_update(empty_database_url, base, tmp_path):
+    document = yaml.safe_load(base.read_text())
+    document["articles"].append({"id": "a2", "outlet": "Other", "published": "2025-05-01"})
+    base.write_text(yaml.safe_dump(document))
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
+    load_paths([base, facts])
+    write_ndjson(facts, [fact("f1", reported_in=["a1", "a2"])])
+    assert load_paths([base, facts]).counts["facts"].updated == 1
+    with database.connection_context():
+        assert FactArticle.select().where(FactArticle.article == "a2").count() == 1
+
+
+def test_check_only_validates_and_writes_nothing(empty_database_url, base, tmp_path):
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
+    report = load_paths([base, facts], check_only=True)
+    assert report.counts["facts"].added == 1
+    assert fact_count() == 0
+    with database.connection_context():
+        assert Source.select().count() == 0
+
+
+def test_full_text_index_follows_updates_and_removals(empty_database_url, base, tmp_path):
+    from api import queries
+
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1", notes="zebra crossing")])
+    load_paths([base, facts])
+    write_ndjson(facts, [fact("f1", notes="giraffe")])
+    load_paths([base, facts])
+    with database.connection_context():
+
+        def matches(word: str) -> list[str]:
+            return [f.id for f in Fact.select(Fact.id).where(queries.full_text_condition(word))]
+
+        assert matches("giraffe") == ["f1"]
+        assert matches("zebra") == []
+
+
+def test_seed_command_exits_non_zero_and_prints_problems(tmp_path, base):
+    facts = write_ndjson(
+        tmp_path / "facts.ndjson", [fact("f1"), fact("f2", value=-1, qualifier="range")]
+    )
+    database_file = tmp_path / "cli.sqlite3"
+    env = {"NEWSFACTS_DATABASE_URL": f"sqlite:///{database_file}", "PATH": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "seed", str(base), str(facts)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"{facts}:line 2:value_low: A range needs" in result.stderr
+    assert "nothing was written" in result.stderr
