@@ -49,6 +49,30 @@ def seed(paths: tuple[Path, ...], check: bool) -> None:
     click.echo(report.summary())
 
 
+@main.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("grant-reader")
+@click.argument("role")
+def grant_reader(role: str) -> None:
+    """Let an existing PostgreSQL ROLE read (and only read) the newsfacts tables.
+
+    Runs on NEWSFACTS_LOADER_DATABASE_URL (the writer); point the API's
+    NEWSFACTS_DATABASE_URL at ROLE afterwards.
+    """
+    from models import database, grant_reader_sql, is_postgres
+
+    init_database(loader_database_url())
+    if not is_postgres():
+        raise click.ClickException("grant-reader is for PostgreSQL; SQLite is opened with mode=ro.")
+    with database.connection_context(), database.atomic():
+        for statement in grant_reader_sql(role, database.database):
+            database.execute_sql(statement)
+    click.echo(f"{role} may now read the newsfacts tables.")
+
+
 def default_workers() -> int:
     """Gunicorn's rule of thumb for sync workers: two per core, plus one."""
     return 2 * (os.cpu_count() or 1) + 1

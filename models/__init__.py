@@ -1,7 +1,7 @@
 """The newsfacts record model (peewee, no Flask): facts, sources, articles."""
 
 from .article import Article
-from .base import database, init_database, is_postgres, make_database
+from .base import database, grant_reader_sql, init_database, is_postgres, make_database
 from .fact import Fact, FactArticle
 from .meta import Meta
 from .schema import ALL_MODELS, SCHEMA_VERSION, create_schema
@@ -24,6 +24,7 @@ __all__ = [
     "SourceName",
     "create_schema",
     "database",
+    "grant_reader_sql",
     "init_database",
     "is_postgres",
     "make_database",

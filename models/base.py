@@ -49,6 +49,11 @@ def make_database(url: str, *, readonly: bool = False) -> pw.Database:
         return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS)
     if scheme in {"postgres", "postgresql", "postgres+pool", "postgresql+pool"}:
         params = parse_url(url, unquote_password=True, unquote_user=True)
+        if readonly:
+            # Every transaction on this connection is read-only, whatever the role may do.
+            params["options"] = (
+                f"{params.get('options', '')} -c default_transaction_read_only=on".strip()
+            )
         if scheme.endswith("+pool"):
             params.setdefault("max_connections", 8)
             params.setdefault("stale_timeout", 300)
@@ -70,3 +75,18 @@ def is_postgres(db: pw.Database | pw.DatabaseProxy | None = None) -> bool:
     if isinstance(target, pw.DatabaseProxy):
         target = target.obj
     return isinstance(target, pw.PostgresqlDatabase)
+
+
+def grant_reader_sql(role: str, database_name: str) -> list[str]:
+    """SQL that gives a PostgreSQL role SELECT on every current and future newsfacts table."""
+
+    def quote(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    who, where = quote(role), quote(database_name)
+    return [
+        f"GRANT CONNECT ON DATABASE {where} TO {who}",
+        f"GRANT USAGE ON SCHEMA public TO {who}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {who}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {who}",
+    ]

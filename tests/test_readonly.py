@@ -1,0 +1,59 @@
+"""The API's database connection cannot write, on every backend, by construction."""
+
+from __future__ import annotations
+
+import peewee as pw
+import pytest
+
+from models import database
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM fact",
+        "UPDATE source SET name = 'x'",
+        "INSERT INTO meta (key, value) VALUES ('k', 'v')",
+        "CREATE TABLE intruder (id INTEGER)",
+    ],
+)
+def test_a_write_through_the_api_connection_fails(client, statement):
+    assert client.get("/readyz").status_code == 200
+    with pytest.raises(pw.PeeweeException), database.atomic():
+        database.execute_sql(statement)
+    database.close()
+    assert client.get("/v1/facts/nis-2025-04-30-killed").status_code == 200
+
+
+def test_grant_reader_gives_a_postgres_role_select_only(backend, seeded_database_url, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no roles: the API opens it with mode=ro (tested above)")
+    import uuid
+    from urllib.parse import urlparse
+
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from models import init_database
+
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    init_database(seeded_database_url)
+    with database.connection_context():
+        database.execute_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'reader'")
+    monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", seeded_database_url)
+    result = CliRunner().invoke(main, ["db", "grant-reader", role])
+    assert result.exit_code == 0, result.output
+    parsed = urlparse(seeded_database_url)
+    reader_url = parsed._replace(netloc=f"{role}:reader@{parsed.hostname}:{parsed.port}").geturl()
+    reader = init_database(reader_url)  # not read-only by option: only the grants protect it
+    try:
+        with reader.connection_context():
+            assert reader.execute_sql("SELECT COUNT(*) FROM fact").fetchone()[0] > 0
+            with pytest.raises(pw.ProgrammingError), reader.atomic():
+                reader.execute_sql("DELETE FROM fact")
+    finally:
+        init_database(seeded_database_url)
+        with database.connection_context():
+            database.execute_sql(f"GRANT {role} TO CURRENT_USER")
+            database.execute_sql(f"DROP OWNED BY {role}")
+            database.execute_sql(f"DROP ROLE {role}")
