@@ -13,7 +13,7 @@ from . import db
 from .config import Defaults
 from .errors import handle_http_exception
 from .extensions import Api, OrjsonProvider
-from .resources import articles, facts, health, measures, sources
+from .resources import articles, briefings, conflicts, facts, health, measures, sources, timeline
 
 ACCEPTABLE = ("application/json", "application/problem+json")
 
@@ -29,7 +29,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _negotiate() -> None:
-        if request.accept_mimetypes and not request.accept_mimetypes.best_match(ACCEPTABLE):
+        # A view may serve more types (the timeline's CSV) via ``extra_media_types``.
+        view = getattr(app.view_functions.get(request.endpoint or ""), "view_class", None)
+        acceptable = ACCEPTABLE + getattr(view, "extra_media_types", ())
+        if request.accept_mimetypes and not request.accept_mimetypes.best_match(acceptable):
             raise NotAcceptable(
                 "This API answers application/json (errors: application/problem+json)."
             )
@@ -39,7 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     app.extensions["newsfacts.api"] = api
-    for module in (facts, sources, articles, measures, health):
+    for module in (facts, sources, articles, briefings, timeline, conflicts, measures, health):
         api.register_blueprint(module.blp)
     app.register_error_handler(HTTPException, handle_http_exception)
 

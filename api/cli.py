@@ -73,6 +73,23 @@ def grant_reader(role: str) -> None:
     click.echo(f"{role} may now read the newsfacts tables.")
 
 
+@db.command()
+def upgrade() -> None:
+    """Apply pending schema migrations in place (NEWSFACTS_LOADER_DATABASE_URL)."""
+    from models import database
+    from models.migrations import schema_version
+    from models.migrations import upgrade as apply_migrations
+
+    init_database(loader_database_url())
+    with database.connection_context():
+        applied = apply_migrations()
+        version = schema_version()
+    if applied:
+        click.echo(f"upgraded to schema version {version} (applied {applied})")
+    else:
+        click.echo(f"schema version {version}: up to date")
+
+
 def default_workers() -> int:
     """Gunicorn's rule of thumb for sync workers: two per core, plus one."""
     return 2 * (os.cpu_count() or 1) + 1

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import peewee as pw
 
-from models import Article, Fact, FactArticle, Source, SourceName, is_postgres, normalize_name
+from models import (
+    Article,
+    Briefing,
+    BriefingRelay,
+    Fact,
+    FactArticle,
+    FactSupersession,
+    Source,
+    SourceName,
+    is_postgres,
+    normalize_name,
+)
 
 ViaSource = Source.alias("via_source")
 
@@ -17,8 +31,17 @@ FACT_FIELDS = (
     Fact.key, Fact.id, Fact.claim, Fact.subject, Fact.measure, Fact.value, Fact.qualifier,
     Fact.value_low, Fact.value_high, Fact.value_text, Fact.unit, Fact.briefing_date,
     Fact.date_precision, Fact.period_start, Fact.period_end, Fact.source, Fact.via,
-    Fact.location, Fact.notes,
+    Fact.location, Fact.notes, Fact.briefing,
 )  # fmt: skip
+
+# facet name -> the fact column it counts
+FACET_COLUMNS: dict[str, pw.Field] = {
+    "measure": Fact.measure,
+    "source": Fact.source,
+    "unit": Fact.unit,
+    "qualifier": Fact.qualifier,
+    "subject": Fact.subject,
+}
 
 # sort parameter -> (column, descending)
 FACT_SORT_COLUMNS: dict[str, tuple[pw.Field, bool]] = {
@@ -32,15 +55,44 @@ FACT_SORT_COLUMNS: dict[str, tuple[pw.Field, bool]] = {
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def resolve_sources(names: Iterable[str]) -> list[str]:
-    """Source ids whose id, name or any alias matches one of ``names`` (folded)."""
+def resolve_sources(
+    names: Iterable[str], parameter: str = "source", matched: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Source ids whose id, name or any alias matches one of ``names`` (folded).
+
+    When ``matched`` is given, an entry is appended for each input that matched only through
+    an alias, so the response can say why a source was included.
+    """
     names = list(names)
     folded = {normalize_name(n) for n in names} - {""}
-    query = SourceName.select(SourceName.source).where(
-        SourceName.norm.in_(folded) if folded else False
+    query = (
+        SourceName.select(
+            SourceName.source, SourceName.norm, SourceName.name, Source.name, SourceName.is_alias
+        )
+        .join(Source)
+        .where(SourceName.norm.in_(folded) if folded else False)
+        .order_by(SourceName.source, SourceName.name)
     )
-    ids = {row[0] for row in query.tuples()}
-    ids.update(row[0] for row in Source.select(Source.id).where(Source.id.in_(names)).tuples())
+    by_norm: dict[str, list[tuple[str, str, str, bool]]] = {}
+    for source_id, norm, name, canonical, is_alias in query.tuples():
+        by_norm.setdefault(norm, []).append((source_id, name, canonical, bool(is_alias)))
+    ids = {row[0] for rows in by_norm.values() for row in rows}
+    direct = {row[0] for row in Source.select(Source.id).where(Source.id.in_(names)).tuples()}
+    ids.update(direct)
+    if matched is not None:
+        for name in names:
+            rows = by_norm.get(normalize_name(name), [])
+            if name in direct or any(not is_alias for *_, is_alias in rows):
+                continue
+            matched.extend(
+                {
+                    "parameter": parameter,
+                    "input": name,
+                    "source": {"id": source_id, "name": canonical},
+                    "alias": alias,
+                }
+                for source_id, alias, canonical, _ in rows
+            )
     return sorted(ids)
 
 
@@ -65,8 +117,13 @@ def full_text_condition(text: str) -> pw.Expression:
     return Fact.key.in_(matching)
 
 
-def fact_filters(args: dict[str, Any]) -> list[pw.Expression]:
-    """Translate validated /v1/facts arguments into WHERE conditions (ANDed)."""
+def fact_filters(
+    args: dict[str, Any], matched: list[dict[str, Any]] | None = None
+) -> list[pw.Expression]:
+    """Translate validated /v1/facts arguments into WHERE conditions (ANDed).
+
+    :param matched: if given, receives the alias matches of ``source`` and ``via``.
+    """
     conditions: list[pw.Expression] = []
     for name, column in (
         ("measure", Fact.measure),
@@ -79,7 +136,7 @@ def fact_filters(args: dict[str, Any]) -> list[pw.Expression]:
             conditions.append(column.in_(sorted(set(values))))
     for name, column in (("source", Fact.source), ("via", Fact.via)):
         if values := args.get(name):
-            conditions.append(column.in_(resolve_sources(values)))
+            conditions.append(column.in_(resolve_sources(values, name, matched)))
     if values := args.get("location"):
         conditions.append(pw.fn.LOWER(Fact.location).in_(sorted({v.lower() for v in values})))
     if values := args.get("article"):
@@ -97,18 +154,37 @@ def fact_filters(args: dict[str, Any]) -> list[pw.Expression]:
         conditions.append(Fact.magnitude <= high)
     if text := args.get("q"):
         conditions.append(full_text_condition(text))
+    if args.get("latest"):
+        conditions.append(Fact.key.not_in(_superseded_on_or_before(None)))
+    if (when := args.get("as_of")) is not None:
+        conditions.append(Fact.briefing_date <= when)
+        conditions.append(Fact.key.not_in(_superseded_on_or_before(when)))
     return conditions
 
 
+def _superseded_on_or_before(when: date | None) -> pw.ModelSelect:
+    """Keys of facts superseded by a figure briefed on or before ``when`` (None: ever)."""
+    column = FactSupersession.superseded_on
+    return FactSupersession.select(FactSupersession.fact).where(
+        column.is_null(False) if when is None else column <= when
+    )
+
+
 def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
-    """Facts joined to their source and relay names, one row per fact."""
+    """Facts joined to their source and relay names and their supersession, one row per fact."""
     query = (
         Fact.select(
-            *FACT_FIELDS, Source.name.alias("source_name"), ViaSource.name.alias("via_name")
+            *FACT_FIELDS,
+            Source.name.alias("source_name"),
+            ViaSource.name.alias("via_name"),
+            FactSupersession.supersedes,
+            FactSupersession.superseded_by,
         )
         .join(Source, on=(Fact.source == Source.id))
         .switch(Fact)
         .join(ViaSource, pw.JOIN.LEFT_OUTER, on=(Fact.via == ViaSource.id))
+        .switch(Fact)
+        .join(FactSupersession, pw.JOIN.LEFT_OUTER, on=(FactSupersession.fact == Fact.key))
     )
     if conditions:
         query = query.where(*conditions)
@@ -130,6 +206,33 @@ def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     for fact_key, article_id, outlet, published in query:
         reported[fact_key].append({"id": article_id, "outlet": outlet, "published": published})
     return reported
+
+
+def facet_counts(
+    conditions: Sequence[pw.Expression], facets: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Value counts per facet over every fact matching ``conditions``, in one query."""
+    if not facets:
+        return {}
+    parts = []
+    for name in facets:
+        column = FACET_COLUMNS[name]  # ``name`` is validated, so quoting it inline is safe
+        label = Source.name if name == "source" else pw.SQL("NULL")
+        part = Fact.select(pw.SQL(f"'{name}'"), column, label, pw.fn.COUNT(Fact.key))
+        if name == "source":
+            part = part.join(Source, on=(Fact.source == Source.id))
+        if conditions:
+            part = part.where(*conditions)
+        parts.append(part.group_by(column, label) if name == "source" else part.group_by(column))
+    counts: dict[str, list[dict[str, Any]]] = {name: [] for name in facets}
+    for name, value, label, count in functools.reduce(operator.add, parts).tuples():
+        entry = {"value": value, "count": count}
+        if name == "source":
+            entry["label"] = label
+        counts[name].append(entry)
+    for entries in counts.values():
+        entries.sort(key=lambda entry: (-entry["count"], entry["value"]))
+    return counts
 
 
 def source_filters(args: dict[str, Any]) -> list[pw.Expression]:
@@ -196,3 +299,122 @@ def article_fact_counts(article_ids: Sequence[str]) -> dict[str, int]:
 
 def measure_counts() -> dict[str, int]:
     return dict(Fact.select(Fact.measure, pw.fn.COUNT(Fact.key)).group_by(Fact.measure).tuples())
+
+
+def source_alias_matches(text: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For /v1/sources?q=: the aliases through which sources on this page matched ``q``."""
+    folded = normalize_name(text)
+    names = {row["id"]: row["name"] for row in rows}
+    if not folded or not names:
+        return []
+    query = (
+        SourceName.select(SourceName.source, SourceName.name, SourceName.norm, SourceName.is_alias)
+        .where(SourceName.source.in_(list(names)) & SourceName.norm.contains(folded))
+        .order_by(SourceName.source, SourceName.name)
+        .tuples()
+    )
+    hits: dict[str, list[tuple[str, bool]]] = {}
+    for source_id, name, _norm, is_alias in query:
+        hits.setdefault(source_id, []).append((name, is_alias))
+    return [
+        {"parameter": "q", "input": text, "source": {"id": sid, "name": names[sid]}, "alias": name}
+        for sid in names
+        if all(is_alias for _, is_alias in hits.get(sid, []))
+        for name, _ in hits.get(sid, [])
+    ]
+
+
+# -- briefings ------------------------------------------------------------------------------
+
+BRIEFING_FIELDS = (
+    Briefing.id, Briefing.source, Briefing.date, Briefing.date_precision, Briefing.venue,
+    Briefing.notes,
+)  # fmt: skip
+
+
+def briefing_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
+    """Briefings joined to the name of who briefed."""
+    query = Briefing.select(*BRIEFING_FIELDS, Source.name.alias("source_name")).join(
+        Source, on=(Briefing.source == Source.id)
+    )
+    return query.where(*conditions) if conditions else query
+
+
+def briefing_filters(args: dict[str, Any]) -> list[pw.Expression]:
+    conditions: list[pw.Expression] = []
+    if values := args.get("source"):
+        conditions.append(Briefing.source.in_(resolve_sources(values)))
+    if (start := args.get("date_from")) is not None:
+        conditions.append(Briefing.date >= start)
+    if (end := args.get("date_to")) is not None:
+        conditions.append(Briefing.date <= end)
+    return conditions
+
+
+def relays_for(briefing_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """Who relayed each briefing, in seed-file order (one query for a page)."""
+    relays: dict[str, list[dict[str, str]]] = {bid: [] for bid in briefing_ids}
+    query = (
+        BriefingRelay.select(BriefingRelay.briefing, Source.id, Source.name)
+        .join(Source)
+        .where(BriefingRelay.briefing.in_(list(briefing_ids)))
+        .order_by(BriefingRelay.briefing, BriefingRelay.position)
+        .tuples()
+    )
+    for briefing_id, source_id, name in query:
+        relays[briefing_id].append({"id": source_id, "name": name})
+    return relays
+
+
+def briefing_counts(briefing_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(facts, distinct articles) per briefing, in one query."""
+    counts = dict.fromkeys(briefing_ids, (0, 0))
+    query = (
+        Fact.select(
+            Fact.briefing,
+            pw.fn.COUNT(Fact.key.distinct()),
+            pw.fn.COUNT(FactArticle.article.distinct()),
+        )
+        .join(FactArticle, pw.JOIN.LEFT_OUTER, on=(FactArticle.fact == Fact.key))
+        .where(Fact.briefing.in_(list(briefing_ids)))
+        .group_by(Fact.briefing)
+        .tuples()
+    )
+    counts.update({bid: (facts, articles) for bid, facts, articles in query})
+    return counts
+
+
+# -- timelines and conflicts ------------------------------------------------------------------
+
+
+def timeline(args: dict[str, Any]) -> pw.ModelSelect:
+    """One subject and measure as a series: oldest briefing first."""
+    conditions = [Fact.subject == args["subject"], Fact.measure == args["measure"]]
+    if values := args.get("source"):
+        conditions.append(Fact.source.in_(resolve_sources(values)))
+    return fact_select(conditions).order_by(Fact.briefing_date, Fact.source, Fact.id)
+
+
+CONFLICT_GROUP = (Fact.subject, Fact.measure, Fact.unit, Fact.briefing_date)
+
+
+def conflicting_facts(args: dict[str, Any]) -> pw.ModelSelect:
+    """Facts with a value whose group (subject, measure, unit, briefing date) holds two values.
+
+    Figures given only as a range (no value) are not compared. Ordered group by group, newest
+    date first, values ascending.
+    """
+    conditions = [Fact.value.is_null(False)]
+    if values := args.get("subject"):
+        conditions.append(Fact.subject.in_(sorted(set(values))))
+    if values := args.get("measure"):
+        conditions.append(Fact.measure.in_(sorted(set(values))))
+    groups = (
+        Fact.select(*CONFLICT_GROUP)
+        .where(*conditions)
+        .group_by(*CONFLICT_GROUP)
+        .having(pw.fn.COUNT(Fact.value.distinct()) > 1)
+    )
+    return fact_select([*conditions, pw.Tuple(*CONFLICT_GROUP).in_(groups)]).order_by(
+        Fact.briefing_date.desc(), Fact.subject, Fact.measure, Fact.unit, Fact.value, Fact.id
+    )

@@ -13,6 +13,8 @@ from .fields import Figure, FiniteFloat, QueryText
 from .queries import search_terms
 
 FACT_SORTS = ("-briefing_date", "briefing_date", "-value", "value", "id")
+FACETS = ("measure", "source", "unit", "qualifier", "subject")
+TIMELINE_FORMATS = ("json", "csv")
 
 
 # -- query arguments ------------------------------------------------------------------------
@@ -59,6 +61,22 @@ class PageArgs(ArgsSchema):
     )
 
 
+class FacetList(fields.List):
+    """Facet names, repeated (`facet=a&facet=b`) or comma-separated (`facet=a,b`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(validate=validate.OneOf(FACETS)), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        parts: list[Any] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                parts.extend(part.strip() for part in item.split(","))
+            else:
+                parts.append(item)  # not a string: let the inner field report its type
+        return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
+
+
 class FactListArgs(PageArgs):
     measure = _many(fields.String(validate=validate.OneOf(list(MEASURES))), "What is counted.")
     subject = _many(QueryText(), "Subject slug, e.g. `north-korean-troops-in-russia`.")
@@ -92,6 +110,30 @@ class FactListArgs(PageArgs):
         validate=validate.OneOf(FACT_SORTS),
         metadata={"description": "Sort order; ties are broken by id in the same direction."},
     )
+    latest = fields.Boolean(
+        metadata={
+            "description": (
+                "`true`: only the current figure(s) of each subject, measure and source, "
+                "i.e. those no later briefing superseded."
+            )
+        }
+    )
+    as_of = fields.Date(
+        metadata={
+            "description": (
+                "Only the figures current on this date: briefed on or before it and not "
+                "superseded by a figure briefed on or before it."
+            )
+        }
+    )
+    facet = FacetList(
+        metadata={
+            "description": (
+                f"Add value counts over the whole filtered set (not only the page) under "
+                f"`facets`: any of {', '.join(FACETS)}; repeat or comma-separate."
+            )
+        }
+    )
 
     @ma.validates_schema
     def check_ranges(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -103,6 +145,8 @@ class FactListArgs(PageArgs):
             raise ma.ValidationError("Must not exceed value_max.", "value_min")
         if "q" in data and not search_terms(data["q"]):
             raise ma.ValidationError("Must contain at least one word.", "q")
+        if data.get("latest") and "as_of" in data:
+            raise ma.ValidationError("Use either latest=true or as_of, not both.", "as_of")
 
 
 class SourceListArgs(PageArgs):
@@ -112,6 +156,42 @@ class SourceListArgs(PageArgs):
             "description": "Matches names and aliases (case, hyphens, spaces and diacritics ignored), as a substring."
         }
     )
+
+
+class BriefingListArgs(PageArgs):
+    source = _many(
+        QueryText(), "Who briefed: a source id, name or alias (matched like /v1/facts `source`)."
+    )
+    date_from = fields.Date(metadata={"description": "Briefed on or after this date."})
+    date_to = fields.Date(metadata={"description": "Briefed on or before this date."})
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        low, high = data.get("date_from"), data.get("date_to")
+        if low and high and low > high:
+            raise ma.ValidationError("Must not be after date_to.", "date_from")
+
+
+class TimelineArgs(ArgsSchema):
+    subject = QueryText(
+        required=True,
+        metadata={"description": "Subject slug, e.g. `north-korean-troops-in-russia`."},
+    )
+    measure = fields.String(
+        required=True,
+        validate=validate.OneOf(list(MEASURES)),
+        metadata={"description": "What is counted, e.g. `killed`."},
+    )
+    source = _many(QueryText(), "Only these sources (id, name or alias).")
+    format = fields.String(
+        validate=validate.OneOf(TIMELINE_FORMATS),
+        metadata={"description": "`csv` for CSV (same as `Accept: text/csv`); JSON otherwise."},
+    )
+
+
+class ConflictListArgs(ArgsSchema):
+    subject = _many(QueryText(), "Subject slug.")
+    measure = _many(fields.String(validate=validate.OneOf(list(MEASURES))), "What is counted.")
 
 
 class ArticleListArgs(PageArgs):
@@ -132,6 +212,11 @@ class ArticleRefSchema(ma.Schema):
     id = fields.String(required=True)
     outlet = fields.String(required=True)
     published = fields.Date(required=True)
+
+
+class BriefingRefSchema(ma.Schema):
+    id = fields.String(required=True)
+    date = fields.Date(required=True)
 
 
 class FactSchema(ma.Schema):
@@ -172,6 +257,29 @@ class FactSchema(ma.Schema):
     location = fields.String(required=True, allow_none=True)
     notes = fields.String(required=True, allow_none=True)
     reported_in = fields.List(fields.Nested(ArticleRefSchema), required=True)
+    briefing = fields.Nested(
+        BriefingRefSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The briefing at which the figure was given, if known."},
+    )
+    supersedes = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": (
+                "Ids of the figures this one replaced: same subject, measure and source, "
+                "previous briefing date."
+            )
+        },
+    )
+    superseded_by = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Ids of the later figures that replaced this one; empty if current."
+        },
+    )
 
 
 class PageSchema(ma.Schema):
@@ -182,8 +290,42 @@ class PageSchema(ma.Schema):
     )
 
 
+class AliasMatchSchema(ma.Schema):
+    parameter = fields.String(required=True, metadata={"description": "The query parameter."})
+    input = fields.String(required=True, metadata={"description": "The value as given."})
+    source = fields.Nested(SourceRefSchema, required=True)
+    alias = fields.String(
+        required=True, metadata={"description": "The alias that matched (not the canonical name)."}
+    )
+
+
+MATCHED_DESCRIPTION = (
+    "Present when a name parameter was given: each input that matched a source through an "
+    "alias rather than its id or canonical name, so a surprising match can be spotted."
+)
+
+
+class FacetValueSchema(ma.Schema):
+    value = fields.String(required=True)
+    count = fields.Integer(required=True)
+    label = fields.String(metadata={"description": "Display name (the source facet only)."})
+
+
 class FactPageSchema(PageSchema):
     items = fields.List(fields.Nested(FactSchema), required=True)
+    matched = fields.List(
+        fields.Nested(AliasMatchSchema), metadata={"description": MATCHED_DESCRIPTION}
+    )
+    facets = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(FacetValueSchema)),
+        metadata={
+            "description": (
+                "Present when `facet` was given: per facet, its values and how many facts of "
+                "the whole filtered set (every page) have each, most frequent first."
+            )
+        },
+    )
 
 
 class FactCountsSchema(ma.Schema):
@@ -206,6 +348,116 @@ class SourceSchema(ma.Schema):
 
 class SourcePageSchema(PageSchema):
     items = fields.List(fields.Nested(SourceSchema), required=True)
+    matched = fields.List(
+        fields.Nested(AliasMatchSchema), metadata={"description": MATCHED_DESCRIPTION}
+    )
+
+
+class BriefingSchema(ma.Schema):
+    """One announcement event: who briefed, when, where or to whom, who relayed it."""
+
+    id = fields.String(required=True)
+    source = fields.Nested(SourceRefSchema, required=True, metadata={"description": "Who briefed."})
+    date = fields.Date(required=True)
+    date_precision = fields.String(required=True, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    venue = fields.String(
+        required=True, allow_none=True, metadata={"description": "Where, or to whom, it was given."}
+    )
+    relayed_by = fields.List(
+        fields.Nested(SourceRefSchema),
+        required=True,
+        metadata={"description": "Who relayed it to the press."},
+    )
+    notes = fields.String(required=True, allow_none=True)
+    fact_count = fields.Integer(required=True)
+    article_count = fields.Integer(required=True)
+
+
+class BriefingDetailSchema(BriefingSchema):
+    facts = fields.List(fields.Nested(FactSchema), required=True)
+    articles = fields.List(
+        fields.Nested(ArticleRefSchema),
+        required=True,
+        metadata={"description": "Every article that reported one of its facts, oldest first."},
+    )
+
+
+class BriefingPageSchema(PageSchema):
+    items = fields.List(fields.Nested(BriefingSchema), required=True)
+
+
+class TimelinePointSchema(ma.Schema):
+    fact_id = fields.String(required=True)
+    briefing_date = fields.Date(required=True)
+    date_precision = fields.String(required=True, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    value = Figure(required=True, allow_none=True)
+    value_low = Figure(required=True, allow_none=True)
+    value_high = Figure(required=True, allow_none=True)
+    value_text = fields.String(required=True, allow_none=True)
+    qualifier = fields.String(required=True, validate=validate.OneOf(list(QUALIFIERS)))
+    unit = fields.String(required=True)
+    source = fields.Nested(SourceRefSchema, required=True)
+    via = fields.Nested(SourceRefSchema, required=True, allow_none=True)
+    briefing = fields.Nested(BriefingRefSchema, required=True, allow_none=True)
+    superseded_by = fields.List(fields.String(), required=True)
+    reported_in = fields.List(fields.Nested(ArticleRefSchema), required=True)
+
+
+class TimelineSchema(ma.Schema):
+    subject = fields.String(required=True)
+    measure = fields.String(required=True)
+    items = fields.List(
+        fields.Nested(TimelinePointSchema),
+        required=True,
+        metadata={"description": "Oldest briefing first; same-date points by source, then id."},
+    )
+
+
+class ConflictFactSchema(ma.Schema):
+    id = fields.String(required=True)
+    qualifier = fields.String(required=True, validate=validate.OneOf(list(QUALIFIERS)))
+    source = fields.Nested(SourceRefSchema, required=True)
+    via = fields.Nested(SourceRefSchema, required=True, allow_none=True)
+    briefing = fields.Nested(BriefingRefSchema, required=True, allow_none=True)
+    reported_in = fields.List(fields.Nested(ArticleRefSchema), required=True)
+
+
+class ConflictValueSchema(ma.Schema):
+    value = Figure(required=True)
+    facts = fields.List(fields.Nested(ConflictFactSchema), required=True)
+
+
+class SpreadSchema(ma.Schema):
+    min = Figure(required=True)
+    max = Figure(required=True)
+    ratio = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "max / min, rounded to 4 places; null when min is not positive."},
+    )
+
+
+class ConflictSchema(ma.Schema):
+    """Figures for one subject, measure and unit, briefed the same day, that differ."""
+
+    subject = fields.String(required=True)
+    measure = fields.String(required=True)
+    unit = fields.String(required=True)
+    briefing_date = fields.Date(required=True)
+    values = fields.List(
+        fields.Nested(ConflictValueSchema),
+        required=True,
+        metadata={"description": "Every distinct value, smallest first, with the facts giving it."},
+    )
+    spread = fields.Nested(SpreadSchema, required=True)
+
+
+class ConflictListSchema(ma.Schema):
+    items = fields.List(
+        fields.Nested(ConflictSchema),
+        required=True,
+        metadata={"description": "Newest briefing date first."},
+    )
 
 
 class ArticleSchema(ma.Schema):

@@ -2,7 +2,8 @@
 
 from .article import Article
 from .base import database, grant_reader_sql, init_database, is_postgres, make_database
-from .fact import Fact, FactArticle
+from .briefing import Briefing, BriefingRelay
+from .fact import Fact, FactArticle, FactSupersession
 from .meta import Meta
 from .schema import ALL_MODELS, SCHEMA_VERSION, create_schema
 from .source import Source, SourceName, normalize_name
@@ -17,8 +18,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "SOURCE_KINDS",
     "Article",
+    "Briefing",
+    "BriefingRelay",
     "Fact",
     "FactArticle",
+    "FactSupersession",
     "Meta",
     "Source",
     "SourceName",

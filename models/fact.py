@@ -6,6 +6,7 @@ import peewee as pw
 
 from .article import Article
 from .base import BaseModel
+from .briefing import Briefing
 from .source import Source
 
 
@@ -32,6 +33,7 @@ class Fact(BaseModel):
     via = pw.ForeignKeyField(Source, backref="relayed", null=True, on_delete="RESTRICT")
     location = pw.CharField(max_length=200, null=True)
     notes = pw.TextField(null=True)
+    briefing = pw.ForeignKeyField(Briefing, backref="facts", null=True, on_delete="RESTRICT")
     content_hash = pw.CharField(max_length=64)
 
     class Meta:
@@ -44,6 +46,7 @@ class Fact(BaseModel):
             (("source", "briefing_date", "id"), False),
             (("source", "magnitude", "id"), False),
             (("via", "briefing_date", "id"), False),
+            (("briefing", "id"), False),
         )
 
 
@@ -56,3 +59,19 @@ class FactArticle(BaseModel):
     class Meta:
         primary_key = pw.CompositeKey("fact", "article")
         indexes = ((("article", "fact"), False),)
+
+
+class FactSupersession(BaseModel):
+    """Derived by the loader: how a fact stands in its series (same subject, measure, source).
+
+    A fact is superseded by the facts of the next later briefing date in its series; facts
+    of the same date disagree rather than supersede. Ids are space-separated so a page of
+    facts reads them with a join instead of one query per fact.
+    """
+
+    fact = pw.ForeignKeyField(
+        Fact, field=Fact.key, primary_key=True, backref="standing", on_delete="CASCADE"
+    )
+    supersedes = pw.TextField(null=True)
+    superseded_by = pw.TextField(null=True)
+    superseded_on = pw.DateField(null=True, index=True)  # briefing date of superseded_by

@@ -6,13 +6,17 @@ import peewee as pw
 
 from .article import Article
 from .base import database, is_postgres
-from .fact import Fact, FactArticle
+from .briefing import Briefing, BriefingRelay
+from .fact import Fact, FactArticle, FactSupersession
 from .meta import Meta
+from .migrations import LATEST_VERSION, require_current
 from .source import Source, SourceName
 
-ALL_MODELS: list[type[pw.Model]] = [Meta, Source, SourceName, Article, Fact, FactArticle]
+ALL_MODELS: list[type[pw.Model]] = [
+    Meta, Source, SourceName, Article, Briefing, BriefingRelay, Fact, FactArticle, FactSupersession,
+]  # fmt: skip
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = LATEST_VERSION
 
 _SQLITE_FTS = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS fact_search USING fts5(
@@ -40,9 +44,17 @@ _POSTGRES_FTS = [
 
 
 def create_schema() -> None:
-    """Create every table, index and full-text structure that does not exist yet."""
+    """Create every table, index and full-text structure that does not exist yet.
+
+    An existing database with an older schema is refused (SchemaOutdated), not patched up.
+    """
+    require_current()
     with database.atomic():
         database.create_tables(ALL_MODELS, safe=True)
+        new_search_index = not is_postgres() and not database.table_exists("fact_search")
         for statement in _POSTGRES_FTS if is_postgres() else _SQLITE_FTS:
             database.execute_sql(statement)
+        if new_search_index:
+            # External-content FTS5 must index rows that existed before it did.
+            database.execute_sql("INSERT INTO fact_search(fact_search) VALUES ('rebuild')")
         Meta.set_default("schema_version", str(SCHEMA_VERSION))

@@ -16,10 +16,14 @@ from tqdm import tqdm
 
 from models import (
     Article,
+    Briefing,
+    BriefingRelay,
+    FactSupersession,
     Source,
     SourceName,
     create_schema,
     database,
+    is_postgres,
     normalize_name,
 )
 
@@ -33,7 +37,7 @@ from .reader import (
     read_ndjson,
     unparsable_error,
 )
-from .records import ArticleRecord, FactRecord, SourceRecord, flatten_errors
+from .records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, flatten_errors
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 BATCH_SIZE = 2_000
@@ -43,7 +47,7 @@ MAX_REPORTED_ERRORS = 1_000
 FACT_COLUMNS = (
     "id", "claim", "subject", "measure", "value", "qualifier", "value_low", "value_high",
     "value_text", "magnitude", "unit", "briefing_date", "date_precision", "period_start",
-    "period_end", "source_id", "via_id", "location", "notes", "content_hash",
+    "period_end", "source_id", "via_id", "location", "notes", "briefing_id", "content_hash",
 )  # fmt: skip
 
 
@@ -173,6 +177,7 @@ class _Session:
         self.problems = _Problems()
         self.sources: dict[str, dict[str, Any]] = {}
         self.articles: dict[str, dict[str, Any]] = {}
+        self.briefings: dict[str, dict[str, Any]] = {}
         self.first_seen: dict[tuple[str, str], RawRecord] = {}
         self.fact_schema = FactRecord()
         self.stage_sql = ""
@@ -182,7 +187,12 @@ class _Session:
     def documents(self) -> list[RawRecord]:
         """Read YAML/JSON documents (small, curated) and keep their facts for later."""
         facts: list[RawRecord] = []
-        schemas = {"sources": SourceRecord(), "articles": ArticleRecord()}
+        schemas = {
+            "sources": SourceRecord(),
+            "articles": ArticleRecord(),
+            "briefings": BriefingRecord(),
+        }
+        targets = {"sources": self.sources, "articles": self.articles, "briefings": self.briefings}
         for path in self.paths:
             if is_ndjson(path):
                 continue
@@ -193,11 +203,11 @@ class _Session:
                 data = _validate(schemas[record.kind], record, self.problems)
                 if data is None:
                     continue
-                target = self.sources if record.kind == "sources" else self.articles
                 if self._duplicate(record, data["id"]):
                     continue
-                target[data["id"]] = data
+                targets[record.kind][data["id"]] = data
         self._check_alias_clashes()
+        self._check_briefing_references()
         return facts
 
     def _duplicate(self, record: RawRecord, record_id: str) -> bool:
@@ -220,6 +230,15 @@ class _Session:
                     self.problems.add(
                         record, "aliases", f"{name!r} already names source {other!r}."
                     )
+
+    def _check_briefing_references(self) -> None:
+        for briefing in self.briefings.values():
+            record = self.first_seen[("briefings", briefing["id"])]
+            if briefing["source"] not in self.sources:
+                self.problems.add(record, "source", f"Unknown source {briefing['source']!r}.")
+            for index, relay in enumerate(briefing["relayed_by"]):
+                if relay not in self.sources:
+                    self.problems.add(record, f"relayed_by[{index}]", f"Unknown source {relay!r}.")
 
     def fact_records(self, document_facts: list[RawRecord]) -> Iterator[RawRecord]:
         yield from document_facts
@@ -283,6 +302,29 @@ class _Session:
             if article not in self.articles:
                 self.problems.add(record, f"reported_in[{index}]", f"Unknown article {article!r}.")
                 ok = False
+        return self._briefing_ok(record, data) and ok
+
+    def _briefing_ok(self, record: RawRecord, data: dict[str, Any]) -> bool:
+        """A fact's briefing must exist and agree on who briefed and when."""
+        if data["briefing"] is None:
+            return True
+        briefing = self.briefings.get(data["briefing"])
+        if briefing is None:
+            self.problems.add(record, "briefing", f"Unknown briefing {data['briefing']!r}.")
+            return False
+        ok = True
+        for field_name, key in (
+            ("source", "source"),
+            ("briefing_date", "date"),
+            ("date_precision", "date_precision"),
+        ):
+            if data[field_name] != briefing[key]:
+                self.problems.add(
+                    record,
+                    field_name,
+                    f"Must equal the {key} of briefing {briefing['id']!r} ({briefing[key]}).",
+                )
+                ok = False
         return ok
 
     @staticmethod
@@ -294,6 +336,7 @@ class _Session:
             "period_end": _iso(data["period_end"]),
             "source_id": data["source"],
             "via_id": data["via"],
+            "briefing_id": data["briefing"],
         }
         row["content_hash"] = digest(
             {k: row[k] for k in FACT_COLUMNS[:-1]} | {"reported_in": data["reported_in"]}
@@ -323,10 +366,21 @@ class _Session:
         report.counts["articles"] = self._sync_keyed(
             Article, self.articles, self._write_article, check_only
         )
-        report.counts["facts"] = self._sync_facts(check_only)
+        report.counts["briefings"] = self._sync_keyed(
+            Briefing, self.briefings, self._write_briefing, check_only
+        )
+        report.counts["facts"] = facts = self._sync_facts(check_only)
         if not check_only:
+            self._delete_missing(Briefing, self.briefings)
             self._delete_missing(Source, self.sources)
             self._delete_missing(Article, self.articles)
+            if (
+                facts.added
+                or facts.updated
+                or facts.removed
+                or not FactSupersession.select().exists()
+            ):
+                rebuild_supersession()
 
     def _sync_keyed(
         self, model: type[pw.Model], records: dict[str, dict[str, Any]], write, check_only: bool
@@ -383,6 +437,28 @@ class _Session:
         ).execute()
 
     @staticmethod
+    def _write_briefing(data: dict[str, Any], content_hash: str) -> None:
+        fields_ = {
+            "source": data["source"],
+            "date": data["date"].isoformat(),
+            "date_precision": data["date_precision"],
+            "venue": data["venue"],
+            "notes": data["notes"],
+            "content_hash": content_hash,
+        }
+        Briefing.insert(id=data["id"], **fields_).on_conflict(
+            conflict_target=[Briefing.id], update=fields_
+        ).execute()
+        BriefingRelay.delete().where(BriefingRelay.briefing == data["id"]).execute()
+        if data["relayed_by"]:
+            BriefingRelay.insert_many(
+                [
+                    {"briefing": data["id"], "source": source, "position": position}
+                    for position, source in enumerate(data["relayed_by"])
+                ]
+            ).execute()
+
+    @staticmethod
     def _delete_missing(model: type[pw.Model], records: dict[str, Any]) -> None:
         stale = [row_id for (row_id,) in model.select(model.id).tuples() if row_id not in records]
         for start in range(0, len(stale), 500):
@@ -433,6 +509,43 @@ class _Session:
     def drop_stage(self) -> None:
         for name in ("stage_fact", "stage_link"):
             database.execute_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def rebuild_supersession() -> None:
+    """Recompute which fact supersedes which, so reads need no per-fact lookups.
+
+    Within a series (same subject, measure and source) the facts of each briefing date
+    supersede those of the previous date; facts of the same date do not supersede each other.
+    """
+    aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
+    database.execute_sql("DELETE FROM fact_supersession")
+    database.execute_sql(
+        f"""
+        WITH ranked AS (
+            SELECT key, id, subject, measure, source_id, briefing_date,
+                   DENSE_RANK() OVER (
+                       PARTITION BY subject, measure, source_id ORDER BY briefing_date
+                   ) AS step
+            FROM fact
+        ),
+        pairs AS (
+            SELECT e.key AS earlier_key, e.id AS earlier_id,
+                   l.key AS later_key, l.id AS later_id, l.briefing_date AS later_date
+            FROM ranked e JOIN ranked l
+              ON l.subject = e.subject AND l.measure = e.measure
+             AND l.source_id = e.source_id AND l.step = e.step + 1
+        ),
+        sides AS (
+            SELECT later_key AS fact_key, earlier_id AS older, NULL AS newer, NULL AS newer_date
+            FROM pairs
+            UNION ALL
+            SELECT earlier_key, NULL, later_id, later_date FROM pairs
+        )
+        INSERT INTO fact_supersession (fact_id, supersedes, superseded_by, superseded_on)
+        SELECT fact_key, {aggregate.format("older")}, {aggregate.format("newer")}, MIN(newer_date)
+        FROM sides GROUP BY fact_key
+        """
+    )
 
 
 def load_paths(

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import yaml
 
-KINDS = ("sources", "articles", "facts")
+KINDS = ("sources", "articles", "briefings", "facts")
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
 
@@ -29,7 +29,7 @@ _PlainLoader.yaml_implicit_resolvers = {
 class RawRecord:
     """One record as read from a file, with where it came from for error messages."""
 
-    kind: str  # "sources" | "articles" | "facts"
+    kind: str  # "sources" | "articles" | "briefings" | "facts"
     path: str
     locator: str  # "facts[3]" in a document, "line 12" in NDJSON
     data: Any
@@ -44,7 +44,7 @@ def is_ndjson(path: Path) -> bool:
 
 
 def read_document(path: Path) -> Iterator[RawRecord]:
-    """Yield the records of a YAML or JSON document with keys sources/articles/facts."""
+    """Yield the records of a YAML or JSON document with keys sources/articles/briefings/facts."""
     try:
         with path.open("rb") as handle:
             if path.suffix.lower() == ".json":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -51,6 +52,16 @@ def _id_field(**kwargs: Any) -> fields.String:
     )
 
 
+def check_precision(when: date, precision: str, field_name: str) -> None:
+    """Refuse a date that does not sit where its precision says (month: the 1st; year: Jan 1)."""
+    if precision == "month" and when.day != 1:
+        raise ma.ValidationError(
+            "Must be the 1st of the month when date_precision is 'month'.", field_name
+        )
+    if precision == "year" and (when.month, when.day) != (1, 1):
+        raise ma.ValidationError("Must be January 1 when date_precision is 'year'.", field_name)
+
+
 class RecordSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -86,6 +97,25 @@ class ArticleRecord(RecordSchema):
     notes = Text(load_default=None, allow_none=True)
 
 
+class BriefingRecord(RecordSchema):
+    id = _id_field(required=True)
+    source = _id_field(required=True)
+    date = fields.Date(required=True)
+    date_precision = fields.String(
+        load_default="day", validate=validate.OneOf(list(DATE_PRECISIONS))
+    )
+    venue = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    relayed_by = fields.List(_id_field(), load_default=list)
+    notes = Text(load_default=None, allow_none=True)
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a date that contradicts its precision and a relay listed twice."""
+        check_precision(data["date"], data.get("date_precision", "day"), "date")
+        if len(set(data["relayed_by"])) != len(data["relayed_by"]):
+            raise ma.ValidationError("Lists a source twice.", "relayed_by")
+
+
 class FactRecord(RecordSchema):
     id = _id_field(required=True)
     claim = Text(required=True, validate=validate.Length(max=500))
@@ -116,6 +146,7 @@ class FactRecord(RecordSchema):
     location = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
     notes = Text(load_default=None, allow_none=True)
     reported_in = fields.List(_id_field(), required=True, validate=validate.Length(min=1))
+    briefing = _id_field(load_default=None, allow_none=True)
 
     @ma.validates_schema(skip_on_field_errors=True)
     def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -139,15 +170,7 @@ class FactRecord(RecordSchema):
             raise ma.ValidationError(f"Must equal value for qualifier {qualifier!r}.", "value_low")
         if qualifier in IMPLIED_HIGH and high is not None and high != value:
             raise ma.ValidationError(f"Must equal value for qualifier {qualifier!r}.", "value_high")
-        precision, briefed = data.get("date_precision", "day"), data["briefing_date"]
-        if precision == "month" and briefed.day != 1:
-            raise ma.ValidationError(
-                "Must be the 1st of the month when date_precision is 'month'.", "briefing_date"
-            )
-        if precision == "year" and (briefed.month, briefed.day) != (1, 1):
-            raise ma.ValidationError(
-                "Must be January 1 when date_precision is 'year'.", "briefing_date"
-            )
+        check_precision(data["briefing_date"], data.get("date_precision", "day"), "briefing_date")
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and start > end:
             raise ma.ValidationError("Must not be after period_end.", "period_start")
@@ -187,4 +210,11 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix or "(record)", str(messages))]
 
 
-__all__ = ["ArticleRecord", "FactRecord", "SourceRecord", "flatten_errors"]
+__all__ = [
+    "ArticleRecord",
+    "BriefingRecord",
+    "FactRecord",
+    "SourceRecord",
+    "check_precision",
+    "flatten_errors",
+]

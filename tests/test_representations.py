@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from api.schemas import FactSchema
-from models import Article, Fact, FactArticle, database
+from models import Article, Briefing, Fact, FactArticle, FactSupersession, database
 
 
 def _date(value):
@@ -20,14 +20,23 @@ def schema_dump(fact: Fact) -> dict:
         .where(FactArticle.fact == fact.key)
         .order_by(Article.published, Article.id)
     )
+    standing = FactSupersession.get_or_none(FactSupersession.fact == fact.key)
+    briefing = Briefing.get_or_none(Briefing.id == fact.briefing_id) if fact.briefing_id else None
     return FactSchema().dump(
         {
-            **{name: getattr(fact, name) for name in FactSchema().fields if hasattr(fact, name)},
+            **{
+                name: getattr(fact, name)
+                for name in FactSchema().fields
+                if hasattr(fact, name) and name not in {"briefing", "source", "via"}
+            },
             "briefing_date": _date(fact.briefing_date),
             "period_start": _date(fact.period_start),
             "period_end": _date(fact.period_end),
             "source": {"id": fact.source.id, "name": fact.source.name},
             "via": fact.via and {"id": fact.via.id, "name": fact.via.name},
+            "briefing": briefing and {"id": briefing.id, "date": _date(briefing.date)},
+            "supersedes": ((standing and standing.supersedes) or "").split(),
+            "superseded_by": ((standing and standing.superseded_by) or "").split(),
             "reported_in": [
                 {"id": a.id, "outlet": a.outlet, "published": _date(a.published)} for a in articles
             ],

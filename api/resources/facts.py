@@ -39,13 +39,24 @@ class Facts(MethodView):
         Filters are optional and ANDed; a repeated parameter ORs its values. Newest briefing
         first by default. Pages are walked with `page_token`; the `Link` header carries the
         next page's URL.
+
+        `latest=true` keeps only the current figure(s) of each subject, measure and source;
+        `as_of=YYYY-MM-DD` keeps the figures that were current on that date. `facet` adds
+        value counts over every matching fact. When `source` or `via` is given, `matched`
+        lists the inputs that matched a source through an alias.
         """
         keyset = KEYSETS[args["sort"]]
-        query = queries.fact_select(queries.fact_filters(args))
+        matched: list[dict[str, Any]] = []
+        conditions = queries.fact_filters(args, matched)
+        query = queries.fact_select(conditions)
         if keyset.column.name == "magnitude":
             query = query.select_extend(queries.Fact.magnitude)
         rows, token = fetch_page(query, keyset, args, _key_of(keyset))
-        body = {"items": representations.facts(rows), "next_page_token": token}
+        body: dict[str, Any] = {"items": representations.facts(rows), "next_page_token": token}
+        if "source" in args or "via" in args:
+            body["matched"] = matched
+        if facets := args.get("facet"):
+            body["facets"] = queries.facet_counts(conditions, facets)
         return representations.json_response(body, headers=next_link(token))
 
 

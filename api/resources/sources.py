@@ -35,13 +35,16 @@ class Sources(MethodView):
     def get(self, args: dict[str, Any]):
         """List sources
 
-        `q` matches any name or alias, ignoring case, hyphens, spaces and diacritics.
+        `q` matches any name or alias, ignoring case, hyphens, spaces and diacritics; `matched`
+        then lists the sources of this page that matched only through an alias.
         """
         query = Source.select(*SOURCE_FIELDS)
         if conditions := queries.source_filters(args):
             query = query.where(*conditions)
         rows, token = fetch_page(query, BY_ID, args, lambda row: [row["id"]])
-        body = {"items": _with_details(rows), "next_page_token": token}
+        body: dict[str, Any] = {"items": _with_details(rows), "next_page_token": token}
+        if "q" in args:
+            body["matched"] = queries.source_alias_matches(args["q"], rows)
         return representations.json_response(body, headers=next_link(token))
 
 

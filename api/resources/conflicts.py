@@ -1,0 +1,32 @@
+"""/v1/conflicts: where reports of the same briefing day give different figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from .. import queries, representations
+from ..extensions import Blueprint
+from ..schemas import ConflictListArgs, ConflictListSchema
+
+blp = Blueprint(
+    "conflicts", __name__, url_prefix="/v1/conflicts", description="Disagreeing figures."
+)
+
+
+@blp.route("")
+class Conflicts(MethodView):
+    @blp.arguments(ConflictListArgs, location="query", as_kwargs=False)
+    @blp.response(200, ConflictListSchema)
+    def get(self, args: dict[str, Any]):
+        """List disagreements
+
+        Groups of facts with the same subject, measure, unit and briefing date (hence the same
+        briefing) whose values differ: every value, including the minority one, with the
+        sources and articles behind it, and the spread (min, max, max/min). Equal values from
+        several sources or outlets agree and are not listed; figures given only as a range
+        are not compared.
+        """
+        rows = list(queries.conflicting_facts(args).dicts())
+        return representations.json_response({"items": representations.conflicts(rows)})

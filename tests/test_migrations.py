@@ -1,0 +1,88 @@
+"""A database created by schema version 1 is upgraded in place by `newsfacts db upgrade`."""
+
+from __future__ import annotations
+
+import peewee as pw
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from models import Fact, Meta, database
+from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
+from seeds.loader import load_paths
+
+
+class V1Source(pw.Model):
+    id = pw.CharField(primary_key=True)
+    name = pw.CharField()
+    kind = pw.CharField()
+    country = pw.CharField(null=True)
+    content_hash = pw.CharField()
+
+    class Meta:
+        database = database
+        table_name = "source"
+
+
+class V1Fact(pw.Model):
+    """The fact table exactly as schema version 1 created it (no briefing column)."""
+
+    key = pw.AutoField()
+    id = pw.CharField(unique=True)
+    claim = pw.TextField()
+    subject = pw.CharField()
+    measure = pw.CharField()
+    value = pw.DoubleField(null=True)
+    qualifier = pw.CharField()
+    value_low = pw.DoubleField(null=True)
+    value_high = pw.DoubleField(null=True)
+    value_text = pw.CharField(null=True)
+    magnitude = pw.DoubleField()
+    unit = pw.CharField()
+    briefing_date = pw.DateField()
+    date_precision = pw.CharField()
+    period_start = pw.DateField(null=True)
+    period_end = pw.DateField(null=True)
+    source = pw.ForeignKeyField(V1Source)
+    via = pw.ForeignKeyField(V1Source, null=True)
+    location = pw.CharField(null=True)
+    notes = pw.TextField(null=True)
+    content_hash = pw.CharField()
+
+    class Meta:
+        database = database
+        table_name = "fact"
+
+
+def create_v1_database() -> None:
+    with database.connection_context():
+        database.create_tables([Meta, V1Source, V1Fact])
+        Meta.set_value("schema_version", "1")
+        V1Source.create(id="nis", name="NIS", kind="intelligence_agency", content_hash="x")
+        V1Fact.create(
+            id="old", claim="c", subject="s", measure="killed", value=1, qualifier="exact",
+            magnitude=1, unit="persons", briefing_date="2025-01-01", date_precision="day",
+            source="nis", content_hash="x",
+        )  # fmt: skip
+
+
+def test_loader_refuses_an_outdated_schema(empty_database_url):
+    create_v1_database()
+    with pytest.raises(SchemaOutdated, match="newsfacts db upgrade"):
+        load_paths()
+
+
+def test_db_upgrade_brings_a_version_1_database_to_the_latest(empty_database_url, monkeypatch):
+    create_v1_database()
+    monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with database.connection_context():
+        assert schema_version() == LATEST_VERSION >= 2
+        columns = {c.name for c in database.get_columns("fact")}
+        assert "briefing_id" in columns
+        assert Fact.get(Fact.id == "old").claim == "c"  # data kept, not rebuilt
+    report = load_paths()
+    assert report.counts["facts"].removed == 1
+    again = CliRunner().invoke(main, ["db", "upgrade"])
+    assert again.exit_code == 0 and "up to date" in again.output
