@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
+from flask_compress import Compress
+from flask_cors import CORS
 from werkzeug.exceptions import HTTPException, NotAcceptable
 
 from models import init_database
 
-from . import db
+from . import caching, db
 from .config import Defaults
 from .errors import handle_http_exception
 from .extensions import Api, OrjsonProvider
@@ -39,6 +41,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     init_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
     db.init_app(app)
+    caching.init_app(app)
+    Compress(app)
+    # Read-only and credential-free: any origin may GET, and read the paging/caching headers.
+    CORS(app, methods=["GET", "HEAD", "OPTIONS"], expose_headers=["ETag", "Last-Modified", "Link"])
 
     api = Api(app)
     app.extensions["newsfacts.api"] = api

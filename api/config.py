@@ -29,6 +29,18 @@ class Defaults:
     # Signs page tokens so a corrupted or hand-made token is refused rather than misread.
     SECRET_KEY = "newsfacts-page-token"
     JSON_SORT_KEYS = False
+    # Cache-Control max-age (seconds) on every versioned GET answer.
+    CACHE_MAX_AGE = 60
+    # How long a worker trusts its last look at the dataset version (seconds); 0 = every request.
+    DATASET_VERSION_TTL = 1.0
+    # flask-compress: gzip/brotli for answers over 1 KiB (exports above all).
+    COMPRESS_MIMETYPES = [  # noqa: RUF012
+        "application/json",
+        "application/problem+json",
+        "text/csv",
+        "application/x-ndjson",
+    ]
+    COMPRESS_MIN_SIZE = 1024
 
     API_TITLE = "newsfacts"
     API_VERSION = "1.0.0"

@@ -15,7 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from webargs.flaskparser import abort
 
 TOKEN_VERSION = 1
-PAGING_PARAMS = {"page_token", "page_size"}
+# Parameters that do not change which items a query selects, nor their order.
+PAGING_PARAMS = {"page_token", "page_size", "format", "facet"}
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,17 @@ class PageArgs(ArgsSchema):
         max_length=2000,
         metadata={"description": "Opaque token from a previous page's `next_page_token`."},
     )
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv", "ndjson"]),
+        metadata={
+            "description": (
+                "`json` (default): one page. `csv` / `ndjson`: the whole filtered set from "
+                "`page_token` on, streamed and never cut at a page (also chosen by "
+                "`Accept: text/csv` or `application/x-ndjson`). CSV flattens nested objects "
+                "to `<field>_<subfield>` columns and joins lists with `; `."
+            )
+        },
+    )
 
 
 class FacetList(fields.List):

@@ -95,7 +95,7 @@ def test_format_json_wins_over_accept(client):
 
 
 def test_csv_is_not_acceptable_elsewhere(client):
-    assert_problem(client.get("/v1/facts", headers={"Accept": "text/csv"}), 406)
+    assert_problem(client.get("/v1/measures", headers={"Accept": "text/csv"}), 406)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,15 @@ from models import Article, Fact, FactArticle
 from .. import queries, representations
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
-from ..pagination import Keyset, fetch_page, next_link
-from ..schemas import ArticleDetailSchema, ArticleListArgs, ArticlePageSchema, NoArgs
+from ..formats import EXPORT_DOC, EXPORT_MEDIA_TYPES, list_response
+from ..pagination import Keyset
+from ..schemas import (
+    ArticleDetailSchema,
+    ArticleListArgs,
+    ArticlePageSchema,
+    ArticleSchema,
+    NoArgs,
+)
 
 blp = Blueprint("articles", __name__, url_prefix="/v1/articles", description="News articles.")
 
@@ -21,6 +28,11 @@ ARTICLE_FIELDS = (
     Article.id, Article.outlet, Article.published, Article.published_precision, Article.url, Article.language,
     Article.credited, Article.notes,
 )  # fmt: skip
+
+
+def _articles(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts = queries.article_fact_counts([row["id"] for row in rows])
+    return [_article(row, counts[row["id"]]) for row in rows]
 
 
 def _article(row: dict[str, Any], fact_count: int) -> dict[str, Any]:
@@ -34,8 +46,11 @@ def _article(row: dict[str, Any], fact_count: int) -> dict[str, Any]:
 
 @blp.route("")
 class Articles(MethodView):
+    extra_media_types = EXPORT_MEDIA_TYPES
+
     @blp.arguments(ArticleListArgs, location="query", as_kwargs=False)
     @blp.response(200, ArticlePageSchema)
+    @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
         """List articles
 
@@ -44,10 +59,14 @@ class Articles(MethodView):
         query = Article.select(*ARTICLE_FIELDS)
         if conditions := queries.article_filters(args):
             query = query.where(*conditions)
-        rows, token = fetch_page(query, NEWEST_FIRST, args, lambda r: [r["published"], r["id"]])
-        counts = queries.article_fact_counts([row["id"] for row in rows])
-        body = {"items": [_article(r, counts[r["id"]]) for r in rows], "next_page_token": token}
-        return representations.json_response(body, headers=next_link(token))
+        return list_response(
+            args,
+            query,
+            NEWEST_FIRST,
+            lambda r: [r["published"], r["id"]],
+            _articles,
+            ArticleSchema(),
+        )
 
 
 @blp.route("/<article_id>")

@@ -11,8 +11,15 @@ from models import Briefing, Fact
 from .. import queries, representations
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
-from ..pagination import Keyset, fetch_page, next_link
-from ..schemas import BriefingDetailSchema, BriefingListArgs, BriefingPageSchema, NoArgs
+from ..formats import EXPORT_DOC, EXPORT_MEDIA_TYPES, list_response
+from ..pagination import Keyset
+from ..schemas import (
+    BriefingDetailSchema,
+    BriefingListArgs,
+    BriefingPageSchema,
+    BriefingSchema,
+    NoArgs,
+)
 
 blp = Blueprint(
     "briefings", __name__, url_prefix="/v1/briefings", description="Announcement events."
@@ -42,8 +49,11 @@ def _briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @blp.route("")
 class Briefings(MethodView):
+    extra_media_types = EXPORT_MEDIA_TYPES
+
     @blp.arguments(BriefingListArgs, location="query", as_kwargs=False)
     @blp.response(200, BriefingPageSchema)
+    @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
         """List briefings
 
@@ -51,9 +61,9 @@ class Briefings(MethodView):
         and who relayed it to the press.
         """
         query = queries.briefing_select(queries.briefing_filters(args))
-        rows, token = fetch_page(query, NEWEST_FIRST, args, lambda r: [r["date"], r["id"]])
-        body = {"items": _briefings(rows), "next_page_token": token}
-        return representations.json_response(body, headers=next_link(token))
+        return list_response(
+            args, query, NEWEST_FIRST, lambda r: [r["date"], r["id"]], _briefings, BriefingSchema()
+        )
 
 
 @blp.route("/<briefing_id>")

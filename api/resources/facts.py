@@ -9,7 +9,8 @@ from flask.views import MethodView
 from .. import queries, representations
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
-from ..pagination import Keyset, fetch_page, next_link
+from ..formats import EXPORT_DOC, EXPORT_MEDIA_TYPES, list_response
+from ..pagination import Keyset
 from ..schemas import FactListArgs, FactPageSchema, FactSchema, NoArgs
 
 blp = Blueprint("facts", __name__, url_prefix="/v1/facts", description="Sourced numeric facts.")
@@ -31,8 +32,11 @@ def _key_of(keyset: Keyset):
 
 @blp.route("")
 class Facts(MethodView):
+    extra_media_types = EXPORT_MEDIA_TYPES
+
     @blp.arguments(FactListArgs, location="query", as_kwargs=False)
     @blp.response(200, FactPageSchema)
+    @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
         """List facts
 
@@ -51,13 +55,18 @@ class Facts(MethodView):
         query = queries.fact_select(conditions)
         if keyset.column.name == "magnitude":
             query = query.select_extend(queries.Fact.magnitude)
-        rows, token = fetch_page(query, keyset, args, _key_of(keyset))
-        body: dict[str, Any] = {"items": representations.facts(rows), "next_page_token": token}
-        if "source" in args or "via" in args:
-            body["matched"] = matched
-        if facets := args.get("facet"):
-            body["facets"] = queries.facet_counts(conditions, facets)
-        return representations.json_response(body, headers=next_link(token))
+
+        def page_fields(_rows: list[dict[str, Any]]) -> dict[str, Any]:
+            extra: dict[str, Any] = {}
+            if "source" in args or "via" in args:
+                extra["matched"] = matched
+            if facets := args.get("facet"):
+                extra["facets"] = queries.facet_counts(conditions, facets)
+            return extra
+
+        return list_response(
+            args, query, keyset, _key_of(keyset), representations.facts, FactSchema(), page_fields
+        )
 
 
 @blp.route("/<fact_id>")

@@ -11,7 +11,8 @@ from models import Source
 from .. import queries, representations
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
-from ..pagination import Keyset, fetch_page, next_link
+from ..formats import EXPORT_DOC, EXPORT_MEDIA_TYPES, list_response
+from ..pagination import Keyset
 from ..schemas import NoArgs, SourceListArgs, SourcePageSchema, SourceSchema
 
 blp = Blueprint("sources", __name__, url_prefix="/v1/sources", description="Sources and relays.")
@@ -30,8 +31,11 @@ def _with_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @blp.route("")
 class Sources(MethodView):
+    extra_media_types = EXPORT_MEDIA_TYPES
+
     @blp.arguments(SourceListArgs, location="query", as_kwargs=False)
     @blp.response(200, SourcePageSchema)
+    @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
         """List sources
 
@@ -41,11 +45,20 @@ class Sources(MethodView):
         query = Source.select(*SOURCE_FIELDS)
         if conditions := queries.source_filters(args):
             query = query.where(*conditions)
-        rows, token = fetch_page(query, BY_ID, args, lambda row: [row["id"]])
-        body: dict[str, Any] = {"items": _with_details(rows), "next_page_token": token}
-        if "q" in args:
-            body["matched"] = queries.source_alias_matches(args["q"], rows)
-        return representations.json_response(body, headers=next_link(token))
+        matched = (
+            (lambda rows: {"matched": queries.source_alias_matches(args["q"], rows)})
+            if "q" in args
+            else None
+        )
+        return list_response(
+            args,
+            query,
+            BY_ID,
+            lambda row: [row["id"]],
+            _with_details,
+            SourceSchema(),
+            extra=matched,
+        )
 
 
 @blp.route("/<source_id>")
