@@ -57,3 +57,24 @@ def test_grant_reader_gives_a_postgres_role_select_only(backend, seeded_database
             database.execute_sql(f"GRANT {role} TO CURRENT_USER")
             database.execute_sql(f"DROP OWNED BY {role}")
             database.execute_sql(f"DROP ROLE {role}")
+
+
+def test_pooled_postgres_url_serves_and_reuses_connections(backend, seeded_database_url):
+    if backend != "postgresql":
+        pytest.skip("connection pooling is for PostgreSQL (postgresql+pool://)")
+    from api import create_app
+    from models import init_database
+
+    pooled_url = seeded_database_url.replace("postgresql://", "postgresql+pool://", 1)
+    app = create_app({"DATABASE_URL": pooled_url})
+    client = app.test_client()
+    try:
+        for _ in range(5):
+            assert client.get("/v1/facts?measure=killed").status_code == 200
+        assert len(database.obj._in_use) == 0  # every request gave its connection back
+        assert 1 <= len(database.obj._connections) <= 2  # and the next one reused it
+        with pytest.raises(pw.PeeweeException), database.atomic():
+            database.execute_sql("DELETE FROM fact")
+    finally:
+        database.obj.close_all()
+        init_database(seeded_database_url)
