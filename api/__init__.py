@@ -15,7 +15,18 @@ from . import caching, db
 from .config import Defaults
 from .errors import handle_http_exception
 from .extensions import Api, OrjsonProvider
-from .resources import articles, briefings, conflicts, facts, health, measures, sources, timeline
+from .resources import (
+    articles,
+    briefings,
+    changes,
+    conflicts,
+    facts,
+    health,
+    measures,
+    sources,
+    timeline,
+    versions,
+)
 
 ACCEPTABLE = ("application/json", "application/problem+json")
 
@@ -48,7 +59,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     app.extensions["newsfacts.api"] = api
-    for module in (facts, sources, articles, briefings, timeline, conflicts, measures, health):
+    for module in (
+        facts, sources, articles, briefings, timeline, conflicts, measures, versions, changes, health,
+    ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_error_handler(HTTPException, handle_http_exception)
 

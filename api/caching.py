@@ -14,6 +14,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import peewee as pw
 from flask import Flask, Response, current_app, g, request
+from werkzeug.http import unquote_etag
 
 from models.dataset import DatasetVersion
 
@@ -61,7 +62,7 @@ def _validators() -> tuple[str, datetime] | None:
 
 def _not_modified(etag: str, modified: datetime) -> bool:
     if request.if_none_match:
-        return request.if_none_match.contains_weak(etag.strip('"'))
+        return request.if_none_match.contains_weak(unquote_etag(etag)[0])
     since = request.headers.get("If-Modified-Since")
     if since:
         try:

@@ -3,7 +3,9 @@
 from .article import Article
 from .base import database, grant_reader_sql, init_database, is_postgres, make_database
 from .briefing import Briefing, BriefingRelay
+from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactSupersession
+from .history import REVISION_KINDS, FactAlias, FactChange, FactRevision
 from .meta import Meta
 from .schema import ALL_MODELS, SCHEMA_VERSION, create_schema
 from .source import Source, SourceName, normalize_name
@@ -15,13 +17,18 @@ __all__ = [
     "ID_PATTERN",
     "MEASURES",
     "QUALIFIERS",
+    "REVISION_KINDS",
     "SCHEMA_VERSION",
     "SOURCE_KINDS",
     "Article",
     "Briefing",
     "BriefingRelay",
+    "DatasetVersion",
     "Fact",
+    "FactAlias",
     "FactArticle",
+    "FactChange",
+    "FactRevision",
     "FactSupersession",
     "Meta",
     "Source",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import peewee as pw
@@ -9,7 +10,9 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
+from .dataset import DatasetVersion
 from .fact import FactSupersession
+from .history import FactAlias, FactChange, FactRevision
 from .meta import Meta
 
 
@@ -32,8 +35,35 @@ def _v2_briefings_and_supersession() -> None:
     )
 
 
+def _v3_versions_and_history() -> None:
+    """Version 3: dataset versions, fact revisions, the change-feed index and replaced ids.
+
+    Facts already loaded become a baseline version (empty files digest: the files that
+    produced them are unknown) in which each was added, so history and the change feed
+    cover them.
+    """
+    database.create_tables([DatasetVersion, FactRevision, FactChange, FactAlias], safe=True)
+    (count,) = database.execute_sql("SELECT COUNT(*) FROM fact").fetchone()
+    if not count or DatasetVersion.select().exists():
+        return
+    counts = {"facts": {"added": count, "updated": 0, "removed": 0, "unchanged": 0}}
+    version = DatasetVersion.create(files_digest="", added=count, counts=json.dumps(counts))
+    param = database.param
+    database.execute_sql(
+        f"INSERT INTO fact_revision (version_id, fact_id, kind) SELECT {param}, id, 'added' FROM fact",
+        (version.id,),
+    )
+    database.execute_sql(
+        f"INSERT INTO fact_change (fact_id, version_id, removed) SELECT id, {param}, FALSE FROM fact",
+        (version.id,),
+    )
+
+
 # version -> the step that brings the previous version to it
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _v2_briefings_and_supersession}
+MIGRATIONS: dict[int, Callable[[], None]] = {
+    2: _v2_briefings_and_supersession,
+    3: _v3_versions_and_history,
+}
 LATEST_VERSION = max(MIGRATIONS, default=1)
 
 

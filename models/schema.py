@@ -7,13 +7,16 @@ import peewee as pw
 from .article import Article
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
+from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactSupersession
+from .history import FactAlias, FactChange, FactRevision
 from .meta import Meta
 from .migrations import LATEST_VERSION, require_current
 from .source import Source, SourceName
 
 ALL_MODELS: list[type[pw.Model]] = [
     Meta, Source, SourceName, Article, Briefing, BriefingRelay, Fact, FactArticle, FactSupersession,
+    DatasetVersion, FactRevision, FactChange, FactAlias,
 ]  # fmt: skip
 
 SCHEMA_VERSION = LATEST_VERSION

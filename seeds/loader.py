@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from models import (
     Article,
     Briefing,
     BriefingRelay,
+    DatasetVersion,
     FactSupersession,
     Source,
     SourceName,
@@ -42,6 +44,18 @@ from .records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, fl
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 BATCH_SIZE = 2_000
 MAX_REPORTED_ERRORS = 1_000
+# Temporary tables of one load, dropped at its end.
+STAGE_TABLES = (
+    "stage_fact", "stage_link", "stage_replace", "stage_changed", "stage_removed",
+    "stage_old_supersession", "stage_touched",
+)  # fmt: skip
+# Upsert into the change-feed index (``INSERT ... SELECT ... WHERE TRUE``: SQLite needs the
+# WHERE to parse ON CONFLICT after a SELECT).
+TOUCH_SQL = (
+    "INSERT INTO fact_change (fact_id, version_id, removed) {select} "
+    "ON CONFLICT (fact_id) DO UPDATE SET version_id = excluded.version_id, "
+    "removed = excluded.removed"
+)
 
 # Fact columns in the order the staging table and the INSERT use them.
 FACT_COLUMNS = (
@@ -49,6 +63,13 @@ FACT_COLUMNS = (
     "value_text", "magnitude", "unit", "briefing_date", "date_precision", "period_start",
     "period_end", "source_id", "via_id", "location", "notes", "briefing_id", "content_hash",
 )  # fmt: skip
+# Fact columns a revision keeps of the fact's previous state (besides captured names).
+SNAPSHOT_COLUMNS = (
+    "claim", "subject", "measure", "value", "qualifier", "value_low", "value_high", "value_text",
+    "unit", "briefing_date", "date_precision", "period_start", "period_end", "source_id",
+    "via_id", "location", "notes", "briefing_id",
+)  # fmt: skip
+CHANGED_FACTS = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
 
 
 @dataclass
@@ -65,6 +86,8 @@ class LoadReport:
 
     counts: dict[str, Counts] = field(default_factory=dict)
     check_only: bool = False
+    version: int | None = None  # the dataset version after the load (None: never loaded)
+    recorded: bool = False  # whether this load recorded ``version``
 
     @property
     def changed(self) -> bool:
@@ -79,7 +102,13 @@ class LoadReport:
             lines.append(
                 f"  {kind:<9} added {c.added}, updated {c.updated}, removed {c.removed}, unchanged {c.unchanged}"
             )
-        return "\n".join(lines)
+        if self.check_only:
+            lines.append("dataset version: a load would record a new one" if self.changed else "")
+        elif self.recorded:
+            lines.append(f"dataset version: {self.version} (recorded by this load)")
+        else:
+            lines.append(f"dataset version: {self.version} (unchanged, nothing recorded)")
+        return "\n".join(line for line in lines if line)
 
 
 @dataclass(frozen=True)
@@ -149,6 +178,25 @@ def digest(data: dict[str, Any]) -> str:
     ).hexdigest()
 
 
+def files_digest(paths: Sequence[Path]) -> str:
+    """SHA-256 of the files' bytes in load order (``cat FILES | sha256sum`` gives the same)."""
+    hasher = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+@dataclass
+class _Plan:
+    """What a load will do to one kind of document record, computed before any write."""
+
+    counts: Counts
+    writes: list[tuple[dict[str, Any], str]]
+    updated_ids: list[str]
+
+
 def _validate(schema: ma.Schema, record: RawRecord, problems: _Problems) -> dict[str, Any] | None:
     if (parse_error := unparsable_error(record.data)) is not None:
         problems.add(record, "(record)", parse_error)
@@ -182,6 +230,7 @@ class _Session:
         self.fact_schema = FactRecord()
         self.stage_sql = ""
         self.link_sql = ""
+        self.replace_sql = ""
 
     # -- reading ---------------------------------------------------------------------------
     def documents(self) -> list[RawRecord]:
@@ -258,23 +307,32 @@ class _Session:
     # -- staging ---------------------------------------------------------------------------
     def create_stage(self) -> None:
         columns = ", ".join(FACT_COLUMNS)
-        for name in ("stage_fact", "stage_link"):
-            database.execute_sql(f"DROP TABLE IF EXISTS {name}")
+        self.drop_stage()
         database.execute_sql(
             f"CREATE TEMPORARY TABLE stage_fact AS SELECT {columns} FROM fact WHERE 1 = 0"
         )
         database.execute_sql("ALTER TABLE stage_fact ADD COLUMN origin TEXT")
+        database.execute_sql("ALTER TABLE stage_fact ADD COLUMN change_reason TEXT")
         database.execute_sql("CREATE TEMPORARY TABLE stage_link (fact_id TEXT, article_id TEXT)")
+        database.execute_sql(
+            "CREATE TEMPORARY TABLE stage_replace "
+            "(old_id TEXT, fact_id TEXT, position INTEGER, origin TEXT)"
+        )
         param = database.param
         self.stage_sql = (
-            f"INSERT INTO stage_fact ({columns}, origin) "
-            f"VALUES ({', '.join([param] * (len(FACT_COLUMNS) + 1))})"
+            f"INSERT INTO stage_fact ({columns}, origin, change_reason) "
+            f"VALUES ({', '.join([param] * (len(FACT_COLUMNS) + 2))})"
         )
         self.link_sql = f"INSERT INTO stage_link (fact_id, article_id) VALUES ({param}, {param})"
+        self.replace_sql = (
+            "INSERT INTO stage_replace (old_id, fact_id, position, origin) "
+            f"VALUES ({param}, {param}, {param}, {param})"
+        )
 
     def stage_facts(self, records: Iterable[RawRecord]) -> None:
         rows: list[tuple[Any, ...]] = []
         links: list[tuple[str, str]] = []
+        replaces: list[tuple[str, str, int, str]] = []
         cursor = database.cursor()
         for record in records:
             data = _validate(self.fact_schema, record, self.problems)
@@ -282,6 +340,12 @@ class _Session:
                 continue
             rows.append(self._fact_row(record, data))
             links.extend((data["id"], article) for article in data["reported_in"])
+            if data["replaces"]:
+                origin = f"{record.path}\t{record.locator}"
+                replaces.extend(
+                    (old, data["id"], position, origin)
+                    for position, old in enumerate(data["replaces"])
+                )
             if len(rows) >= BATCH_SIZE:
                 cursor.executemany(self.stage_sql, rows)
                 cursor.executemany(self.link_sql, links)
@@ -289,8 +353,11 @@ class _Session:
         if rows:
             cursor.executemany(self.stage_sql, rows)
             cursor.executemany(self.link_sql, links)
+        if replaces:
+            cursor.executemany(self.replace_sql, replaces)
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
         database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
+        database.execute_sql("CREATE INDEX stage_replace_old ON stage_replace (old_id)")
 
     def _references_ok(self, record: RawRecord, data: dict[str, Any]) -> bool:
         ok = True
@@ -341,7 +408,11 @@ class _Session:
         row["content_hash"] = digest(
             {k: row[k] for k in FACT_COLUMNS[:-1]} | {"reported_in": data["reported_in"]}
         )
-        return (*(row[column] for column in FACT_COLUMNS), f"{record.path}\t{record.locator}")
+        return (
+            *(row[column] for column in FACT_COLUMNS),
+            f"{record.path}\t{record.locator}",
+            data["change_reason"],
+        )
 
     def check_duplicate_facts(self) -> None:
         cursor = database.execute_sql(
@@ -358,47 +429,123 @@ class _Session:
                 (path, locator), "id", f"Duplicate id {fact_id!r} (also at {first[fact_id]})."
             )
 
+    def check_replaces(self) -> None:
+        """A replaced id must not be a fact of the files, nor be claimed by two facts."""
+        cursor = database.execute_sql(
+            "SELECT old_id, position, origin FROM stage_replace "
+            "WHERE old_id IN (SELECT id FROM stage_fact) ORDER BY origin, position"
+        )
+        for old_id, position, origin in cursor.fetchall():
+            self.problems.add(
+                tuple(origin.split("\t", 1)),
+                f"replaces[{position}]",
+                f"{old_id!r} is the id of a fact in the files; only retired ids can be replaced.",
+            )
+        cursor = database.execute_sql(
+            "SELECT old_id, fact_id, position, origin FROM stage_replace WHERE old_id IN "
+            "(SELECT old_id FROM stage_replace GROUP BY old_id HAVING COUNT(*) > 1) "
+            "ORDER BY old_id, origin, position"
+        )
+        first: dict[str, tuple[str, str]] = {}
+        for old_id, fact_id, position, origin in cursor.fetchall():
+            path, locator = origin.split("\t", 1)
+            if old_id not in first:
+                first[old_id] = (fact_id, f"{path}:{locator}")
+                continue
+            claimant, where = first[old_id]
+            self.problems.add(
+                (path, locator),
+                f"replaces[{position}]",
+                f"{old_id!r} is already replaced by {claimant!r} (at {where}).",
+            )
+
     # -- applying --------------------------------------------------------------------------
     def apply(self, report: LoadReport, check_only: bool) -> None:
-        report.counts["sources"] = self._sync_keyed(
-            Source, self.sources, self._write_source, check_only
-        )
-        report.counts["articles"] = self._sync_keyed(
-            Article, self.articles, self._write_article, check_only
-        )
-        report.counts["briefings"] = self._sync_keyed(
-            Briefing, self.briefings, self._write_briefing, check_only
-        )
-        report.counts["facts"] = facts = self._sync_facts(check_only)
-        if not check_only:
-            self._delete_missing(Briefing, self.briefings)
-            self._delete_missing(Source, self.sources)
-            self._delete_missing(Article, self.articles)
-            if (
-                facts.added
-                or facts.updated
-                or facts.removed
-                or not FactSupersession.select().exists()
-            ):
-                rebuild_supersession()
+        """Make the database match the staged records and record a version if anything changed.
 
-    def _sync_keyed(
-        self, model: type[pw.Model], records: dict[str, dict[str, Any]], write, check_only: bool
-    ) -> Counts:
+        Everything is planned (counted) before the first write, so an unchanged load writes
+        nothing, and the facts' previous state is captured before sources or articles change.
+        """
+        plans = {
+            "sources": self._plan_keyed(Source, self.sources),
+            "articles": self._plan_keyed(Article, self.articles),
+            "briefings": self._plan_keyed(Briefing, self.briefings),
+        }
+        for kind, plan in plans.items():
+            report.counts[kind] = plan.counts
+        report.counts["facts"] = facts = self._count_facts()
+        report.counts["replaces"] = replaces = self._count_replaces()
+        if check_only:
+            return
+        if not report.changed:
+            if not FactSupersession.select().exists():
+                rebuild_supersession()  # derived data of a database loaded before it existed
+            current = DatasetVersion.current()
+            report.version = current[0] if current else None
+            return
+        version = self._record_version(report)
+        facts_changed = bool(facts.added or facts.updated or facts.removed)
+        if facts_changed:
+            self._stage_fact_changes()
+            self._snapshot_revisions(version)
+        for kind, write in (
+            ("sources", self._write_source),
+            ("articles", self._write_article),
+            ("briefings", self._write_briefing),
+        ):
+            for data, content_hash in plans[kind].writes:
+                write(data, content_hash)
+        if facts_changed:
+            self._write_facts(version)
+        self._delete_missing(Briefing, self.briefings)
+        self._delete_missing(Source, self.sources)
+        self._delete_missing(Article, self.articles)
+        if replaces.added or replaces.updated or replaces.removed:
+            database.execute_sql("DELETE FROM fact_alias")
+            database.execute_sql(
+                "INSERT INTO fact_alias (old_id, fact_id) SELECT old_id, fact_id FROM stage_replace"
+            )
+        database.execute_sql("CREATE TEMPORARY TABLE stage_touched (id TEXT)")
+        if facts_changed or not FactSupersession.select().exists():
+            rebuild_supersession()
+            if facts_changed:
+                self._touch_supersession_changes()
+        self._touch_dependents(plans["sources"].updated_ids, plans["articles"].updated_ids)
+        database.execute_sql(
+            TOUCH_SQL.format(
+                select=f"SELECT DISTINCT id, {version}, FALSE FROM stage_touched WHERE TRUE"
+            )
+        )
+
+    @staticmethod
+    def _plan_keyed(model: type[pw.Model], records: dict[str, dict[str, Any]]) -> _Plan:
         existing = dict(model.select(model.id, model.content_hash).tuples())
-        counts = Counts(removed=len(set(existing) - set(records)))
+        plan = _Plan(Counts(removed=len(set(existing) - set(records))), [], [])
         for record_id, data in records.items():
             content_hash = digest(data)
             if existing.get(record_id) == content_hash:
-                counts.unchanged += 1
+                plan.counts.unchanged += 1
                 continue
             if record_id in existing:
-                counts.updated += 1
+                plan.counts.updated += 1
+                plan.updated_ids.append(record_id)
             else:
-                counts.added += 1
-            if not check_only:
-                write(data, content_hash)
-        return counts
+                plan.counts.added += 1
+            plan.writes.append((data, content_hash))
+        return plan
+
+    def _record_version(self, report: LoadReport) -> int:
+        facts = report.counts["facts"]
+        counts = {kind: vars(c) for kind, c in report.counts.items()}
+        version = DatasetVersion.create(
+            files_digest=files_digest(self.paths),
+            added=facts.added,
+            updated=facts.updated,
+            removed=facts.removed,
+            counts=json.dumps(counts, sort_keys=True),
+        )
+        report.version, report.recorded = version.id, True
+        return version.id
 
     @staticmethod
     def _write_source(data: dict[str, Any], content_hash: str) -> None:
@@ -464,23 +611,92 @@ class _Session:
         for start in range(0, len(stale), 500):
             model.delete().where(model.id.in_(stale[start : start + 500])).execute()
 
-    def _sync_facts(self, check_only: bool) -> Counts:
-        def scalar(sql: str) -> int:
-            return int(database.execute_sql(sql).fetchone()[0])
-
-        staged = "SELECT id FROM stage_fact"
-        changed = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
-        total = scalar("SELECT COUNT(*) FROM stage_fact")
+    def _count_facts(self) -> Counts:
+        total = _scalar("SELECT COUNT(*) FROM stage_fact")
         counts = Counts(
-            added=scalar("SELECT COUNT(*) FROM stage_fact WHERE id NOT IN (SELECT id FROM fact)"),
-            updated=scalar(f"SELECT COUNT(*) FROM ({changed}) c"),
-            removed=scalar(f"SELECT COUNT(*) FROM fact WHERE id NOT IN ({staged})"),
+            added=_scalar("SELECT COUNT(*) FROM stage_fact WHERE id NOT IN (SELECT id FROM fact)"),
+            updated=_scalar(f"SELECT COUNT(*) FROM ({CHANGED_FACTS}) c"),
+            removed=_scalar(
+                "SELECT COUNT(*) FROM fact WHERE id NOT IN (SELECT id FROM stage_fact)"
+            ),
         )
         counts.unchanged = total - counts.added - counts.updated
-        if check_only or not (counts.added or counts.updated or counts.removed):
-            return counts
-        database.execute_sql(f"DELETE FROM fact WHERE id NOT IN ({staged})")
-        database.execute_sql("CREATE TEMPORARY TABLE stage_changed AS " + changed)
+        return counts
+
+    @staticmethod
+    def _count_replaces() -> Counts:
+        total = _scalar("SELECT COUNT(*) FROM stage_replace")
+        counts = Counts(
+            added=_scalar(
+                "SELECT COUNT(*) FROM stage_replace WHERE old_id NOT IN (SELECT old_id FROM fact_alias)"
+            ),
+            updated=_scalar(
+                "SELECT COUNT(*) FROM stage_replace r JOIN fact_alias a ON a.old_id = r.old_id "
+                "WHERE a.fact_id <> r.fact_id"
+            ),
+            removed=_scalar(
+                "SELECT COUNT(*) FROM fact_alias WHERE old_id NOT IN (SELECT old_id FROM stage_replace)"
+            ),
+        )
+        counts.unchanged = total - counts.added - counts.updated
+        return counts
+
+    @staticmethod
+    def _stage_fact_changes() -> None:
+        """Note which facts change or go, and their supersession, before anything is written."""
+        database.execute_sql("CREATE TEMPORARY TABLE stage_changed AS " + CHANGED_FACTS)
+        database.execute_sql(
+            "CREATE TEMPORARY TABLE stage_removed AS "
+            "SELECT id FROM fact WHERE id NOT IN (SELECT id FROM stage_fact)"
+        )
+        database.execute_sql(
+            "CREATE TEMPORARY TABLE stage_old_supersession AS "
+            "SELECT f.id, s.supersedes, s.superseded_by "
+            "FROM fact_supersession s JOIN fact f ON f.key = s.fact_id"
+        )
+        database.execute_sql(
+            "CREATE INDEX stage_old_supersession_id ON stage_old_supersession (id)"
+        )
+
+    @staticmethod
+    def _snapshot_revisions(version: int) -> None:
+        """Record updated and removed facts as they are now (their ``before``), in one INSERT."""
+        if is_postgres():
+            articles = (
+                "(SELECT COALESCE(json_agg(json_build_object("
+                "'id', a.id, 'outlet', a.outlet, 'published', a.published)), '[]'::json)::text"
+            )
+        else:
+            articles = (
+                "(SELECT json_group_array(json_object("
+                "'id', a.id, 'outlet', a.outlet, 'published', a.published))"
+            )
+        articles += (
+            " FROM fact_article fa JOIN article a ON a.id = fa.article_id WHERE fa.fact_id = f.key)"
+        )
+        columns = ", ".join(SNAPSHOT_COLUMNS)
+        database.execute_sql(
+            f"""
+            INSERT INTO fact_revision (version_id, fact_id, kind, reason, replaced_by, {columns},
+                                       source_name, via_name, reported_in)
+            SELECT {version}, f.id, CASE WHEN s.id IS NULL THEN 'removed' ELSE 'updated' END,
+                   COALESCE(s.change_reason, rs.change_reason), r.fact_id,
+                   {", ".join("f." + c for c in SNAPSHOT_COLUMNS)},
+                   src.name, via.name, {articles}
+            FROM fact f
+            JOIN source src ON src.id = f.source_id
+            LEFT JOIN source via ON via.id = f.via_id
+            LEFT JOIN stage_fact s ON s.id = f.id
+            LEFT JOIN stage_replace r ON r.old_id = f.id
+            LEFT JOIN stage_fact rs ON rs.id = r.fact_id
+            WHERE f.id IN (SELECT id FROM stage_changed) OR f.id IN (SELECT id FROM stage_removed)
+            """
+        )
+
+    @staticmethod
+    def _write_facts(version: int) -> None:
+        """Apply the staged difference to the facts, their revisions and the change feed."""
+        database.execute_sql("DELETE FROM fact WHERE id IN (SELECT id FROM stage_removed)")
         assignments = ", ".join(f"{c} = s.{c}" for c in FACT_COLUMNS if c != "id")
         database.execute_sql(
             f"UPDATE fact SET {assignments} FROM stage_fact s "
@@ -489,6 +705,11 @@ class _Session:
         database.execute_sql(
             "DELETE FROM fact_article WHERE fact_id IN "
             "(SELECT key FROM fact WHERE id IN (SELECT id FROM stage_changed))"
+        )
+        database.execute_sql(
+            "INSERT INTO fact_revision (version_id, fact_id, kind, reason) "
+            f"SELECT {version}, id, 'added', change_reason FROM stage_fact "
+            "WHERE id NOT IN (SELECT id FROM fact)"
         )
         columns = ", ".join(FACT_COLUMNS)
         database.execute_sql(
@@ -503,12 +724,69 @@ class _Session:
             "SELECT f.key, l.article_id FROM stage_link l JOIN fact f ON f.id = l.fact_id "
             "WHERE l.fact_id IN (SELECT id FROM stage_changed)"
         )
-        database.execute_sql("DROP TABLE stage_changed")
-        return counts
+        database.execute_sql(
+            TOUCH_SQL.format(select=f"SELECT id, {version}, FALSE FROM stage_changed WHERE TRUE")
+        )
+        database.execute_sql(
+            TOUCH_SQL.format(select=f"SELECT id, {version}, TRUE FROM stage_removed WHERE TRUE")
+        )
+
+    @staticmethod
+    def _touch_supersession_changes() -> None:
+        """Queue facts whose supersedes/superseded_by changed though the fact itself did not."""
+        cursor = database.execute_sql(
+            """
+            SELECT f.id, n.supersedes, n.superseded_by, o.supersedes, o.superseded_by
+            FROM fact f
+            LEFT JOIN fact_supersession n ON n.fact_id = f.key
+            LEFT JOIN stage_old_supersession o ON o.id = f.id
+            WHERE f.id NOT IN (SELECT id FROM stage_changed)
+              AND (COALESCE(n.supersedes, '') <> COALESCE(o.supersedes, '')
+                   OR COALESCE(n.superseded_by, '') <> COALESCE(o.superseded_by, ''))
+            """
+        )
+
+        def ids(joined: str | None) -> list[str]:
+            return sorted((joined or "").split())
+
+        touched = [
+            (fact_id,)
+            for fact_id, new_old, new_by, old_old, old_by in cursor.fetchall()
+            # The aggregate's order is not fixed: only a different set of ids is a change.
+            if ids(new_old) != ids(old_old) or ids(new_by) != ids(old_by)
+        ]
+        if touched:
+            database.cursor().executemany(
+                f"INSERT INTO stage_touched (id) VALUES ({database.param})", touched
+            )
+
+    @staticmethod
+    def _touch_dependents(source_ids: list[str], article_ids: list[str]) -> None:
+        """Queue facts that show an updated source's name or an updated article's details."""
+        for start in range(0, len(source_ids), 500):
+            chunk = source_ids[start : start + 500]
+            marks = ", ".join([database.param] * len(chunk))
+            database.execute_sql(
+                "INSERT INTO stage_touched (id) SELECT id FROM fact "
+                f"WHERE source_id IN ({marks}) OR via_id IN ({marks})",
+                chunk + chunk,
+            )
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            marks = ", ".join([database.param] * len(chunk))
+            database.execute_sql(
+                "INSERT INTO stage_touched (id) SELECT f.id FROM fact f "
+                f"JOIN fact_article l ON l.fact_id = f.key WHERE l.article_id IN ({marks})",
+                chunk,
+            )
 
     def drop_stage(self) -> None:
-        for name in ("stage_fact", "stage_link"):
+        for name in STAGE_TABLES:
             database.execute_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _scalar(sql: str) -> int:
+    return int(database.execute_sql(sql).fetchone()[0])
 
 
 def rebuild_supersession() -> None:
@@ -568,6 +846,7 @@ def load_paths(
             session.create_stage()
             session.stage_facts(session.fact_records(document_facts))
             session.check_duplicate_facts()
+            session.check_replaces()
             if session.problems:
                 raise LoadError(session.problems.items, session.problems.truncated)
             session.apply(report, check_only)

@@ -147,10 +147,20 @@ class FactRecord(RecordSchema):
     notes = Text(load_default=None, allow_none=True)
     reported_in = fields.List(_id_field(), required=True, validate=validate.Length(min=1))
     briefing = _id_field(load_default=None, allow_none=True)
+    # Not content: neither changes the fact, so neither alone makes a load record a change.
+    # Why this run's change was made, stored on the revision it causes (and on the removal of
+    # the ids in ``replaces``); a reason left in the file also labels the next change.
+    change_reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    # Old ids of facts merged or renamed into this one: they redirect here while listed.
+    replaces = fields.List(_id_field(), load_default=list)
 
     @ma.validates_schema(skip_on_field_errors=True)
     def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Refuse records whose value, bounds, qualifier and dates contradict each other."""
+        if data["id"] in data["replaces"]:
+            raise ma.ValidationError("Must not list the fact's own id.", "replaces")
+        if len(set(data["replaces"])) != len(data["replaces"]):
+            raise ma.ValidationError("Lists an id twice.", "replaces")
         value, qualifier = data.get("value"), data["qualifier"]
         low, high = data.get("value_low"), data.get("value_high")
         if qualifier == "range":

@@ -104,7 +104,14 @@ def seeded_database_url(databases: DatabaseFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(seeded_database_url: str) -> Flask:
-    return create_app({"DATABASE_URL": seeded_database_url, "TESTING": True})
+    # The session's data never changes: trust the dataset version for the whole run and read
+    # it now, so query-count tests see only the queries their request itself makes.
+    app = create_app(
+        {"DATABASE_URL": seeded_database_url, "TESTING": True, "DATASET_VERSION_TTL": 3600}
+    )
+    with database.connection_context():
+        assert app.extensions["newsfacts.versions"].get() is not None
+    return app
 
 
 @pytest.fixture

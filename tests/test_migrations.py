@@ -1,4 +1,4 @@
-"""A database created by schema version 1 is upgraded in place by `newsfacts db upgrade`."""
+"""A database created by schema version 1 is upgraded in place to the latest by `newsfacts db upgrade`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from models import Fact, Meta, database
+from models import DatasetVersion, Fact, FactChange, FactRevision, Meta, database
 from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
 from seeds.loader import load_paths
 
@@ -78,11 +78,22 @@ def test_db_upgrade_brings_a_version_1_database_to_the_latest(empty_database_url
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with database.connection_context():
-        assert schema_version() == LATEST_VERSION >= 2
+        assert schema_version() == LATEST_VERSION >= 3
         columns = {c.name for c in database.get_columns("fact")}
         assert "briefing_id" in columns
         assert Fact.get(Fact.id == "old").claim == "c"  # data kept, not rebuilt
+        # Version 3: what was loaded becomes a baseline version in which each fact was added.
+        baseline = DatasetVersion.get()
+        assert (baseline.files_digest, baseline.added) == ("", 1)
+        revision = FactRevision.get(FactRevision.fact_id == "old")
+        assert (revision.version_id, revision.kind) == (baseline.id, "added")
+        assert FactChange.get_by_id("old").version_id == baseline.id
     report = load_paths()
     assert report.counts["facts"].removed == 1
+    assert report.version == baseline.id + 1
+    with database.connection_context():
+        kinds = [r.kind for r in FactRevision.select().where(FactRevision.fact_id == "old")]
+        assert kinds == ["added", "removed"]
+        assert FactChange.get_by_id("old").removed
     again = CliRunner().invoke(main, ["db", "upgrade"])
     assert again.exit_code == 0 and "up to date" in again.output

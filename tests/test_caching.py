@@ -1,0 +1,95 @@
+"""Conditional GET: validators come from the dataset version; a 304 runs no query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from api import create_app
+from models import init_database
+from seeds.loader import load_paths
+
+URL = "/v1/facts?measure=killed"
+
+
+def test_answers_carry_validators_and_cache_control(client):
+    response = client.get(URL)
+    assert response.headers["ETag"].startswith('W/"v')
+    assert response.headers["Last-Modified"].endswith("GMT")
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_if_none_match_answers_304_without_a_body_or_a_query(client):
+    etag = client.get(URL).headers["ETag"]
+    with count_queries() as queries:
+        response = client.get(URL, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.data == b""
+    assert response.headers["ETag"] == etag
+    assert queries.count == 0
+
+
+def test_if_modified_since_answers_304(client):
+    modified = client.get(URL).headers["Last-Modified"]
+    assert client.get(URL, headers={"If-Modified-Since": modified}).status_code == 304
+    assert (
+        client.get(URL, headers={"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}).status_code
+        == 200
+    )
+
+
+def test_a_stale_or_foreign_etag_gets_the_full_answer(client):
+    assert client.get(URL, headers={"If-None-Match": 'W/"v0-nothing"'}).status_code == 200
+
+
+def test_each_url_and_format_has_its_own_etag(client):
+    etags = {
+        client.get(URL).headers["ETag"],
+        client.get("/v1/facts?measure=wounded").headers["ETag"],
+        client.get(URL, headers={"Accept": "text/csv"}).headers["ETag"],
+        client.get(URL + "&format=ndjson").headers["ETag"],
+    }
+    assert len(etags) == 4
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/facts/nis-2025-04-30-killed",
+        "/v1/sources",
+        "/v1/measures",
+        "/v1/timeline?measure=killed&subject=north-korean-troops-in-russia",
+    ],
+)
+def test_every_data_answer_is_revalidatable(client, path):
+    etag = client.get(path).headers["ETag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_probes_are_not_cached(client):
+    assert "ETag" not in client.get("/healthz").headers
+
+
+def test_a_loader_run_that_changes_a_fact_changes_the_etag(empty_database_url, seed_copy: Path):
+    load_paths([seed_copy])
+    app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 0})
+    client = app.test_client()
+    etag = client.get(URL).headers["ETag"]
+
+    init_database(empty_database_url)
+    assert not load_paths([seed_copy]).changed
+    init_database(empty_database_url, readonly=True)
+    assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
+
+    data = next(seed_copy.glob("*.yaml"))
+    data.write_text(data.read_text().replace("claim: Roughly 600 North", "claim: About 600 North"))
+    init_database(empty_database_url)
+    assert load_paths([seed_copy]).counts["facts"].updated == 1
+    init_database(empty_database_url, readonly=True)
+    response = client.get(URL, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != etag
+    assert "About 600 North" in response.get_data(as_text=True)
