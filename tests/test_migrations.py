@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from models import DatasetVersion, Fact, FactChange, FactRevision, Meta, database
+from models import DatasetVersion, Fact, FactChange, FactRevision, Meta, database, init_database
 from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
 from seeds.loader import load_paths
 
@@ -97,3 +97,17 @@ def test_db_upgrade_brings_a_version_1_database_to_the_latest(empty_database_url
         assert FactChange.get_by_id("old").removed
     again = CliRunner().invoke(main, ["db", "upgrade"])
     assert again.exit_code == 0 and "up to date" in again.output
+
+
+def test_readiness_fails_until_an_outdated_database_is_upgraded(empty_database_url, monkeypatch):
+    from api import create_app
+
+    create_v1_database()
+    client = create_app({"DATABASE_URL": empty_database_url}).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "newsfacts db upgrade" in response.get_json()["detail"]
+    monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    init_database(empty_database_url, readonly=True)
+    assert client.get("/readyz").status_code == 200

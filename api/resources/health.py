@@ -9,6 +9,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from models import database
+from models.migrations import LATEST_VERSION, schema_version
 
 from .. import representations
 from ..errors import problem
@@ -38,15 +39,24 @@ class Readiness(MethodView):
 
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, description="The database cannot be reached or has no schema.")
+    @blp.alt_response(
+        503, description="The database cannot be reached, has no schema, or an older one."
+    )
     def get(self, _args: dict[str, Any]):
         """Database is reachable
 
-        Runs a trivial query against the fact table.
+        Runs a trivial query and checks the schema version matches this code's.
         """
         try:
             database.execute_sql("SELECT 1 FROM fact LIMIT 1").fetchall()
+            version = schema_version()
         except pw.PeeweeException:
             current_app.logger.warning("readiness check failed", exc_info=True)
             return problem(503, "The database is not reachable or not initialised.")
+        if version != LATEST_VERSION:
+            return problem(
+                503,
+                f"The database schema is version {version}; this code needs {LATEST_VERSION}: "
+                "run `newsfacts db upgrade`.",
+            )
         return representations.json_response({"status": "ok"})
