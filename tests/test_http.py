@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.servers import fetch, gunicorn
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLE = re.compile(
@@ -27,53 +22,10 @@ def readme_examples() -> list[tuple[str, Any]]:
     return [(m["path"], json.loads(m["json"])) for m in EXAMPLE.finditer(README.read_text())]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
 @pytest.fixture(scope="module")
 def server(seeded_database_url: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "NEWSFACTS_DATABASE_URL": seeded_database_url,
-        "NEWSFACTS_BIND": f"127.0.0.1:{port}",
-        "NEWSFACTS_WORKERS": "2",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())
-            try:
-                if fetch(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start within 10 s")
+    with gunicorn(seeded_database_url) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stderr.close()
 
 
 def contains(actual: Any, expected: Any) -> bool:
