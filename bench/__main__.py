@@ -1,0 +1,285 @@
+"""`python -m bench`: generate, load, serve and measure newsfacts beside its references."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict
+from pathlib import Path
+
+from . import cases, generate, loading, report, servers, sqlcheck, wrk
+from .loading import BenchError, LoadTiming
+
+DATA_DIR = Path(__file__).resolve().parent / ".data"
+WARMUP_REQUESTS = 6  # a few per gunicorn worker, so no worker starts cold under wrk
+
+ServerFactory = Callable[[Path, Path], AbstractContextManager[servers.Server]]
+SYSTEMS: dict[str, ServerFactory] = {
+    "newsfacts": servers.newsfacts,
+    "datasette": servers.datasette,
+    "floor": servers.floor,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000, help="facts in the main data set")
+    parser.add_argument("--small-n", type=int, default=10_000, help="facts in the growth data set")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk per case")
+    parser.add_argument("--connections", type=int, default=8, help="wrk open connections")
+    parser.add_argument(
+        "--deep-page", type=int, default=1_000, help="page number of the deep-page case"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=DATA_DIR, help="where data and databases go"
+    )
+    parser.add_argument("--json", type=Path, help="also write every number to this JSON file")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--fail-on-drift",
+        action="store_true",
+        help="exit 1 when the floor's SQL or JSON differs from newsfacts' (bench/floor.py needs updating)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few seconds' run so the harness never rots: 10,000 facts, 1 s per case, no targets",
+    )
+    options = parser.parse_args(argv)
+    if options.smoke:
+        options.n, options.small_n, options.duration, options.deep_page = 10_000, 5_000, 1.0, 100
+        options.strict = False
+    if options.n < 1_000 or options.small_n < 100:
+        parser.error("--n must be at least 1,000 and --small-n at least 100")
+    options.data_dir = options.data_dir.resolve()
+    return options
+
+
+def missing_tools() -> list[str]:
+    """The external tools without which there is nothing to compare against."""
+    return [
+        name
+        for name, found in (("wrk", wrk.available()), ("datasette", loading.tool("datasette")))
+        if not found
+    ]
+
+
+def load_all(
+    options: argparse.Namespace,
+) -> tuple[generate.Dataset, generate.Dataset, dict[str, LoadTiming | None]]:
+    log(f"generating {options.n:,} and {options.small_n:,} facts in {options.data_dir}")
+    big = generate.generate(options.n, options.data_dir)
+    small = generate.generate(options.small_n, options.data_dir)
+    log("loading with newsfacts seed (validated)")
+    timings: dict[str, LoadTiming | None] = {
+        "newsfacts": loading.newsfacts_seed(big, big.database("newsfacts"))
+    }
+    log("loading with sqlite-utils insert --nl")
+    timings["sqlite-utils"] = loading.sqlite_utils_insert(big, big.database("sqlite_utils"))
+    log("loading with the raw floor")
+    timings["raw"] = loading.raw_floor(big, big.database("raw"))
+    if small.n != big.n:
+        loading.newsfacts_seed(small, small.database("newsfacts"))
+    return big, small, timings
+
+
+def measure(
+    server: servers.Server,
+    path: str,
+    load: wrk.Load,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+    expect_rows: int = 1,
+) -> tuple[wrk.Result | None, str | None]:
+    """Check one answer, warm the workers, then drive ``path`` with wrk."""
+    reply = servers.fetch(server.base + path, headers)
+    if reply.status != expect:
+        log(f"  {server.name} {path}: HTTP {reply.status}, expected {expect}: {reply.body[:200]!r}")
+        return None, f"HTTP {reply.status}"
+    count = cases.rows_in(reply.body) if expect == 200 else None
+    if count is not None and count < expect_rows:
+        log(f"  {server.name} {path}: only {count} row(s), expected {expect_rows}")
+    for _ in range(WARMUP_REQUESTS):
+        servers.fetch(server.base + path, headers)
+    result = wrk.run(server.base + path, load, headers)
+    if result.errors:
+        log(f"  {server.name} {path}: {result.errors} wrk errors")
+    return result, None
+
+
+def measure_system(
+    system: str,
+    server: servers.Server,
+    rows: dict[str, report.Row],
+    options: argparse.Namespace,
+    load: wrk.Load,
+) -> None:
+    """Every case on one running server, recording results into ``rows``."""
+    is_datasette = system == "datasette"
+    for case in cases.cases(options.n):
+        path = case.datasette if is_datasette else case.api
+        row = rows.setdefault(case.name, report.Row(case.name, case.label))
+        if path is None:
+            row.results[system] = None
+            continue
+        log(f"{system}: {case.label}")
+        row.results[system], note = measure(server, path, load, expect_rows=case.rows)
+        if note:
+            row.notes[system] = note
+        if case.name == "page_1":
+            deep_row = rows.setdefault(
+                "page_deep", report.Row("page_deep", f"list, page {options.deep_page:,}")
+            )
+            started = time.perf_counter()
+            deep, number = cases.walk(server.base, path, options.deep_page, is_datasette)
+            log(f"{system}: walked to page {number} in {time.perf_counter() - started:.1f} s")
+            if number < options.deep_page:
+                deep_row.results[system] = None
+                deep_row.notes[system] = f"only {number} pages"
+            else:
+                deep_row.results[system], note = measure(
+                    server, deep, load, expect_rows=cases.PAGE_SIZE
+                )
+                if note:
+                    deep_row.notes[system] = note
+        if case.name == "filtered":
+            measure_revalidation(system, server, path, rows, load)
+    hello = rows.setdefault("hello", report.Row("hello", "hello world (bare app only)"))
+    if system == "floor":
+        log("floor: hello world")
+        hello.results[system], _ = measure(server, "/hello", load)
+    else:
+        hello.results[system] = None
+
+
+def measure_revalidation(
+    system: str, server: servers.Server, path: str, rows: dict[str, report.Row], load: wrk.Load
+) -> None:
+    """If-None-Match with the ETag of the filtered list; n/a where there is no ETag."""
+    row = rows.setdefault(
+        "revalidate", report.Row("revalidate", "304 revalidation (If-None-Match)")
+    )
+    etag = servers.fetch(server.base + path).headers.get("etag")
+    if not etag:
+        row.results[system], row.notes[system] = None, "n/a (no ETag)"
+        return
+    log(f"{system}: 304 revalidation")
+    row.results[system], note = measure(server, path, load, {"If-None-Match": etag}, expect=304)
+    if note:
+        row.notes[system] = f"n/a ({note} to If-None-Match)"
+
+
+def measure_small(
+    system: str,
+    server: servers.Server,
+    rows: dict[str, report.Row],
+    options: argparse.Namespace,
+    load: wrk.Load,
+) -> None:
+    filtered = next(c for c in cases.cases(options.small_n) if c.name == "filtered")
+    path = filtered.datasette if system == "datasette" else filtered.api
+    label = f"filtered list at {options.small_n:,} facts"
+    row = rows.setdefault("filtered_small", report.Row("filtered_small", label))
+    log(f"{system}: {label}")
+    row.results[system], note = measure(server, path or "", load, expect_rows=cases.PAGE_SIZE)
+    if note:
+        row.notes[system] = note
+
+
+def run(options: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    big, small, timings = load_all(options)
+    log("checking the floor's SQL against newsfacts'")
+    drift = sqlcheck.compare(
+        big.database("newsfacts"), {c.name: c.api for c in cases.cases(big.n) if c.api}
+    )
+    for problem in drift:
+        log(f"floor SQL drift: {problem}")
+    load = wrk.Load(threads=1, connections=options.connections, seconds=options.duration)
+    logs = options.data_dir / "logs"
+    rows: dict[str, report.Row] = {}
+    for system, factory in SYSTEMS.items():
+        with factory(big.database("newsfacts"), logs / f"{system}-n{big.n}.log") as server:
+            measure_system(system, server, rows, options, load)
+    for system, factory in SYSTEMS.items():
+        with factory(small.database("newsfacts"), logs / f"{system}-n{small.n}.log") as server:
+            measure_small(system, server, rows, options, load)
+    order = [
+        "get",
+        "filtered",
+        "value_range",
+        "full_text",
+        "page_1",
+        "page_deep",
+        "revalidate",
+        "hello",
+        "filtered_small",
+    ]
+    ordered = [rows[name] for name in order if name in rows]
+    ratio_items = report.ratios(rows, timings, options.small_n, options.n, options.deep_page)
+    elapsed = time.perf_counter() - started
+
+    print(
+        f"## newsfacts benchmark: {options.n:,} facts, wrk -t1 -c{options.connections} -d{options.duration:g}s\n"
+    )
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}\n"
+    )
+    print("Cells: requests/s / p50 ms / p99 ms.\n")
+    print(report.results_table(ordered) + "\n")
+    print(
+        report.loads_table(
+            [timings["newsfacts"], timings["sqlite-utils"], timings["raw"]], options.n
+        )
+        + "\n"
+    )
+    print(report.ratios_table(ratio_items) + "\n")
+    print(
+        f"Floor SQL check: {'identical statements for every case' if not drift else f'{len(drift)} difference(s), see log'}"
+    )
+    print(f"Total time: {elapsed:.0f} s")
+    if options.json:
+        document = {
+            "n": options.n,
+            "small_n": options.small_n,
+            "wrk": asdict(load),
+            "results": {
+                r.name: {s: (asdict(v) if v else None) for s, v in r.results.items()}
+                | {"label": r.label}
+                for r in ordered
+            },
+            "loads": {k: (asdict(v) if v else None) for k, v in timings.items()},
+            "ratios": [asdict(item) for item in ratio_items],
+            "sql_drift": drift,
+        }
+        options.json.write_text(json.dumps(document, indent=2) + "\n")
+    if options.strict and any(item.passed is False for item in ratio_items):
+        return 1
+    return 1 if options.fail_on_drift and drift else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; with a missing wrk or Datasette, say so and skip (exit 0)."""
+    options = parse_args(argv)
+    if missing := missing_tools():
+        print(f"skipped: {', '.join(missing)} not installed")
+        return 0
+    try:
+        return run(options)
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,375 @@
+"""The framework floor: bare Flask + sqlite3 running the SQL newsfacts runs, for a fair ratio.
+
+It parses the same query parameters, issues the same statements (``bench.sqlcheck`` compares
+them with what newsfacts sends to SQLite) and answers the same JSON shape with ``json.dumps``.
+What it leaves out is what the ratio measures: marshmallow validation, flask-smorest,
+peewee's query building and row wrapping, and per-request connection handling.
+
+Served by gunicorn as ``bench.floor:create_app()``; ``BENCH_FLOOR_DATABASE`` names the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+
+SECRET = b"bench-floor-page-token"
+MAX_PAGE_SIZE = 500
+LIST_PARAMS = {"measure", "subject", "source", "via", "unit", "qualifier", "briefing_date"}
+SCALAR_PARAMS = {
+    "briefing_date_from", "briefing_date_to", "value_min", "value_max", "q", "sort",
+    "page_size", "page_token",
+}  # fmt: skip
+
+SELECT = (
+    'SELECT "t1"."key", "t1"."id", "t1"."claim", "t1"."subject", "t1"."measure", "t1"."value", '
+    '"t1"."qualifier", "t1"."value_low", "t1"."value_high", "t1"."value_text", "t1"."unit", '
+    '"t1"."briefing_date", "t1"."date_precision", "t1"."period_start", "t1"."period_end", '
+    '"t1"."source_id", "t1"."via_id", "t1"."location", "t1"."notes", "t1"."briefing_id", '
+    '"t2"."name" AS "source_name", "via_source"."name" AS "via_name", '
+    '"t3"."supersedes", "t3"."superseded_by"{extra} '
+    'FROM "fact" AS "t1" INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
+    'LEFT OUTER JOIN "source" AS "via_source" ON ("t1"."via_id" = "via_source"."id") '
+    'LEFT OUTER JOIN "fact_supersession" AS "t3" ON ("t3"."fact_id" = "t1"."key")'
+)
+ARTICLES = (
+    'SELECT "t1"."fact_id", "t2"."id", "t2"."outlet", "t2"."published" '
+    'FROM "fact_article" AS "t1" INNER JOIN "article" AS "t2" ON ("t1"."article_id" = "t2"."id") '
+    'WHERE ("t1"."fact_id" IN ({marks})) ORDER BY "t2"."published", "t2"."id"'
+)
+RESOLVE_NAMES = (
+    'SELECT "t1"."source_id", "t1"."norm", "t1"."name", "t2"."name", "t1"."is_alias" '
+    'FROM "source_name" AS "t1" INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
+    'WHERE ("t1"."norm" IN ({marks})) ORDER BY "t1"."source_id", "t1"."name"'
+)
+RESOLVE_IDS = 'SELECT "t1"."id" FROM "source" AS "t1" WHERE ("t1"."id" IN ({marks}))'
+# sort -> (column, descending); ties break on id in the same direction.
+SORTS = {
+    "-briefing_date": ('"t1"."briefing_date"', True),
+    "briefing_date": ('"t1"."briefing_date"', False),
+    "-value": ('"t1"."magnitude"', True),
+    "value": ('"t1"."magnitude"', False),
+    "id": ('"t1"."id"', False),
+}
+MAGNITUDE = 24  # index of the extra column selected when sorting by value
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_local = threading.local()
+
+# Set by bench.sqlcheck to record every statement; None while serving.
+trace: list[tuple[str, list[Any]]] | None = None
+
+
+class BadRequest(Exception):
+    """A query parameter the floor refuses, answered as a 400 problem."""
+
+
+def connection() -> sqlite3.Connection:
+    """One read-only connection per worker thread, opened on first use and kept."""
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        path = Path(os.environ["BENCH_FLOOR_DATABASE"]).resolve()
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA cache_size = -64000")
+        conn.execute("PRAGMA mmap_size = 268435456")
+        _local.conn = conn
+    return conn
+
+
+def run(sql: str, params: list[Any]) -> list[tuple]:
+    if trace is not None:
+        trace.append((sql, list(params)))
+    return connection().execute(sql, params).fetchall()
+
+
+def marks(values: list[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def conjunction(conditions: list[str]) -> str:
+    """AND conditions with peewee's left-nested parentheses, so the SQL text is identical."""
+    expression = f"({conditions[0]})"
+    for condition in conditions[1:]:
+        expression = f"({expression} AND ({condition}))"
+    return expression
+
+
+def normalize_name(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return _NOT_ALNUM.sub("", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def resolve_sources(names: list[str], parameter: str, matched: list[dict[str, Any]]) -> list[str]:
+    """Source ids matching ``names`` by id, name or alias; alias-only matches go to ``matched``."""
+    folded = sorted({normalize_name(n) for n in names} - {""})
+    by_norm: dict[str, list[tuple]] = {}
+    for source_id, norm, name, canonical, is_alias in run(
+        RESOLVE_NAMES.format(marks=marks(folded)), folded
+    ):
+        by_norm.setdefault(norm, []).append((source_id, name, canonical, bool(is_alias)))
+    direct = {row[0] for row in run(RESOLVE_IDS.format(marks=marks(names)), names)}
+    for name in names:
+        rows = by_norm.get(normalize_name(name), [])
+        if name in direct or any(not is_alias for *_, is_alias in rows):
+            continue
+        matched.extend(
+            {
+                "parameter": parameter,
+                "input": name,
+                "source": {"id": sid, "name": canonical},
+                "alias": alias,
+            }
+            for sid, alias, canonical, _ in rows
+        )
+    return sorted(direct | {row[0] for rows in by_norm.values() for row in rows})
+
+
+def parse_args(args: Any) -> dict[str, Any]:
+    """Read the query string: the same names and limits as newsfacts, checked cheaply."""
+    unknown = set(args) - LIST_PARAMS - SCALAR_PARAMS
+    if unknown:
+        raise BadRequest(f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
+    parsed: dict[str, Any] = {name: args.getlist(name) for name in LIST_PARAMS if name in args}
+    for name in SCALAR_PARAMS & set(args):
+        values = args.getlist(name)
+        if len(values) > 1:
+            raise BadRequest(f"{name}: given more than once.")
+        parsed[name] = values[0].strip()
+    try:
+        for name in ("briefing_date_from", "briefing_date_to"):
+            if name in parsed:
+                parsed[name] = dt.date.fromisoformat(parsed[name])
+        for name in ("value_min", "value_max"):
+            if name in parsed:
+                parsed[name] = float(parsed[name])
+        for value in parsed.get("briefing_date", []):
+            dt.date.fromisoformat(value)
+        parsed["page_size"] = min(int(parsed.get("page_size", 50)), MAX_PAGE_SIZE)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    if parsed["page_size"] < 1:
+        raise BadRequest("page_size must be at least 1.")
+    parsed.setdefault("sort", "-briefing_date")
+    if parsed["sort"] not in SORTS:
+        raise BadRequest("sort: not a valid sort.")
+    return parsed
+
+
+def conditions_for(
+    args: dict[str, Any], matched: list[dict[str, Any]]
+) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions newsfacts builds for these filters, in the same order."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    for name in ("measure", "subject", "unit", "qualifier", "briefing_date"):
+        if values := sorted(set(args.get(name, []))):
+            conditions.append(f'"t1"."{name}" IN ({marks(values)})')
+            params.extend(values)
+    for name in ("source", "via"):
+        if names := args.get(name):
+            ids = resolve_sources(names, name, matched)
+            conditions.append(f'"t1"."{name}_id" IN ({marks(ids)})')
+            params.extend(ids)
+    for name, sql in (
+        ("briefing_date_from", '"t1"."briefing_date" >= ?'),
+        ("briefing_date_to", '"t1"."briefing_date" <= ?'),
+        ("value_min", '"t1"."magnitude" >= ?'),
+        ("value_max", '"t1"."magnitude" <= ?'),
+    ):
+        if args.get(name) is not None:
+            conditions.append(sql)
+            params.append(args[name])
+    if text := args.get("q"):
+        match = " ".join(f'"{term}"' for term in _WORD.findall(text.casefold()))
+        conditions.append('"t1"."key" IN (SELECT rowid FROM fact_search WHERE fact_search MATCH ?)')
+        params.append(match)
+    return conditions, params
+
+
+def sign(payload: dict[str, Any]) -> str:
+    blob = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
+    mac = hmac.new(SECRET, blob, hashlib.sha256).hexdigest()[:16]
+    return f"{blob.decode()}.{mac}"
+
+
+def unsign(token: str) -> dict[str, Any]:
+    blob, _, mac = token.rpartition(".")
+    expected = hmac.new(SECRET, blob.encode(), hashlib.sha256).hexdigest()[:16]
+    if not hmac.compare_digest(mac, expected):
+        raise BadRequest("page_token: not a valid page token.")
+    return json.loads(base64.urlsafe_b64decode(blob))
+
+
+def fingerprint(args: dict[str, Any]) -> str:
+    relevant = {k: v for k, v in args.items() if k not in {"page_size", "page_token"}}
+    blob = json.dumps(relevant, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(blob, digest_size=8).hexdigest()
+
+
+def figure(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def articles_for(keys: list[int]) -> dict[int, list[dict[str, Any]]]:
+    reported: dict[int, list[dict[str, Any]]] = {key: [] for key in keys}
+    if keys:
+        for key, article_id, outlet, published in run(ARTICLES.format(marks=marks(keys)), keys):
+            reported[key].append({"id": article_id, "outlet": outlet, "published": published})
+    return reported
+
+
+def facts(rows: list[tuple]) -> list[dict[str, Any]]:
+    """Rows of ``SELECT`` as wire dicts, with their articles fetched in one query."""
+    reported = articles_for([row[0] for row in rows])
+    return [
+        {
+            "id": row[1],
+            "claim": row[2],
+            "subject": row[3],
+            "measure": row[4],
+            "value": figure(row[5]),
+            "qualifier": row[6],
+            "value_low": figure(row[7]),
+            "value_high": figure(row[8]),
+            "value_text": row[9],
+            "unit": row[10],
+            "briefing_date": row[11],
+            "date_precision": row[12],
+            "period_start": row[13],
+            "period_end": row[14],
+            "source": {"id": row[15], "name": row[20]},
+            "via": None if row[16] is None else {"id": row[16], "name": row[21]},
+            "location": row[17],
+            "notes": row[18],
+            "reported_in": reported[row[0]],
+            "briefing": None if row[19] is None else {"id": row[19], "date": row[11]},
+            "supersedes": sorted(row[22].split()) if row[22] else [],
+            "superseded_by": sorted(row[23].split()) if row[23] else [],
+        }
+        for row in rows
+    ]
+
+
+def list_facts(args: dict[str, Any]) -> dict[str, Any]:
+    """One page of facts, keyset-paginated on (sort column, id) like newsfacts."""
+    matched: list[dict[str, Any]] = []
+    conditions, params = conditions_for(args, matched)
+    column, descending = SORTS[args["sort"]]
+    by_id = column == '"t1"."id"'
+    if token := args.get("page_token"):
+        payload = unsign(token)
+        if payload.get("s") != args["sort"] or payload.get("f") != fingerprint(args):
+            raise BadRequest("page_token: belongs to a different query.")
+        operator = "<" if descending else ">"
+        if by_id:
+            conditions.append(f'"t1"."id" {operator} ?')
+        else:
+            conditions.append(f'({column}, "t1"."id") {operator} (?, ?)')
+        params.extend(payload["k"])
+    extra = ', "t1"."magnitude"' if "magnitude" in column else ""
+    sql = SELECT.format(extra=extra)
+    if conditions:
+        sql += f" WHERE {conjunction(conditions)}"
+    direction = " DESC" if descending else " ASC"
+    order = [column] if by_id else [column, '"t1"."id"']
+    sql += " ORDER BY " + ", ".join(f"{c}{direction}" for c in order) + " LIMIT ?"
+    rows = run(sql, [*params, args["page_size"] + 1])
+    token = None
+    if len(rows) > args["page_size"]:
+        rows = rows[: args["page_size"]]
+        last = rows[-1]
+        key = [last[1]] if by_id else [last[MAGNITUDE] if extra else last[11], last[1]]
+        token = sign({"s": args["sort"], "f": fingerprint(args), "k": key})
+    body: dict[str, Any] = {"items": facts(rows), "next_page_token": token}
+    if "source" in args or "via" in args:
+        body["matched"] = matched
+    return body
+
+
+def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(body), status=status, mimetype=mimetype)
+
+
+def data_version() -> str:
+    """Identify the database file's contents cheaply; it never changes under a read-only API."""
+    version = getattr(_local, "version", None)
+    if version is None:
+        stat = Path(os.environ["BENCH_FLOOR_DATABASE"]).stat()
+        version = _local.version = f"{stat.st_mtime_ns:x}{stat.st_size:x}"
+    return version
+
+
+def conditional(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Answer If-None-Match with 304 before any query: the ETag is the data version and URL."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        url = hashlib.blake2b(request.full_path.encode(), digest_size=8).hexdigest()
+        etag = f'W/"{data_version()}-{url}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = Response(status=304)
+        else:
+            response = view(*args, **kwargs)
+        if response.status_code in (200, 304):
+            response.headers["ETag"] = etag
+        return response
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+def problem(status: int, title: str, detail: str) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return json_response(body, status, "application/problem+json")
+
+
+def create_app() -> Flask:
+    """The floor app: /v1/facts, /v1/facts/<id> (with ETags) and /hello (Flask's own floor)."""
+    app = Flask(__name__)
+
+    def guarded(view: Callable[..., Response]) -> Callable[..., Response]:
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except BadRequest as exc:
+                return problem(400, "Bad Request", str(exc))
+
+        wrapper.__name__ = view.__name__
+        return wrapper
+
+    @app.get("/hello")
+    def hello() -> Response:
+        return Response("Hello, World!", mimetype="text/plain")
+
+    @app.get("/v1/facts")
+    @conditional
+    @guarded
+    def fact_list() -> Response:
+        return json_response(list_facts(parse_args(request.args)))
+
+    @app.get("/v1/facts/<fact_id>")
+    @conditional
+    @guarded
+    def fact_by_id(fact_id: str) -> Response:
+        if request.args:
+            raise BadRequest("This endpoint takes no query parameters.")
+        rows = run(f'{SELECT.format(extra="")} WHERE ("t1"."id" = ?)', [fact_id])
+        if not rows:
+            return problem(404, "Not Found", f"No fact with id '{fact_id}'.")
+        return json_response(facts(rows)[0])
+
+    return app

@@ -1,0 +1,96 @@
+"""Time the newsfacts loader beside sqlite-utils and a raw floor, each as a measured subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import rss
+from .generate import Dataset
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class LoadTiming:
+    """Wall time and peak resident memory of one loader process."""
+
+    name: str
+    seconds: float
+    peak_rss_mb: float
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed; the message says which and why."""
+
+
+def tool(name: str) -> str | None:
+    """Find a console script in this interpreter's environment first, then on PATH."""
+    local = BIN / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def measured(name: str, command: list[str], env: dict[str, str] | None = None) -> LoadTiming:
+    """Run ``command`` to completion; report its wall time and its own peak RSS."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.rss", *command],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    output = done.stdout.decode(errors="replace")
+    line = next((ln for ln in reversed(output.splitlines()) if ln.startswith(rss.MARKER)), None)
+    if done.returncode != 0 or line is None:
+        raise BenchError(f"{name} exited with {done.returncode}:\n{output[-2000:]}")
+    peak_kib = json.loads(line[len(rss.MARKER) :])["maxrss_kib"]  # KiB on Linux
+    return LoadTiming(name, seconds, peak_kib / 1024)
+
+
+def fresh(path: Path) -> Path:
+    """Remove a database file and its WAL/SHM companions so a load starts from nothing."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def newsfacts_seed(dataset: Dataset, database: Path) -> LoadTiming:
+    """Load the data set through `newsfacts seed` (validated, the project's own loader)."""
+    executable = tool("newsfacts")
+    if executable is None:
+        raise BenchError("the `newsfacts` command is missing: pip install -e '.[bench]'")
+    url = f"sqlite:///{fresh(database)}"
+    env = {"NEWSFACTS_DATABASE_URL": url, "NEWSFACTS_LOADER_DATABASE_URL": url}
+    command = [executable, "seed", str(dataset.catalog), str(dataset.facts)]
+    return measured("newsfacts seed", command, env)
+
+
+def sqlite_utils_insert(dataset: Dataset, database: Path) -> LoadTiming | None:
+    """Load the same NDJSON with `sqlite-utils insert --nl --alter` (optional keys appear late); None when it is not installed."""
+    executable = tool("sqlite-utils")
+    if executable is None:
+        return None
+    command = [
+        executable,
+        "insert",
+        str(fresh(database)),
+        "fact",
+        str(dataset.facts),
+        "--nl",
+        "--alter",
+    ]
+    return measured("sqlite-utils insert --nl", command)
+
+
+def raw_floor(dataset: Dataset, database: Path) -> LoadTiming:
+    """Load the same NDJSON with json.loads + executemany: the cost of doing nothing else."""
+    command = [sys.executable, "-m", "bench.rawload", str(fresh(database)), str(dataset.facts)]
+    return measured("raw floor (json + executemany)", command)

@@ -1,0 +1,203 @@
+"""Render the benchmark's numbers as Markdown tables: results, ratios and the issue's targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .loading import LoadTiming
+from .wrk import Result
+
+SYSTEMS = ("newsfacts", "datasette", "floor")
+
+
+@dataclass
+class Row:
+    """One case across the systems; ``None`` means the case does not apply there (n/a)."""
+
+    name: str
+    label: str
+    results: dict[str, Result | None] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ratio the issue sets a target for; ``value`` is None when a side is missing."""
+
+    label: str
+    value: float | None
+    target: str
+    passed: bool | None
+
+
+def _cell(result: Result | None, note: str | None) -> str:
+    if result is None:
+        return note or "n/a"
+    text = f"{result.requests_per_s:,.0f} / {result.p50_ms:.1f} / {result.p99_ms:.1f}"
+    if result.errors:
+        text += f" ({result.errors} errors)"
+    return text
+
+
+def results_table(rows: list[Row]) -> str:
+    """Cases down, systems across; each cell is req/s / p50 ms / p99 ms."""
+    lines = [
+        "| case | " + " | ".join(SYSTEMS) + " |",
+        "|---|" + "---|" * len(SYSTEMS),
+    ]
+    for row in rows:
+        cells = [_cell(row.results.get(s), row.notes.get(s)) for s in SYSTEMS]
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def loads_table(timings: list[LoadTiming | None], facts: int) -> str:
+    lines = ["| loader | seconds | facts/s | peak RSS (MB) |", "|---|---:|---:|---:|"]
+    for timing in timings:
+        if timing is not None:
+            rate = facts / timing.seconds if timing.seconds else 0
+            lines.append(
+                f"| {timing.name} | {timing.seconds:.1f} | {rate:,.0f} | {timing.peak_rss_mb:.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def _ratio(
+    label: str, top: float | None, bottom: float | None, target: str, limit: float, at_least: bool
+) -> Ratio:
+    if top is None or bottom is None or bottom == 0:
+        return Ratio(label, None, target, None)
+    value = top / bottom
+    return Ratio(label, value, target, value >= limit if at_least else value <= limit)
+
+
+def ratios(
+    rows: dict[str, Row],
+    loads: dict[str, LoadTiming | None],
+    small_n: int,
+    n: int,
+    deep_page: int,
+) -> list[Ratio]:
+    """Every ratio the issue names, computed from the run (req/s for throughput, p50 for latency)."""
+
+    def rps(case: str, system: str = "newsfacts") -> float | None:
+        row = rows.get(case)
+        result = row.results.get(system) if row else None
+        return result.requests_per_s if result else None
+
+    def p50(case: str, system: str = "newsfacts") -> float | None:
+        row = rows.get(case)
+        result = row.results.get(system) if row else None
+        return result.p50_ms if result else None
+
+    def seconds(name: str) -> float | None:
+        timing = loads.get(name)
+        return timing.seconds if timing else None
+
+    out = [
+        _ratio(
+            "filtered list: newsfacts / Datasette req/s",
+            rps("filtered"),
+            rps("filtered", "datasette"),
+            ">= 3",
+            3,
+            True,
+        ),
+        _ratio(
+            "value range: newsfacts / Datasette req/s",
+            rps("value_range"),
+            rps("value_range", "datasette"),
+            ">= 3",
+            3,
+            True,
+        ),
+        _ratio(
+            "filtered list: newsfacts / floor req/s",
+            rps("filtered"),
+            rps("filtered", "floor"),
+            ">= 0.75",
+            0.75,
+            True,
+        ),
+        _ratio(
+            "value range: newsfacts / floor req/s",
+            rps("value_range"),
+            rps("value_range", "floor"),
+            ">= 0.75",
+            0.75,
+            True,
+        ),
+        _ratio(
+            "get by id: newsfacts / floor req/s",
+            rps("get"),
+            rps("get", "floor"),
+            ">= 0.8",
+            0.8,
+            True,
+        ),
+        _ratio(
+            "full text: newsfacts / floor req/s",
+            rps("full_text"),
+            rps("full_text", "floor"),
+            ">= 0.7",
+            0.7,
+            True,
+        ),
+        _ratio(
+            f"page {deep_page:,} / page 1: newsfacts p50 latency",
+            p50("page_deep"),
+            p50("page_1"),
+            "<= 1.2",
+            1.2,
+            False,
+        ),
+        _ratio(
+            f"filtered list {n:,} / {small_n:,} facts: newsfacts p50 latency",
+            p50("filtered"),
+            p50("filtered_small"),
+            "<= 1.5",
+            1.5,
+            False,
+        ),
+        _ratio(
+            "304: newsfacts / floor hello-world req/s",
+            rps("revalidate"),
+            rps("hello", "floor"),
+            ">= 0.7",
+            0.7,
+            True,
+        ),
+        _ratio(
+            "load time: newsfacts seed / raw floor",
+            seconds("newsfacts"),
+            seconds("raw"),
+            "<= 2",
+            2,
+            False,
+        ),
+        _ratio(
+            "load time: newsfacts seed / sqlite-utils",
+            seconds("newsfacts"),
+            seconds("sqlite-utils"),
+            "<= 0.3",
+            0.3,
+            False,
+        ),
+    ]
+    timing = loads.get("newsfacts")
+    rss = timing.peak_rss_mb if timing else None
+    out.append(
+        Ratio(
+            "loader peak RSS (MB, not a ratio)", rss, "<= 200", None if rss is None else rss <= 200
+        )
+    )
+    return out
+
+
+def ratios_table(items: list[Ratio]) -> str:
+    lines = ["| ratio | value | target | met |", "|---|---:|---|---|"]
+    for item in items:
+        value = "n/a" if item.value is None else f"{item.value:.2f}"
+        met = {True: "yes", False: "**no**", None: "n/a"}[item.passed]
+        lines.append(f"| {item.label} | {value} | {item.target} | {met} |")
+    return "\n".join(lines)
