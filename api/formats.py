@@ -9,6 +9,7 @@ with its items (or their ``id``) joined by ``"; "``; null is an empty cell.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from flask import Response, request, stream_with_context
 
 from models import database, is_postgres
 
-from .pagination import Keyset, decode_token, fetch_page, next_link
+from .pagination import Keyset, RowFetcher, as_dicts, decode_token, fetch_page, next_link
 from .representations import json_response
 
 MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
@@ -61,8 +62,10 @@ def export_format(args: dict[str, Any]) -> str:
     return {v: k for k, v in MEDIA_TYPES.items()}.get(best or "", "json")
 
 
-def csv_columns(schema: ma.Schema) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
-    """(column name, getter) pairs flattening one dumped item of ``schema``."""
+@functools.cache
+def csv_columns(schema_class: type[ma.Schema]) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+    """(column name, getter) pairs flattening one dumped item of ``schema_class``."""
+    schema = schema_class()
     columns: list[tuple[str, Callable[[dict[str, Any]], Any]]] = []
     for name, field in schema.fields.items():
         if isinstance(field, ma.fields.Nested) and not field.many:
@@ -94,7 +97,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_lines(items: Iterable[dict[str, Any]], schema: ma.Schema) -> Iterator[str]:
+def _csv_lines(items: Iterable[dict[str, Any]], schema: type[ma.Schema]) -> Iterator[str]:
     columns = csv_columns(schema)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -119,6 +122,7 @@ def iterate_all(
     args: dict[str, Any],
     key_of: Callable[[dict[str, Any]], list[Any]],
     to_wire: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    fetch: RowFetcher = as_dicts,
 ) -> Iterator[dict[str, Any]]:
     """Every item from ``page_token`` (or the start) to the end, fetched in keyset chunks."""
     after = decode_token(args["page_token"], keyset, args) if args.get("page_token") else None
@@ -128,7 +132,7 @@ def iterate_all(
             database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         while True:
             chunk = query.where(keyset.after(after)) if after is not None else query
-            rows = list(chunk.order_by(*keyset.order_by()).limit(CHUNK).dicts())
+            rows = fetch(chunk.order_by(*keyset.order_by()).limit(CHUNK))
             yield from to_wire(rows)
             if len(rows) < CHUNK:
                 return
@@ -141,8 +145,9 @@ def list_response(
     keyset: Keyset,
     key_of: Callable[[dict[str, Any]], list[Any]],
     to_wire: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
-    item_schema: ma.Schema,
+    item_schema: type[ma.Schema],
     extra: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+    fetch: RowFetcher = as_dicts,
 ) -> Response:
     """A JSON page, or the whole filtered set as CSV / NDJSON (streamed).
 
@@ -150,12 +155,12 @@ def list_response(
     """
     fmt = export_format(args)
     if fmt == "json":
-        rows, token = fetch_page(query, keyset, args, key_of)
+        rows, token = fetch_page(query, keyset, args, key_of, fetch)
         body = {"items": to_wire(rows), "next_page_token": token, **(extra(rows) if extra else {})}
         return json_response(body, headers=next_link(token))
     if args.get("page_token"):
         decode_token(args["page_token"], keyset, args)  # a bad token is a 400, not a cut stream
-    items = iterate_all(query, keyset, args, key_of, to_wire)
+    items = iterate_all(query, keyset, args, key_of, to_wire, fetch)
     lines = _csv_lines(items, item_schema) if fmt == "csv" else _ndjson_lines(items)
     mimetype = MEDIA_TYPES[fmt]
     response = Response(stream_with_context(lines), mimetype=mimetype)

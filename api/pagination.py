@@ -90,17 +90,25 @@ def page_size(args: dict[str, Any]) -> int:
     return min(args["page_size"], current_app.config["MAX_PAGE_SIZE"])
 
 
+def as_dicts(query: pw.Select) -> list[dict[str, Any]]:
+    return list(query.dicts())
+
+
+RowFetcher = Callable[[pw.Select], list[dict[str, Any]]]
+
+
 def fetch_page(
     query: pw.Select,
     keyset: Keyset,
     args: dict[str, Any],
     key_of: Callable[[dict[str, Any]], list[Any]],
+    fetch: RowFetcher = as_dicts,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Run one page of ``query`` (rows as dicts) and the token for the next page, if any."""
     size = page_size(args)
     if token := args.get("page_token"):
         query = query.where(keyset.after(decode_token(token, keyset, args)))
-    rows = list(query.order_by(*keyset.order_by()).limit(size + 1).dicts())
+    rows = fetch(query.order_by(*keyset.order_by()).limit(size + 1))
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]

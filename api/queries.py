@@ -24,6 +24,7 @@ from models import (
     FactSupersession,
     Source,
     SourceName,
+    database,
     is_postgres,
     normalize_name,
 )
@@ -174,25 +175,65 @@ def _superseded_on_or_before(when: date | None) -> pw.ModelSelect:
     )
 
 
-def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
-    """Facts joined to their source and relay names and their supersession, one row per fact."""
-    query = (
-        Fact.select(
-            *FACT_FIELDS,
-            Source.name.alias("source_name"),
-            ViaSource.name.alias("via_name"),
-            FactSupersession.supersedes,
-            FactSupersession.superseded_by,
-        )
-        .join(Source, on=(Fact.source == Source.id))
+def _fact_joins(query: pw.ModelSelect) -> pw.ModelSelect:
+    return (
+        query.join(Source, on=(Fact.source == Source.id))
         .switch(Fact)
         .join(ViaSource, pw.JOIN.LEFT_OUTER, on=(Fact.via == ViaSource.id))
         .switch(Fact)
         .join(FactSupersession, pw.JOIN.LEFT_OUTER, on=(FactSupersession.fact == Fact.key))
     )
+
+
+FACT_SELECTION = (
+    *FACT_FIELDS,
+    Source.name.alias("source_name"),
+    ViaSource.name.alias("via_name"),
+    FactSupersession.supersedes,
+    FactSupersession.superseded_by,
+)
+
+
+@functools.cache
+def _selection_sql(dialect: type[pw.Database]) -> pw.SQL:
+    """The rendered column list of ``fact_select``, computed once per backend.
+
+    Rendering two dozen qualified, aliased columns is half the cost of building the query
+    on every request; the joins (and so the table aliases) are unchanged, and a test checks
+    the SQL is identical to peewee's own rendering.
+    """
+    sql, _ = _fact_joins(Fact.select(*FACT_SELECTION)).sql()
+    return pw.SQL(sql[len("SELECT ") : sql.index(" FROM ")])
+
+
+def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
+    """Facts joined to their source and relay names and their supersession, one row per fact."""
+    query = _fact_joins(Fact.select(_selection_sql(type(database.obj))))
     if conditions:
         query = query.where(*conditions)
     return query
+
+
+def fact_select_reference(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
+    """``fact_select`` built column by column: the reference the fast form is tested against."""
+    query = _fact_joins(Fact.select(*FACT_SELECTION))
+    return query.where(*conditions) if conditions else query
+
+
+# Foreign-key columns of a fact row and the names ``.dicts()`` would give them.
+_FACT_RENAMES = {"source_id": "source", "via_id": "via", "briefing_id": "briefing"}
+
+
+def fact_rows(query: pw.Select) -> list[dict[str, Any]]:
+    """Run a ``fact_select`` query into dicts straight from the cursor.
+
+    Same keys as ``.dicts()``, without peewee's per-value conversions (a page of 50 facts
+    has over a thousand values): dates stay as the driver returns them, which the
+    representations accept either way.
+    """
+    cursor = database.execute(query)
+    names = [_FACT_RENAMES.get(d[0], d[0]) for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -205,9 +246,8 @@ def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         .join(Article)
         .where(FactArticle.fact.in_(list(fact_keys)))
         .order_by(Article.published, Article.id)
-        .tuples()
     )
-    for fact_key, article_id, outlet, published in query:
+    for fact_key, article_id, outlet, published in database.execute(query):
         reported[fact_key].append({"id": article_id, "outlet": outlet, "published": published})
     return reported
 

@@ -67,7 +67,7 @@ def test_csv_export_has_one_row_per_fact_and_round_trips(client):
     items = json_items(client, "/v1/facts?measure=killed")
     assert len(rows) == len(items) == 3
     assert rows == [flatten(item) for item in items]
-    assert list(rows[0]) == [name for name, _ in csv_columns(FactSchema())]
+    assert list(rows[0]) == [name for name, _ in csv_columns(FactSchema)]
     assert rows[0]["source_name"] == "National Intelligence Service"
 
 

@@ -48,7 +48,7 @@ def _article(row: dict[str, Any], fact_count: int) -> dict[str, Any]:
 class Articles(MethodView):
     extra_media_types = EXPORT_MEDIA_TYPES
 
-    @blp.arguments(ArticleListArgs, location="query", as_kwargs=False)
+    @blp.arguments(ArticleListArgs(), location="query", as_kwargs=False)
     @blp.response(200, ArticlePageSchema)
     @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
@@ -65,13 +65,13 @@ class Articles(MethodView):
             NEWEST_FIRST,
             lambda r: [r["published"], r["id"]],
             _articles,
-            ArticleSchema(),
+            ArticleSchema,
         )
 
 
 @blp.route("/<article_id>")
 class ArticleById(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, ArticleDetailSchema)
     def get(self, _args: dict[str, Any], article_id: str):
         """Get one article, with the facts it reported"""

@@ -51,7 +51,7 @@ def _briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class Briefings(MethodView):
     extra_media_types = EXPORT_MEDIA_TYPES
 
-    @blp.arguments(BriefingListArgs, location="query", as_kwargs=False)
+    @blp.arguments(BriefingListArgs(), location="query", as_kwargs=False)
     @blp.response(200, BriefingPageSchema)
     @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
@@ -62,13 +62,13 @@ class Briefings(MethodView):
         """
         query = queries.briefing_select(queries.briefing_filters(args))
         return list_response(
-            args, query, NEWEST_FIRST, lambda r: [r["date"], r["id"]], _briefings, BriefingSchema()
+            args, query, NEWEST_FIRST, lambda r: [r["date"], r["id"]], _briefings, BriefingSchema
         )
 
 
 @blp.route("/<briefing_id>")
 class BriefingById(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, BriefingDetailSchema)
     def get(self, _args: dict[str, Any], briefing_id: str):
         """Get one briefing, with its facts and the articles that reported them"""

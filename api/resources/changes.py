@@ -115,7 +115,7 @@ def changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @blp.route("")
 class Changes(MethodView):
-    @blp.arguments(ChangeListArgs, location="query", as_kwargs=False)
+    @blp.arguments(ChangeListArgs(), location="query", as_kwargs=False)
     @blp.response(200, ChangePageSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     def get(self, args: dict[str, Any]):

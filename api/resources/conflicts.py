@@ -17,7 +17,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Conflicts(MethodView):
-    @blp.arguments(ConflictListArgs, location="query", as_kwargs=False)
+    @blp.arguments(ConflictListArgs(), location="query", as_kwargs=False)
     @blp.response(200, ConflictListSchema)
     def get(self, args: dict[str, Any]):
         """List disagreements

@@ -44,7 +44,7 @@ def _key_of(keyset: Keyset):
 class Facts(MethodView):
     extra_media_types = EXPORT_MEDIA_TYPES
 
-    @blp.arguments(FactListArgs, location="query", as_kwargs=False)
+    @blp.arguments(FactListArgs(), location="query", as_kwargs=False)
     @blp.response(200, FactPageSchema)
     @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
@@ -75,13 +75,20 @@ class Facts(MethodView):
             return extra
 
         return list_response(
-            args, query, keyset, _key_of(keyset), representations.facts, FactSchema(), page_fields
+            args,
+            query,
+            keyset,
+            _key_of(keyset),
+            representations.facts,
+            FactSchema,
+            page_fields,
+            fetch=queries.fact_rows,
         )
 
 
 @blp.route("/<fact_id>")
 class FactById(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, FactSchema)
     @blp.alt_response(
         308,
@@ -106,7 +113,7 @@ class FactById(MethodView):
         Internal: the alias and tombstone lookups run only after a miss.
         """
         if valid_id(fact_id):
-            rows = list(queries.fact_select([queries.Fact.id == fact_id]).dicts())
+            rows = queries.fact_rows(queries.fact_select([queries.Fact.id == fact_id]))
             if rows:
                 return representations.json_response(representations.facts(rows)[0])
             if (replacement := queries.replacement_of(fact_id)) is not None:
@@ -134,7 +141,7 @@ HISTORY_KEYSET = Keyset(
 class FactHistory(MethodView):
     operation_id = "getFactHistory"
 
-    @blp.arguments(CursorArgs, location="query", as_kwargs=False)
+    @blp.arguments(CursorArgs(), location="query", as_kwargs=False)
     @blp.response(200, FactHistorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], fact_id: str):

@@ -23,7 +23,7 @@ blp = Blueprint("health", __name__, description="Health probes.")
 class Liveness(MethodView):
     operation_id = "getLiveness"
 
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, HealthSchema)
     def get(self, _args: dict[str, Any]):
         """Process is up
@@ -37,7 +37,7 @@ class Liveness(MethodView):
 class Readiness(MethodView):
     operation_id = "getReadiness"
 
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, HealthSchema)
     @blp.alt_response(
         503, description="The database cannot be reached, has no schema, or an older one."

@@ -19,7 +19,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Measures(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, MeasureListSchema)
     def get(self, _args: dict[str, Any]):
         """List measures

@@ -33,7 +33,7 @@ def _with_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class Sources(MethodView):
     extra_media_types = EXPORT_MEDIA_TYPES
 
-    @blp.arguments(SourceListArgs, location="query", as_kwargs=False)
+    @blp.arguments(SourceListArgs(), location="query", as_kwargs=False)
     @blp.response(200, SourcePageSchema)
     @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
@@ -56,14 +56,14 @@ class Sources(MethodView):
             BY_ID,
             lambda row: [row["id"]],
             _with_details,
-            SourceSchema(),
+            SourceSchema,
             extra=matched,
         )
 
 
 @blp.route("/<source_id>")
 class SourceById(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
     @blp.response(200, SourceSchema)
     def get(self, _args: dict[str, Any], source_id: str):
         """Get one source, with its aliases and fact counts"""

@@ -46,7 +46,7 @@ def _wants_csv(args: dict[str, Any]) -> bool:
 
 @blp.route("")
 class Timeline(MethodView):
-    @blp.arguments(TimelineArgs, location="query", as_kwargs=False)
+    @blp.arguments(TimelineArgs(), location="query", as_kwargs=False)
     @blp.response(200, TimelineSchema)
     @blp.doc(
         responses={

@@ -46,7 +46,7 @@ def versions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class Versions(MethodView):
     extra_media_types = EXPORT_MEDIA_TYPES
 
-    @blp.arguments(PageArgs, location="query", as_kwargs=False)
+    @blp.arguments(PageArgs(), location="query", as_kwargs=False)
     @blp.response(200, VersionPageSchema)
     @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
@@ -62,5 +62,5 @@ class Versions(MethodView):
             KEYSET,
             lambda row: [row["id"]],
             versions,
-            VersionSchema(),
+            VersionSchema,
         )

@@ -1,0 +1,41 @@
+"""The query builders: fast forms render exactly the SQL of their reference forms, no N+1."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from api import queries
+from models import Fact, database
+
+CONDITIONS = [
+    [],
+    [Fact.id == "nis-2025-04-30-killed"],
+    [Fact.measure.in_(["killed", "wounded"]), Fact.briefing_date >= dt.date(2025, 1, 1)],
+    [queries.full_text_condition("Kursk villages")],
+]
+
+
+@pytest.mark.parametrize("conditions", CONDITIONS, ids=["none", "id", "measure+date", "q"])
+def test_fast_fact_select_renders_the_reference_sql(client, conditions):
+    assert queries.fact_select(conditions).sql() == queries.fact_select_reference(conditions).sql()
+
+
+def _normalise(row: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()}
+
+
+def test_fact_rows_equal_peewee_dicts_up_to_date_types(client):
+    with database.connection_context():
+        fast = queries.fact_rows(queries.fact_select().order_by(Fact.id))
+        reference = list(queries.fact_select_reference().order_by(Fact.id).dicts())
+    assert [_normalise(r) for r in fast] == [_normalise(r) for r in reference]
+
+
+@pytest.mark.parametrize("page_size", [1, 10, 500])
+def test_a_page_of_facts_costs_two_queries_whatever_its_size(client, page_size):
+    with count_queries() as counter:
+        assert client.get(f"/v1/facts?page_size={page_size}").status_code == 200
+    assert counter.count == 2
