@@ -29,6 +29,8 @@ from models import (
     normalize_name,
 )
 
+from .prepared import PreparedQuery
+
 ViaSource = Source.alias("via_source")
 
 # Columns selected for a fact, in wire order; source/via names come from joins.
@@ -236,20 +238,43 @@ def fact_rows(query: pw.Select) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Articles that reported each fact (one query for a whole page), oldest first."""
-    reported: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
-    if not fact_keys:
-        return reported
-    query = (
+def _articles_query(*fact_keys: int) -> pw.Select:
+    return (
         FactArticle.select(FactArticle.fact, Article.id, Article.outlet, Article.published)
         .join(Article)
         .where(FactArticle.fact.in_(list(fact_keys)))
         .order_by(Article.published, Article.id)
     )
-    for fact_key, article_id, outlet, published in database.execute(query):
+
+
+_ARTICLES = PreparedQuery(_articles_query)
+
+
+def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Articles that reported each fact (one query for a whole page), oldest first."""
+    reported: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
+    if not fact_keys:
+        return reported
+    keys = list(fact_keys)
+    cursor = _ARTICLES.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
+    for fact_key, article_id, outlet, published in cursor:
         reported[fact_key].append({"id": article_id, "outlet": outlet, "published": published})
     return reported
+
+
+def _fact_by_id_query(fact_id: str) -> pw.Select:
+    return fact_select([Fact.id == fact_id])
+
+
+_FACT_BY_ID = PreparedQuery(_fact_by_id_query)
+
+
+def fact_by_id(fact_id: str) -> dict[str, Any] | None:
+    """One fact row by public id (the hottest lookup: its SQL is rendered once)."""
+    cursor = _FACT_BY_ID.execute("by-id", [fact_id], sentinels=["\x00sentinel"])
+    names = [_FACT_RENAMES.get(d[0], d[0]) for d in cursor.description]
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(names, row, strict=True))
 
 
 def facet_counts(

@@ -121,6 +121,8 @@ def newsfacts(database: Path, log: Path) -> contextlib.AbstractContextManager[Se
         "NEWSFACTS_BIND": f"{HOST}:{port}",
         "NEWSFACTS_WORKERS": "2",
         "NEWSFACTS_DATABASE_URL": f"sqlite:///{database}",
+        # The floor and Datasette keep no access log either.
+        "NEWSFACTS_ACCESS_LOG": "off",
     }
     return serve("newsfacts", [executable, "serve"], env, port, "/v1/facts?page_size=1", log)
 

@@ -39,3 +39,36 @@ def test_a_page_of_facts_costs_two_queries_whatever_its_size(client, page_size):
     with count_queries() as counter:
         assert client.get(f"/v1/facts?page_size={page_size}").status_code == 200
     assert counter.count == 2
+
+
+def test_prepared_fact_by_id_equals_the_rendered_query(client):
+    with database.connection_context():
+        for fact_id in ("nis-2025-04-30-killed", "reports-2025-04-30-deployed-words"):
+            assert (
+                queries.fact_by_id(fact_id)
+                == queries.fact_rows(queries.fact_select([Fact.id == fact_id]))[0]
+            )
+        assert queries.fact_by_id("no-such-fact") is None
+
+
+def test_prepared_articles_match_for_every_page_size(client):
+    with database.connection_context():
+        keys = [row["key"] for row in queries.fact_rows(queries.fact_select().order_by(Fact.id))]
+        for size in (1, 2, len(keys)):
+            expected: dict[int, list] = {key: [] for key in keys[:size]}
+            for fact_key, article_id, outlet, published in database.execute(
+                queries._articles_query(*keys[:size])
+            ):
+                expected[fact_key].append(
+                    {"id": article_id, "outlet": outlet, "published": published}
+                )
+            assert queries.articles_for(keys[:size]) == expected
+
+
+def test_a_shape_whose_parameters_do_not_round_trip_is_not_cached(client):
+    from api.prepared import PreparedQuery
+
+    shifted = PreparedQuery(lambda fact_id: queries.fact_select([Fact.id == fact_id + "-x"]))
+    with database.connection_context():
+        assert shifted.sql("shape", ["a"]) is None
+        assert shifted.execute("shape", ["nis"], sentinels=["a"]).fetchall() == []

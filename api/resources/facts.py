@@ -113,9 +113,8 @@ class FactById(MethodView):
         Internal: the alias and tombstone lookups run only after a miss.
         """
         if valid_id(fact_id):
-            rows = queries.fact_rows(queries.fact_select([queries.Fact.id == fact_id]))
-            if rows:
-                return representations.json_response(representations.facts(rows)[0])
+            if (row := queries.fact_by_id(fact_id)) is not None:
+                return representations.json_response(representations.facts([row])[0])
             if (replacement := queries.replacement_of(fact_id)) is not None:
                 location = url_for("facts.FactById", fact_id=replacement)
                 return representations.json_response(
