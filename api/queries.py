@@ -121,7 +121,23 @@ def full_text_condition(text: str) -> pw.Expression:
         (pw.SQL("SELECT rowid FROM fact_search WHERE fact_search MATCH"), pw.Value(match)),
         parens=True,
     )
+    if _many_matches(match):
+        # A common term: walk the sort index and keep matching rows (``+key`` stops SQLite
+        # from driving the query by the match list, which would fetch and sort them all).
+        return pw.Expression(pw.NodeList((pw.SQL("+"), Fact.key), glue=""), pw.OP.IN, matching)
     return Fact.key.in_(matching)
+
+
+FULL_TEXT_MANY = 2000
+
+
+def _many_matches(match: str) -> bool:
+    """Whether an FTS5 query matches at least FULL_TEXT_MANY rows (counting stops there)."""
+    probe = database.execute_sql(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM fact_search WHERE fact_search MATCH ? LIMIT ?)",
+        (match, FULL_TEXT_MANY),
+    )
+    return probe.fetchone()[0] >= FULL_TEXT_MANY
 
 
 def fact_filters(

@@ -77,6 +77,9 @@ class BadRequest(Exception):
     """A query parameter the floor refuses, answered as a 400 problem."""
 
 
+FULL_TEXT_MANY = 2000
+
+
 def connection() -> sqlite3.Connection:
     """One read-only connection per worker thread, opened on first use and kept."""
     conn = getattr(_local, "conn", None)
@@ -194,7 +197,16 @@ def conditions_for(
             params.append(args[name])
     if text := args.get("q"):
         match = " ".join(f'"{term}"' for term in _WORD.findall(text.casefold()))
-        conditions.append('"t1"."key" IN (SELECT rowid FROM fact_search WHERE fact_search MATCH ?)')
+        # The same plan choice newsfacts makes: probe how common the terms are first.
+        many = (
+            run(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM fact_search WHERE fact_search MATCH ? LIMIT ?)",
+                [match, FULL_TEXT_MANY],
+            )[0][0]
+            >= FULL_TEXT_MANY
+        )
+        key = '+"t1"."key"' if many else '"t1"."key"'
+        conditions.append(f"{key} IN (SELECT rowid FROM fact_search WHERE fact_search MATCH ?)")
         params.append(match)
     return conditions, params
 
