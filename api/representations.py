@@ -28,7 +28,6 @@ def _figure(value: float | None) -> int | float | None:
 
 def fact(row: dict[str, Any], reported_in: list[dict[str, Any]]) -> dict[str, Any]:
     """One fact row (from ``queries.fact_select``) as its wire dict."""
-    via = row["via"]
     return {
         "id": row["id"],
         "claim": row["claim"],
@@ -44,8 +43,8 @@ def fact(row: dict[str, Any], reported_in: list[dict[str, Any]]) -> dict[str, An
         "date_precision": row["date_precision"],
         "period_start": day(row["period_start"]),
         "period_end": day(row["period_end"]),
-        "source": {"id": row["source"], "name": row["source_name"]},
-        "via": None if via is None else {"id": via, "name": row["via_name"]},
+        "source": source_ref(row, "source"),
+        "via": source_ref(row, "via"),
         "location": row["location"],
         "notes": row["notes"],
         "reported_in": articles(reported_in),
@@ -74,7 +73,7 @@ def ids(joined: str | None) -> list[str]:
     return sorted(joined.split()) if joined else []
 
 
-def _source_ref(row: dict[str, Any], column: str) -> dict[str, Any] | None:
+def source_ref(row: dict[str, Any], column: str) -> dict[str, Any] | None:
     source_id = row[column]
     return None if source_id is None else {"id": source_id, "name": row[f"{column}_name"]}
 
@@ -97,8 +96,8 @@ def timeline_point(row: dict[str, Any], reported_in: list[dict[str, Any]]) -> di
         "value_text": row["value_text"],
         "qualifier": row["qualifier"],
         "unit": row["unit"],
-        "source": _source_ref(row, "source"),
-        "via": _source_ref(row, "via"),
+        "source": source_ref(row, "source"),
+        "via": source_ref(row, "via"),
         "briefing": briefing_ref(row),
         "superseded_by": ids(row["superseded_by"]),
         "reported_in": articles(reported_in),
@@ -115,8 +114,8 @@ def conflicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "id": row["id"],
                 "qualifier": row["qualifier"],
-                "source": _source_ref(row, "source"),
-                "via": _source_ref(row, "via"),
+                "source": source_ref(row, "source"),
+                "via": source_ref(row, "via"),
                 "briefing": briefing_ref(row),
                 "reported_in": articles(reported[row["key"]]),
             }
