@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from flask_compress import Compress
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException, NotAcceptable
@@ -31,6 +32,16 @@ from .resources import (
 ACCEPTABLE = ("application/json", "application/problem+json")
 
 
+class NoSessions(SessionInterface):
+    """A stateless API keeps no cookie session: skip Flask's per-request session work."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from defaults, NEWSFACTS_* variables and ``overrides``; never connects."""
     app = Flask(__name__, instance_relative_config=True)
@@ -39,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env(prefix="NEWSFACTS")
     app.config.update(overrides or {})
     app.url_map.strict_slashes = False
+    app.session_interface = NoSessions()
 
     @app.before_request
     def _negotiate() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -24,21 +25,35 @@ from .formats import export_format
 UNVERSIONED = {"health.Liveness", "health.Readiness"}
 
 
+@dataclass(frozen=True)
+class Version:
+    """A dataset version with its ``Last-Modified`` value, formatted once."""
+
+    id: int
+    modified: datetime
+    last_modified: str
+
+
 class VersionCache:
     """The current dataset version, refreshed at most every ``ttl`` seconds."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self.checked_at = float("-inf")
-        self.value: tuple[int, datetime] | None = None
+        self.value: Version | None = None
 
-    def get(self) -> tuple[int, datetime] | None:
+    def get(self) -> Version | None:
         now = time.monotonic()
         if now - self.checked_at >= self.ttl:
             try:
-                self.value = DatasetVersion.current()
+                current = DatasetVersion.current()
             except pw.PeeweeException:  # no version table yet: serve without validators
+                current = None
+            if current is None:
                 self.value = None
+            elif self.value is None or self.value.id != current[0]:
+                modified = current[1].replace(tzinfo=UTC)
+                self.value = Version(current[0], modified, format_datetime(modified, usegmt=True))
             self.checked_at = now
         return self.value
 
@@ -51,37 +66,42 @@ def _etag(version: int) -> str:
     return f'W/"v{version}-{digest.hexdigest()}"'
 
 
-def _validators() -> tuple[str, datetime] | None:
+def _validators() -> tuple[str, Version] | None:
     if request.method not in {"GET", "HEAD"} or request.endpoint in UNVERSIONED:
         return None
     version = current_app.extensions["newsfacts.versions"].get()
     if version is None:
         return None
-    return _etag(version[0]), version[1].replace(tzinfo=UTC)
+    return _etag(version.id), version
 
 
-def _not_modified(etag: str, modified: datetime) -> bool:
+def _not_modified(etag: str, version: Version) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains_weak(unquote_etag(etag)[0])
     since = request.headers.get("If-Modified-Since")
     if since:
         try:
-            return modified <= parsedate_to_datetime(since)
+            return version.modified <= parsedate_to_datetime(since)
         except (TypeError, ValueError):
             return False
     return False
 
 
-def _cache_headers(response: Response, etag: str, modified: datetime) -> None:
-    response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
-    response.vary.add("Accept")
+def _cache_headers(response: Response, etag: str, version: Version) -> None:
+    headers = response.headers
+    headers["ETag"] = etag
+    headers["Last-Modified"] = version.last_modified
+    headers["Cache-Control"] = current_app.extensions["newsfacts.cache_control"]
+    if "Vary" in headers:
+        response.vary.add("Accept")
+    else:
+        headers["Vary"] = "Accept"
 
 
 def init_app(app: Flask) -> None:
     """Answer revalidations with 304 before any view runs; label 200s with validators."""
     app.extensions["newsfacts.versions"] = VersionCache(app.config["DATASET_VERSION_TTL"])
+    app.extensions["newsfacts.cache_control"] = f"public, max-age={app.config['CACHE_MAX_AGE']}"
 
     @app.before_request
     def _revalidate() -> Response | None:
