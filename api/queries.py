@@ -62,6 +62,25 @@ FACT_SORT_COLUMNS: dict[str, tuple[pw.Field, bool]] = {
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def _source_names_query(*folded: str) -> pw.Select:
+    return (
+        SourceName.select(
+            SourceName.source, SourceName.norm, SourceName.name, Source.name, SourceName.is_alias
+        )
+        .join(Source)
+        .where(SourceName.norm.in_(list(folded)))
+        .order_by(SourceName.source, SourceName.name)
+    )
+
+
+def _source_ids_query(*ids: str) -> pw.Select:
+    return Source.select(Source.id).where(Source.id.in_(list(ids)))
+
+
+_SOURCE_NAMES = PreparedQuery(_source_names_query)
+_SOURCE_IDS = PreparedQuery(_source_ids_query)
+
+
 def resolve_sources(
     names: Iterable[str], parameter: str = "source", matched: list[dict[str, Any]] | None = None
 ) -> list[str]:
@@ -70,21 +89,18 @@ def resolve_sources(
     When ``matched`` is given, an entry is appended for each input that matched only through
     an alias, so the response can say why a source was included.
     """
-    names = list(names)
-    folded = {normalize_name(n) for n in names} - {""}
-    query = (
-        SourceName.select(
-            SourceName.source, SourceName.norm, SourceName.name, Source.name, SourceName.is_alias
-        )
-        .join(Source)
-        .where(SourceName.norm.in_(folded) if folded else False)
-        .order_by(SourceName.source, SourceName.name)
-    )
+    names = list(dict.fromkeys(names))
+    folded = sorted({normalize_name(n) for n in names} - {""})
     by_norm: dict[str, list[tuple[str, str, str, bool]]] = {}
-    for source_id, norm, name, canonical, is_alias in query.tuples():
-        by_norm.setdefault(norm, []).append((source_id, name, canonical, bool(is_alias)))
+    if folded:
+        sentinels = [f"\x00{i}" for i in range(len(folded))]
+        for source_id, norm, name, canonical, is_alias in _SOURCE_NAMES.execute(
+            len(folded), folded, sentinels
+        ):
+            by_norm.setdefault(norm, []).append((source_id, name, canonical, bool(is_alias)))
     ids = {row[0] for rows in by_norm.values() for row in rows}
-    direct = {row[0] for row in Source.select(Source.id).where(Source.id.in_(names)).tuples()}
+    sentinels = [f"\x00{i}" for i in range(len(names))]
+    direct = {row[0] for row in _SOURCE_IDS.execute(len(names), names, sentinels)}
     ids.update(direct)
     if matched is not None:
         for name in names:
@@ -212,21 +228,50 @@ FACT_SELECTION = (
 )
 
 
-@functools.cache
-def _selection_sql(dialect: type[pw.Database]) -> pw.SQL:
-    """The rendered column list of ``fact_select``, computed once per backend.
+class _RenderedSource(pw.Node):
+    """A FROM clause rendered once, which still tells peewee the aliases it gave its tables.
 
-    Rendering two dozen qualified, aliased columns is half the cost of building the query
-    on every request; the joins (and so the table aliases) are unchanged, and a test checks
-    the SQL is identical to peewee's own rendering.
+    Later parts of the query (WHERE, ORDER BY, subqueries) then name the same tables the
+    same way, exactly as if the joins had been rendered again.
     """
-    sql, _ = _fact_joins(Fact.select(*FACT_SELECTION)).sql()
-    return pw.SQL(sql[len("SELECT ") : sql.index(" FROM ")])
+
+    def __init__(self, sql: str, aliases: dict[Any, str]) -> None:
+        super().__init__()
+        self.sql_text = sql
+        self.aliases = aliases
+
+    def __sql__(self, ctx: pw.Context) -> pw.Context:
+        manager = ctx.alias_manager
+        for source, alias in self.aliases.items():
+            manager[source] = alias
+        # Keep peewee's alias counter past ours, so subqueries get fresh names as before.
+        manager._counter = max(manager._counter, len(self.aliases))
+        return ctx.literal(self.sql_text)
+
+
+@functools.cache
+def _rendered_parts(dialect: type[pw.Database]) -> tuple[pw.SQL, _RenderedSource]:
+    """The column list and FROM clause of ``fact_select``, rendered once per backend.
+
+    Rendering two dozen qualified, aliased columns and three joins cost more than running a
+    lookup by key; a test checks the result is identical to peewee's own rendering.
+    """
+    query = _fact_joins(Fact.select(*FACT_SELECTION))
+    ctx = database.get_sql_context()
+    sql, _ = ctx.sql(query).query()
+    aliases = {
+        source: alias
+        for source, alias in ctx.alias_manager.mapping.items()
+        if isinstance(alias, str) and alias.startswith("t")
+    }
+    columns, from_clause = sql[len("SELECT ") :].split(" FROM ", 1)
+    return pw.SQL(columns), _RenderedSource(from_clause, aliases)
 
 
 def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
     """Facts joined to their source and relay names and their supersession, one row per fact."""
-    query = _fact_joins(Fact.select(_selection_sql(type(database.obj))))
+    columns, source = _rendered_parts(type(database.obj))
+    query = Fact.select(columns).from_(source)
     if conditions:
         query = query.where(*conditions)
     return query
