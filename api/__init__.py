@@ -67,7 +67,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     caching.init_app(app)
     Compress(app)
     # Read-only and credential-free: any origin may GET, and read the paging/caching headers.
-    CORS(app, methods=["GET", "HEAD", "OPTIONS"], expose_headers=["ETag", "Last-Modified", "Link"])
+    CORS(
+        app,
+        methods=["GET", "HEAD", "OPTIONS"],
+        send_wildcard=True,
+        expose_headers=list(caching.CORS_EXPOSE_HEADERS),
+    )
 
     api = Api(app)
     app.extensions["newsfacts.api"] = api

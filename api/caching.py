@@ -1,28 +1,36 @@
 """Conditional GET: ETag and Last-Modified from the dataset version; 304s run no query.
 
-The dataset version changes only when the loader changes something, so every GET answer is a
-function of (version, URL, negotiated media type). The version is looked up at most once per
-``DATASET_VERSION_TTL`` seconds per worker, so a revalidation normally touches no database.
+The dataset version changes only when the loader changes something, so every ``/v1/``
+answer is a function of (version, URL, negotiated media type). The version is looked up at
+most once per ``DATASET_VERSION_TTL`` seconds per worker. Revalidations are answered by a
+thin WSGI layer in front of Flask, so a 304 costs neither a query nor Flask's request cycle;
+Flask itself only labels its 200s with the same validators.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qs
 
 import peewee as pw
-from flask import Flask, Response, current_app, g, request
-from werkzeug.http import unquote_etag
+from flask import Flask, Response, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
+from models import database
 from models.dataset import DatasetVersion
 
-from .formats import export_format
+from .formats import negotiate
 
-# Endpoints whose answers do not depend on the data set.
-UNVERSIONED = {"health.Liveness", "health.Readiness"}
+VERSIONED_PREFIX = "/v1/"
+# CORS for GET is open to any origin; a 304 answered before Flask carries the same headers.
+CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Link")
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,16 @@ class VersionCache:
     def get(self) -> Version | None:
         now = time.monotonic()
         if now - self.checked_at >= self.ttl:
+            opened_here = database.is_closed()
             try:
                 current = DatasetVersion.current()
             except pw.PeeweeException:  # no version table yet: serve without validators
                 current = None
+            finally:
+                # Outside a request (a 304 answered before Flask) nothing else closes it;
+                # SQLite keeps its worker connection, like a request would.
+                if opened_here and not isinstance(database.obj, pw.SqliteDatabase):
+                    database.close()
             if current is None:
                 self.value = None
             elif self.value is None or self.value.id != current[0]:
@@ -58,64 +72,98 @@ class VersionCache:
         return self.value
 
 
-def _etag(version: int) -> str:
+def etag_for(version: Version, path: str, query: bytes, media_format: str) -> str:
+    """The validator of one answer; weak, since compressed or not it is the same content."""
     digest = hashlib.blake2b(digest_size=12)
-    digest.update(f"{version}\0{export_format(request.args)}\0{request.path}\0".encode())
-    digest.update(request.query_string)
-    # Weak: the same answer compressed or not is the same representation for caching.
-    return f'W/"v{version}-{digest.hexdigest()}"'
+    digest.update(f"{version.id}\0{media_format}\0{path}\0".encode())
+    digest.update(query)
+    return f'W/"v{version.id}-{digest.hexdigest()}"'
 
 
-def _validators() -> tuple[str, Version] | None:
-    if request.method not in {"GET", "HEAD"} or request.endpoint in UNVERSIONED:
-        return None
-    version = current_app.extensions["newsfacts.versions"].get()
-    if version is None:
-        return None
-    return _etag(version.id), version
-
-
-def _not_modified(etag: str, version: Version) -> bool:
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(unquote_etag(etag)[0])
-    since = request.headers.get("If-Modified-Since")
-    if since:
+def _not_modified(etag: str, version: Version, if_none_match: str, if_modified_since: str) -> bool:
+    if if_none_match:
+        return if_none_match == etag or parse_etags(if_none_match).contains_weak(
+            unquote_etag(etag)[0]
+        )
+    if if_modified_since:
         try:
-            return version.modified <= parsedate_to_datetime(since)
+            return version.modified <= parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False
     return False
 
 
-def _cache_headers(response: Response, etag: str, version: Version) -> None:
-    headers = response.headers
-    headers["ETag"] = etag
-    headers["Last-Modified"] = version.last_modified
-    headers["Cache-Control"] = current_app.extensions["newsfacts.cache_control"]
-    if "Vary" in headers:
-        response.vary.add("Accept")
-    else:
-        headers["Vary"] = "Accept"
+def _validator_headers(etag: str, version: Version, cache_control: str) -> list[tuple[str, str]]:
+    return [
+        ("ETag", etag),
+        ("Last-Modified", version.last_modified),
+        ("Cache-Control", cache_control),
+    ]
+
+
+class ConditionalGet:
+    """WSGI layer: answer ``If-None-Match`` / ``If-Modified-Since`` with 304 when current."""
+
+    def __init__(
+        self, wsgi_app: Callable[..., Iterable[bytes]], versions: VersionCache, cache_control: str
+    ) -> None:
+        self.wsgi_app = wsgi_app
+        self.versions = versions
+        self.cache_control = cache_control
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH", "")
+        if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE", "")
+        path = environ.get("PATH_INFO", "")
+        if (
+            (if_none_match or if_modified_since)
+            and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}
+            and path.startswith(VERSIONED_PREFIX)
+            and (version := self.versions.get()) is not None
+        ):
+            query = environ.get("QUERY_STRING", "").encode("latin-1")
+            etag = etag_for(version, path, query, _environ_format(environ, query))
+            if _not_modified(etag, version, if_none_match, if_modified_since):
+                headers = _validator_headers(etag, version, self.cache_control)
+                headers.append(("Vary", "Accept, Origin, Accept-Encoding"))
+                if environ.get("HTTP_ORIGIN"):
+                    headers.append(("Access-Control-Allow-Origin", "*"))
+                    headers.append(
+                        ("Access-Control-Expose-Headers", ", ".join(CORS_EXPOSE_HEADERS))
+                    )
+                start_response("304 NOT MODIFIED", headers)
+                return []
+        return self.wsgi_app(environ, start_response)
+
+
+def _environ_format(environ: dict[str, Any], query: bytes) -> str:
+    format_arg = None
+    if b"format=" in query:
+        format_arg = (parse_qs(query.decode("latin-1")).get("format") or [None])[0]
+    accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
+    return negotiate(format_arg, accept)
 
 
 def init_app(app: Flask) -> None:
-    """Answer revalidations with 304 before any view runs; label 200s with validators."""
-    app.extensions["newsfacts.versions"] = VersionCache(app.config["DATASET_VERSION_TTL"])
-    app.extensions["newsfacts.cache_control"] = f"public, max-age={app.config['CACHE_MAX_AGE']}"
-
-    @app.before_request
-    def _revalidate() -> Response | None:
-        validators = _validators()
-        g.validators = validators
-        if validators and _not_modified(*validators):
-            response = Response(status=304)
-            _cache_headers(response, *validators)
-            return response
-        return None
+    """Put the 304 layer in front of the app, and label every 200 under /v1/ with validators."""
+    versions = VersionCache(app.config["DATASET_VERSION_TTL"])
+    cache_control = f"public, max-age={app.config['CACHE_MAX_AGE']}"
+    app.extensions["newsfacts.versions"] = versions
+    app.wsgi_app = ConditionalGet(app.wsgi_app, versions, cache_control)  # type: ignore[method-assign]
 
     @app.after_request
     def _label(response: Response) -> Response:
-        validators = getattr(g, "validators", None)
-        if validators and response.status_code == 200:
-            _cache_headers(response, *validators)
+        if (
+            response.status_code != 200
+            or request.method not in {"GET", "HEAD"}
+            or not request.path.startswith(VERSIONED_PREFIX)
+            or (version := versions.get()) is None
+        ):
+            return response
+        media_format = negotiate(request.args.get("format"), request.accept_mimetypes)
+        etag = etag_for(version, request.path, request.query_string, media_format)
+        response.headers.extend(_validator_headers(etag, version, cache_control))
+        response.vary.add("Accept")
         return response

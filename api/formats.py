@@ -18,6 +18,7 @@ import marshmallow as ma
 import orjson
 import peewee as pw
 from flask import Response, request, stream_with_context
+from werkzeug.datastructures import MIMEAccept
 
 from models import database, is_postgres
 
@@ -51,15 +52,22 @@ EXPORT_DOC = {
 }
 
 
-def export_format(args: dict[str, Any]) -> str:
+def negotiate(format_arg: str | None, accept: MIMEAccept) -> str:
     """``format`` if given, else what the Accept header prefers: json, csv or ndjson."""
-    if fmt := args.get("format"):
-        return fmt
-    accept = request.accept_mimetypes
+    if format_arg:
+        return format_arg
     if not accept:
         return "json"
     best = accept.best_match(["application/json", *EXPORT_MEDIA_TYPES])
-    return {v: k for k, v in MEDIA_TYPES.items()}.get(best or "", "json")
+    return _FORMAT_OF.get(best or "", "json")
+
+
+_FORMAT_OF = {media_type: fmt for fmt, media_type in MEDIA_TYPES.items()}
+
+
+def export_format(args: dict[str, Any]) -> str:
+    """The format this request asks for (``args`` holds its validated ``format``, if any)."""
+    return negotiate(args.get("format"), request.accept_mimetypes)
 
 
 @functools.cache

@@ -93,3 +93,35 @@ def test_a_loader_run_that_changes_a_fact_changes_the_etag(empty_database_url, s
     assert response.status_code == 200
     assert response.headers["ETag"] != etag
     assert "About 600 North" in response.get_data(as_text=True)
+
+
+def test_a_304_for_a_cross_origin_request_carries_cors_headers(client):
+    etag = client.get(URL).headers["ETag"]
+    response = client.get(URL, headers={"If-None-Match": etag, "Origin": "https://example.org"})
+    assert response.status_code == 304
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    assert (
+        client.get(URL, headers={"Origin": "https://example.org"}).headers[
+            "Access-Control-Allow-Origin"
+        ]
+        == "*"
+    )
+
+
+def test_only_data_answers_are_ever_304(client):
+    future = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert client.get("/healthz", headers={"If-Modified-Since": future}).status_code == 200
+    assert client.get("/openapi.json", headers={"If-Modified-Since": future}).status_code == 200
+    assert client.get(URL, headers={"If-Modified-Since": future}).status_code == 304
+
+
+def test_revalidation_follows_the_negotiated_format(client):
+    response = client.get(URL, headers={"Accept": "text/csv"})
+    csv_etag = response.headers["ETag"]
+    response.close()
+    again = {"Accept": "text/csv", "If-None-Match": csv_etag}
+    assert client.get(URL, headers=again).status_code == 304
+    as_json = client.get(URL, headers={"If-None-Match": csv_etag})
+    assert as_json.status_code == 200
+    assert as_json.headers["ETag"] != csv_etag
