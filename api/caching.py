@@ -162,8 +162,16 @@ def init_app(app: Flask) -> None:
             or (version := versions.get()) is None
         ):
             return response
-        media_format = negotiate(request.args.get("format"), request.accept_mimetypes)
-        etag = etag_for(version, request.path, request.query_string, media_format)
-        response.headers.extend(_validator_headers(etag, version, cache_control))
-        response.vary.add("Accept")
+        query = request.query_string
+        format_arg = request.args.get("format") if b"format=" in query else None
+        media_format = negotiate(format_arg, request.accept_mimetypes)
+        headers = response.headers
+        for name, value in _validator_headers(
+            etag_for(version, request.path, query, media_format), version, cache_control
+        ):
+            headers[name] = value
+        if "Vary" in headers:
+            response.vary.add("Accept")
+        else:
+            headers["Vary"] = "Accept"
         return response
