@@ -7,7 +7,7 @@ from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactSupersession
 from .history import REVISION_KINDS, FactAlias, FactChange, FactRevision
 from .meta import Meta
-from .schema import ALL_MODELS, SCHEMA_VERSION, create_schema
+from .schema import ALL_MODELS, SCHEMA_VERSION, bulk_fact_insert, create_schema
 from .source import Source, SourceName, normalize_name
 from .vocabulary import DATE_PRECISIONS, ID_PATTERN, MEASURES, QUALIFIERS, SOURCE_KINDS
 
@@ -33,6 +33,7 @@ __all__ = [
     "Meta",
     "Source",
     "SourceName",
+    "bulk_fact_insert",
     "create_schema",
     "database",
     "grant_reader_sql",

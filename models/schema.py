@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import peewee as pw
 
 from .article import Article
@@ -61,3 +64,41 @@ def create_schema() -> None:
             # External-content FTS5 must index rows that existed before it did.
             database.execute_sql("INSERT INTO fact_search(fact_search) VALUES ('rebuild')")
         Meta.set_default("schema_version", str(SCHEMA_VERSION))
+
+
+@contextmanager
+def bulk_fact_insert() -> Iterator[None]:
+    """Insert many facts without maintaining fact's secondary indexes and full-text row by row.
+
+    Inside the caller's transaction, drops fact's non-unique indexes (and on SQLite the
+    full-text insert trigger), then recreates them from their own stored definitions and
+    rebuilds the full-text index: a sort per index instead of a B-tree insert per row and
+    index. The schema afterwards is the one before. Unique indexes stay, so they still check.
+    """
+    if is_postgres():
+        rows = database.execute_sql(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE t.relname = 'fact' AND t.relnamespace = current_schema()::regnamespace "
+            "AND NOT x.indisunique ORDER BY i.oid"
+        ).fetchall()
+        triggers: list[tuple[str, str]] = []
+    else:
+        rows = database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fact' "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY rowid"
+        ).fetchall()
+        triggers = database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = 'fact_search_ai'"
+        ).fetchall()
+    for name, _ in rows:
+        database.execute_sql(f'DROP INDEX "{name}"')
+    for name, _ in triggers:
+        database.execute_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _, sql in rows:
+        database.execute_sql(sql)
+    for _, sql in triggers:
+        database.execute_sql(sql)
+    if triggers:
+        database.execute_sql("INSERT INTO fact_search(fact_search) VALUES ('rebuild')")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 import orjson
@@ -18,11 +20,10 @@ from tqdm import tqdm
 from models import (
     Article,
     Briefing,
-    BriefingRelay,
     DatasetVersion,
     FactSupersession,
     Source,
-    SourceName,
+    bulk_fact_insert,
     create_schema,
     database,
     is_postgres,
@@ -39,16 +40,31 @@ from .reader import (
     read_ndjson,
     unparsable_error,
 )
-from .records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, flatten_errors
+from .records import (
+    ArticleRecord,
+    BriefingRecord,
+    FactRecord,
+    SourceRecord,
+    fast_loader,
+    flatten_errors,
+)
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 BATCH_SIZE = 2_000
 MAX_REPORTED_ERRORS = 1_000
+# Adding at least this many facts, and no fewer than the table holds, rebuilds fact's indexes
+# and full-text index once afterwards instead of updating them row by row.
+BULK_MIN_FACTS = 10_000
 # Temporary tables of one load, dropped at its end.
 STAGE_TABLES = (
-    "stage_fact", "stage_link", "stage_replace", "stage_changed", "stage_removed",
-    "stage_old_supersession", "stage_touched",
-)  # fmt: skip
+    "stage_fact",
+    "stage_link",
+    "stage_replace",
+    "stage_changed",
+    "stage_removed",
+    "stage_old_supersession",
+    "stage_touched",
+)
 # Upsert into the change-feed index (``INSERT ... SELECT ... WHERE TRUE``: SQLite needs the
 # WHERE to parse ON CONFLICT after a SELECT).
 TOUCH_SQL = (
@@ -59,16 +75,49 @@ TOUCH_SQL = (
 
 # Fact columns in the order the staging table and the INSERT use them.
 FACT_COLUMNS = (
-    "id", "claim", "subject", "measure", "value", "qualifier", "value_low", "value_high",
-    "value_text", "magnitude", "unit", "briefing_date", "date_precision", "period_start",
-    "period_end", "source_id", "via_id", "location", "notes", "briefing_id", "content_hash",
-)  # fmt: skip
+    "id",
+    "claim",
+    "subject",
+    "measure",
+    "value",
+    "qualifier",
+    "value_low",
+    "value_high",
+    "value_text",
+    "magnitude",
+    "unit",
+    "briefing_date",
+    "date_precision",
+    "period_start",
+    "period_end",
+    "source_id",
+    "via_id",
+    "location",
+    "notes",
+    "briefing_id",
+    "content_hash",
+)
 # Fact columns a revision keeps of the fact's previous state (besides captured names).
 SNAPSHOT_COLUMNS = (
-    "claim", "subject", "measure", "value", "qualifier", "value_low", "value_high", "value_text",
-    "unit", "briefing_date", "date_precision", "period_start", "period_end", "source_id",
-    "via_id", "location", "notes", "briefing_id",
-)  # fmt: skip
+    "claim",
+    "subject",
+    "measure",
+    "value",
+    "qualifier",
+    "value_low",
+    "value_high",
+    "value_text",
+    "unit",
+    "briefing_date",
+    "date_precision",
+    "period_start",
+    "period_end",
+    "source_id",
+    "via_id",
+    "location",
+    "notes",
+    "briefing_id",
+)
 CHANGED_FACTS = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
 
 
@@ -193,8 +242,50 @@ class _Plan:
     """What a load will do to one kind of document record, computed before any write."""
 
     counts: Counts
-    writes: list[tuple[dict[str, Any], str]]
+    writes: list[_Kept]
     updated_ids: list[str]
+
+
+class _Kept(NamedTuple):
+    """A valid document record, kept small until it is written: its table row (id first)."""
+
+    row: tuple[Any, ...]
+    content_hash: str
+    origin: tuple[str, str]  # (path, locator), for problems found later
+    extra: tuple[str, ...]  # a source's aliases; a briefing's relays, in order
+
+
+def _keep(record: RawRecord, data: dict[str, Any]) -> _Kept:
+    """Reduce a validated source, article or briefing to what checks and writes need."""
+    content_hash = digest(data)
+    origin = (sys.intern(record.path), record.locator)
+    if record.kind == "sources":
+        row = (data["id"], data["name"], data["kind"], data["country"])
+        return _Kept(row, content_hash, origin, tuple(data["aliases"]))
+    if record.kind == "articles":
+        row = (
+            data["id"], data["outlet"], data["published"].isoformat(),
+            data["published_precision"], data["url"], data["language"],
+            "\n".join(data["credited"]), data["notes"],
+        )  # fmt: skip
+        return _Kept(row, content_hash, origin, ())
+    row = (
+        data["id"], sys.intern(data["source"]), data["date"].isoformat(),
+        sys.intern(data["date_precision"]), data["venue"], data["notes"],
+    )  # fmt: skip
+    return _Kept(row, content_hash, origin, tuple(data["relayed_by"]))
+
+
+class _Validator:
+    """A record schema with its fast path: valid records skip marshmallow's machinery."""
+
+    def __init__(self, schema: ma.Schema) -> None:
+        self.schema = schema
+        self.fast = fast_loader(schema)
+
+    def __call__(self, record: RawRecord, problems: _Problems) -> dict[str, Any] | None:
+        data = self.fast(record.data)
+        return data if data is not None else _validate(self.schema, record, problems)
 
 
 def _validate(schema: ma.Schema, record: RawRecord, problems: _Problems) -> dict[str, Any] | None:
@@ -223,11 +314,10 @@ class _Session:
         self.paths = paths
         self.progress = progress
         self.problems = _Problems()
-        self.sources: dict[str, dict[str, Any]] = {}
-        self.articles: dict[str, dict[str, Any]] = {}
-        self.briefings: dict[str, dict[str, Any]] = {}
-        self.first_seen: dict[tuple[str, str], RawRecord] = {}
-        self.fact_schema = FactRecord()
+        self.sources: dict[str, _Kept] = {}
+        self.articles: dict[str, _Kept] = {}
+        self.briefings: dict[str, _Kept] = {}
+        self.validate_fact = _Validator(FactRecord())
         self.stage_sql = ""
         self.link_sql = ""
         self.replace_sql = ""
@@ -236,10 +326,10 @@ class _Session:
     def documents(self) -> list[RawRecord]:
         """Read YAML/JSON documents (small, curated) and keep their facts for later."""
         facts: list[RawRecord] = []
-        schemas = {
-            "sources": SourceRecord(),
-            "articles": ArticleRecord(),
-            "briefings": BriefingRecord(),
+        validators = {
+            "sources": _Validator(SourceRecord()),
+            "articles": _Validator(ArticleRecord()),
+            "briefings": _Validator(BriefingRecord()),
         }
         targets = {"sources": self.sources, "articles": self.articles, "briefings": self.briefings}
         for path in self.paths:
@@ -249,45 +339,46 @@ class _Session:
                 if record.kind == "facts":
                     facts.append(record)
                     continue
-                data = _validate(schemas[record.kind], record, self.problems)
+                data = validators[record.kind](record, self.problems)
                 if data is None:
                     continue
-                if self._duplicate(record, data["id"]):
+                kept = targets[record.kind]
+                if self._duplicate(record, data["id"], kept):
                     continue
-                targets[record.kind][data["id"]] = data
+                kept[data["id"]] = _keep(record, data)
         self._check_alias_clashes()
         self._check_briefing_references()
         return facts
 
-    def _duplicate(self, record: RawRecord, record_id: str) -> bool:
-        earlier = self.first_seen.setdefault((record.kind, record_id), record)
-        if earlier is record:
+    def _duplicate(self, record: RawRecord, record_id: str, kept: dict[str, _Kept]) -> bool:
+        earlier = kept.get(record_id)
+        if earlier is None:
             return False
-        self.problems.add(
-            record, "id", f"Duplicate id {record_id!r} (first at {earlier.path}:{earlier.locator})."
-        )
+        path, locator = earlier.origin
+        self.problems.add(record, "id", f"Duplicate id {record_id!r} (first at {path}:{locator}).")
         return True
 
     def _check_alias_clashes(self) -> None:
         owner: dict[str, str] = {}
-        for source in self.sources.values():
-            for name in {source["name"], *source["aliases"]}:
+        for source_id, source in self.sources.items():
+            for name in {source.row[1], *source.extra}:
                 norm = normalize_name(name)
-                other = owner.setdefault(norm, source["id"])
-                if other != source["id"]:
-                    record = self.first_seen[("sources", source["id"])]
+                other = owner.setdefault(norm, source_id)
+                if other != source_id:
                     self.problems.add(
-                        record, "aliases", f"{name!r} already names source {other!r}."
+                        source.origin, "aliases", f"{name!r} already names source {other!r}."
                     )
 
     def _check_briefing_references(self) -> None:
         for briefing in self.briefings.values():
-            record = self.first_seen[("briefings", briefing["id"])]
-            if briefing["source"] not in self.sources:
-                self.problems.add(record, "source", f"Unknown source {briefing['source']!r}.")
-            for index, relay in enumerate(briefing["relayed_by"]):
+            source = briefing.row[1]
+            if source not in self.sources:
+                self.problems.add(briefing.origin, "source", f"Unknown source {source!r}.")
+            for index, relay in enumerate(briefing.extra):
                 if relay not in self.sources:
-                    self.problems.add(record, f"relayed_by[{index}]", f"Unknown source {relay!r}.")
+                    self.problems.add(
+                        briefing.origin, f"relayed_by[{index}]", f"Unknown source {relay!r}."
+                    )
 
     def fact_records(self, document_facts: list[RawRecord]) -> Iterator[RawRecord]:
         yield from document_facts
@@ -335,7 +426,7 @@ class _Session:
         replaces: list[tuple[str, str, int, str]] = []
         cursor = database.cursor()
         for record in records:
-            data = _validate(self.fact_schema, record, self.problems)
+            data = self.validate_fact(record, self.problems)
             if data is None or not self._references_ok(record, data):
                 continue
             rows.append(self._fact_row(record, data))
@@ -375,41 +466,40 @@ class _Session:
         """A fact's briefing must exist and agree on who briefed and when."""
         if data["briefing"] is None:
             return True
-        briefing = self.briefings.get(data["briefing"])
-        if briefing is None:
+        kept = self.briefings.get(data["briefing"])
+        if kept is None:
             self.problems.add(record, "briefing", f"Unknown briefing {data['briefing']!r}.")
             return False
+        briefing_id, source, when, precision = kept.row[:4]
         ok = True
-        for field_name, key in (
-            ("source", "source"),
-            ("briefing_date", "date"),
-            ("date_precision", "date_precision"),
+        for field_name, key, theirs, ours in (
+            ("source", "source", source, data["source"]),
+            ("briefing_date", "date", when, data["briefing_date"].isoformat()),
+            ("date_precision", "date_precision", precision, data["date_precision"]),
         ):
-            if data[field_name] != briefing[key]:
+            if ours != theirs:
                 self.problems.add(
                     record,
                     field_name,
-                    f"Must equal the {key} of briefing {briefing['id']!r} ({briefing[key]}).",
+                    f"Must equal the {key} of briefing {briefing_id!r} ({theirs}).",
                 )
                 ok = False
         return ok
 
     @staticmethod
     def _fact_row(record: RawRecord, data: dict[str, Any]) -> tuple[Any, ...]:
-        row = {
-            **data,
-            "briefing_date": data["briefing_date"].isoformat(),
-            "period_start": _iso(data["period_start"]),
-            "period_end": _iso(data["period_end"]),
-            "source_id": data["source"],
-            "via_id": data["via"],
-            "briefing_id": data["briefing"],
-        }
-        row["content_hash"] = digest(
-            {k: row[k] for k in FACT_COLUMNS[:-1]} | {"reported_in": data["reported_in"]}
-        )
+        values = (
+            data["id"], data["claim"], data["subject"], data["measure"], data["value"],
+            data["qualifier"], data["value_low"], data["value_high"], data["value_text"],
+            data["magnitude"], data["unit"], data["briefing_date"].isoformat(),
+            data["date_precision"], _iso(data["period_start"]), _iso(data["period_end"]),
+            data["source"], data["via"], data["location"], data["notes"], data["briefing"],
+        )  # fmt: skip
+        hashed = dict(zip(FACT_COLUMNS[:-1], values, strict=True))
+        hashed["reported_in"] = data["reported_in"]
         return (
-            *(row[column] for column in FACT_COLUMNS),
+            *values,
+            digest(hashed),
             f"{record.path}\t{record.locator}",
             data["change_reason"],
         )
@@ -488,15 +578,12 @@ class _Session:
         if facts_changed:
             self._stage_fact_changes()
             self._snapshot_revisions(version)
-        for kind, write in (
-            ("sources", self._write_source),
-            ("articles", self._write_article),
-            ("briefings", self._write_briefing),
-        ):
-            for data, content_hash in plans[kind].writes:
-                write(data, content_hash)
+        self._write_sources(plans["sources"])
+        self._write_articles(plans["articles"])
+        self._write_briefings(plans["briefings"])
         if facts_changed:
-            self._write_facts(version)
+            existing = facts.unchanged + facts.updated + facts.removed
+            self._write_facts(version, bulk=facts.added >= max(BULK_MIN_FACTS, existing))
         self._delete_missing(Briefing, self.briefings)
         self._delete_missing(Source, self.sources)
         self._delete_missing(Article, self.articles)
@@ -518,12 +605,11 @@ class _Session:
         )
 
     @staticmethod
-    def _plan_keyed(model: type[pw.Model], records: dict[str, dict[str, Any]]) -> _Plan:
+    def _plan_keyed(model: type[pw.Model], records: dict[str, _Kept]) -> _Plan:
         existing = dict(model.select(model.id, model.content_hash).tuples())
-        plan = _Plan(Counts(removed=len(set(existing) - set(records))), [], [])
-        for record_id, data in records.items():
-            content_hash = digest(data)
-            if existing.get(record_id) == content_hash:
+        plan = _Plan(Counts(removed=sum(1 for i in existing if i not in records)), [], [])
+        for record_id, kept in records.items():
+            if existing.get(record_id) == kept.content_hash:
                 plan.counts.unchanged += 1
                 continue
             if record_id in existing:
@@ -531,7 +617,7 @@ class _Session:
                 plan.updated_ids.append(record_id)
             else:
                 plan.counts.added += 1
-            plan.writes.append((data, content_hash))
+            plan.writes.append(kept)
         return plan
 
     def _record_version(self, report: LoadReport) -> int:
@@ -548,62 +634,36 @@ class _Session:
         return version.id
 
     @staticmethod
-    def _write_source(data: dict[str, Any], content_hash: str) -> None:
-        fields_ = {
-            "name": data["name"],
-            "kind": data["kind"],
-            "country": data["country"],
-            "content_hash": content_hash,
-        }
-        Source.insert(id=data["id"], **fields_).on_conflict(
-            conflict_target=[Source.id], update=fields_
-        ).execute()
-        SourceName.delete().where(SourceName.source == data["id"]).execute()
-        names = [(data["name"], False)] + [(a, True) for a in data["aliases"] if a != data["name"]]
-        SourceName.insert_many(
-            [
-                {"source": data["id"], "name": n, "norm": normalize_name(n), "is_alias": alias}
-                for n, alias in names
-            ]
-        ).execute()
+    def _write_sources(plan: _Plan) -> None:
+        columns = ("id", "name", "kind", "country", "content_hash")
+        _upsert("source", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        _delete_children("source_name", "source_id", plan.updated_ids)
+        names = (
+            (source_id, name, normalize_name(name), alias)
+            for (source_id, canonical, *_), _, _, aliases in plan.writes
+            for name, alias in [(canonical, False)] + [(a, True) for a in aliases if a != canonical]
+        )
+        _insert("source_name", ("source_id", "name", "norm", "is_alias"), names)
 
     @staticmethod
-    def _write_article(data: dict[str, Any], content_hash: str) -> None:
-        fields_ = {
-            "outlet": data["outlet"],
-            "published": data["published"].isoformat(),
-            "published_precision": data["published_precision"],
-            "url": data["url"],
-            "language": data["language"],
-            "credited": "\n".join(data["credited"]),
-            "notes": data["notes"],
-            "content_hash": content_hash,
-        }
-        Article.insert(id=data["id"], **fields_).on_conflict(
-            conflict_target=[Article.id], update=fields_
-        ).execute()
+    def _write_articles(plan: _Plan) -> None:
+        columns = (
+            "id", "outlet", "published", "published_precision", "url", "language", "credited",
+            "notes", "content_hash",
+        )  # fmt: skip
+        _upsert("article", columns, ((*k.row, k.content_hash) for k in plan.writes))
 
     @staticmethod
-    def _write_briefing(data: dict[str, Any], content_hash: str) -> None:
-        fields_ = {
-            "source": data["source"],
-            "date": data["date"].isoformat(),
-            "date_precision": data["date_precision"],
-            "venue": data["venue"],
-            "notes": data["notes"],
-            "content_hash": content_hash,
-        }
-        Briefing.insert(id=data["id"], **fields_).on_conflict(
-            conflict_target=[Briefing.id], update=fields_
-        ).execute()
-        BriefingRelay.delete().where(BriefingRelay.briefing == data["id"]).execute()
-        if data["relayed_by"]:
-            BriefingRelay.insert_many(
-                [
-                    {"briefing": data["id"], "source": source, "position": position}
-                    for position, source in enumerate(data["relayed_by"])
-                ]
-            ).execute()
+    def _write_briefings(plan: _Plan) -> None:
+        columns = ("id", "source_id", "date", "date_precision", "venue", "notes", "content_hash")
+        _upsert("briefing", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        _delete_children("briefing_relay", "briefing_id", plan.updated_ids)
+        relays = (
+            (kept.row[0], source, position)
+            for kept in plan.writes
+            for position, source in enumerate(kept.extra)
+        )
+        _insert("briefing_relay", ("briefing_id", "source_id", "position"), relays)
 
     @staticmethod
     def _delete_missing(model: type[pw.Model], records: dict[str, Any]) -> None:
@@ -694,7 +754,7 @@ class _Session:
         )
 
     @staticmethod
-    def _write_facts(version: int) -> None:
+    def _write_facts(version: int, *, bulk: bool) -> None:
         """Apply the staged difference to the facts, their revisions and the change feed."""
         database.execute_sql("DELETE FROM fact WHERE id IN (SELECT id FROM stage_removed)")
         assignments = ", ".join(f"{c} = s.{c}" for c in FACT_COLUMNS if c != "id")
@@ -715,10 +775,11 @@ class _Session:
         database.execute_sql(
             "INSERT INTO stage_changed (id) SELECT id FROM stage_fact WHERE id NOT IN (SELECT id FROM fact)"
         )
-        database.execute_sql(
-            f"INSERT INTO fact ({columns}) SELECT {columns} FROM stage_fact "
-            "WHERE id NOT IN (SELECT id FROM fact) ORDER BY id"
-        )
+        with bulk_fact_insert() if bulk else nullcontext():
+            database.execute_sql(
+                f"INSERT INTO fact ({columns}) SELECT {columns} FROM stage_fact "
+                "WHERE id NOT IN (SELECT id FROM fact) ORDER BY id"
+            )
         database.execute_sql(
             "INSERT INTO fact_article (fact_id, article_id) "
             "SELECT f.key, l.article_id FROM stage_link l JOIN fact f ON f.id = l.fact_id "
@@ -783,6 +844,39 @@ class _Session:
     def drop_stage(self) -> None:
         for name in STAGE_TABLES:
             database.execute_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _executemany(sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Run one prepared statement per row, ``BATCH_SIZE`` rows at a time (flat memory)."""
+    cursor = database.cursor()
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+        cursor.executemany(sql, batch)
+
+
+def _insert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` with one prepared statement (no per-row ORM objects or SQL)."""
+    marks = ", ".join([database.param] * len(columns))
+    _executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def _upsert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` keyed by their first column, ``id``, updating the rows that exist."""
+    marks = ", ".join([database.param] * len(columns))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    _executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}",
+        rows,
+    )
+
+
+def _delete_children(table: str, column: str, parent_ids: list[str]) -> None:
+    """Delete the rows of ``table`` that belong to the (updated) parents ``parent_ids``."""
+    for start in range(0, len(parent_ids), 500):
+        chunk = parent_ids[start : start + 500]
+        marks = ", ".join([database.param] * len(chunk))
+        database.execute_sql(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
 
 
 def _scalar(sql: str) -> int:

@@ -63,11 +63,15 @@ def read_document(path: Path) -> Iterator[RawRecord]:
             f"{path}: unknown top-level key(s) {unknown}; expected {', '.join(KINDS)}"
         )
     for kind in KINDS:
-        records = document.get(kind) or []
-        if not isinstance(records, list):
+        if not isinstance(document.get(kind) or [], list):
             raise SeedFileError(f"{path}: {kind!r} must be a list")
+    name = str(path)
+    for kind in KINDS:
+        records = document.pop(kind, None) or []
         for index, data in enumerate(records):
-            yield RawRecord(kind, str(path), f"{kind}[{index}]", data)
+            # Let go of each parsed record once handed over: the loader keeps a compact form.
+            records[index] = None
+            yield RawRecord(kind, name, f"{kind}[{index}]", data)
 
 
 def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[RawRecord]:

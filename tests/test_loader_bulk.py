@@ -1,0 +1,274 @@
+"""The loader's fast paths change nothing: the fast validator accepts exactly what marshmallow accepts, and bulk writes leave the database a row-by-row load leaves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import marshmallow as ma
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import seeds.loader
+from bench.generate import generate, iter_facts, source_records
+from models import database, init_database, is_postgres
+from seeds.loader import DEFAULT_SEED_DIR, load_paths
+from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, fast_loader
+
+MISSING = object()
+# Values that probe every check the mirrored fields make: types, blanks, NULs, newlines
+# before '$', lengths, vocabularies, date spellings fromisoformat accepts, numbers at the edges.
+PALETTE: list[Any] = [
+    MISSING, None, "", " ", "  padded  ", "nul\x00", "\n", "abc\n", "Upper", "a" * 64,
+    "a" * 65, "b" * 100, "b" * 101, "c" * 200, "c" * 201, "d" * 500, "d" * 501, "x-y_z.1",
+    "-x", "troops-in-russia", "troops--x", "persons", "killed", "deployed", "exact",
+    "about", "at_least", "at_most", "range", "nearly", "day", "month", "year", "intelligence_agency",
+    "KP", "kp", "K", "en", "en-GB", "https://example.org/a", "ftp://x", "nis", "a1", "src-0001",
+    "2024-01-01", "2024-06-15", "2024-02-30", "20240101", "2024-W01-1", "2024-01-01T00:00:00",
+    "2025-04-30", dt.date(2024, 1, 1), 0, 1, -1, 15, 600, 1.5, 2.0**53, 10**400, True, False,
+    math.nan, math.inf, b"bytes", [], ["a1"], ["a1", "a1"], ["a1", "x"], [None], ["Bad"],
+    ("a1",), {}, {"a": 1},
+]  # fmt: skip
+SCHEMAS = [FactRecord(), BriefingRecord(), SourceRecord(), ArticleRecord()]
+SCHEMA_IDS = [type(s).__name__ for s in SCHEMAS]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, and of the same types all the way down (1 == 1.0 is not good enough)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def assert_agrees(schema: ma.Schema, fast: Any, record: dict[str, Any]) -> Any:
+    """The fast path returns what ``load`` returns, or None; it never accepts what load refuses."""
+    got = fast(record)
+    try:
+        expected = schema.load(record)
+    except ma.ValidationError:
+        assert got is None, record
+        return None
+    except (OverflowError, TypeError):
+        assert got is None, record
+        return None
+    if got is not None:
+        assert same(got, expected), (record, got, expected)
+    return got
+
+
+def valid_records() -> dict[str, list[dict[str, Any]]]:
+    """Valid records of every kind: the project's seed file and a slice of the bench data."""
+    document = yaml.load(
+        (DEFAULT_SEED_DIR / "korea-2024-2025.yaml").read_text(), Loader=seeds.reader._PlainLoader
+    )
+    sources = source_records()
+    briefings: dict[str, dict] = {}
+    facts = list(iter_facts(400, sources, briefings))
+    return {
+        "FactRecord": document["facts"] + json.loads(json.dumps(facts)),
+        "BriefingRecord": document.get("briefings", []) + list(briefings.values()),
+        "SourceRecord": document["sources"] + sources[:50],
+        "ArticleRecord": document["articles"],
+    }
+
+
+VALID = valid_records()
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=SCHEMA_IDS)
+def test_fast_path_takes_valid_records(schema: ma.Schema) -> None:
+    fast = fast_loader(schema)
+    records = VALID[type(schema).__name__]
+    taken = [assert_agrees(schema, fast, r) for r in records]
+    if isinstance(schema, ArticleRecord):
+        # fields.Url is not mirrored: every article goes through marshmallow.
+        assert all(t is None for t in taken)
+    else:
+        assert all(t is not None for t in taken)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=SCHEMA_IDS)
+def test_fast_path_agrees_on_every_single_field_change(schema: ma.Schema) -> None:
+    fast = fast_loader(schema)
+    names = [*schema.load_fields, "unknown_key"]
+    for base in VALID[type(schema).__name__][:40]:
+        for name, value in itertools.product(names, PALETTE):
+            record = dict(base)
+            if value is MISSING:
+                record.pop(name, None)
+            else:
+                record[name] = value
+            assert_agrees(schema, fast, record)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=SCHEMA_IDS)
+def test_fast_path_agrees_on_random_records(schema: ma.Schema) -> None:
+    fast = fast_loader(schema)
+    bases = VALID[type(schema).__name__]
+    names = list(schema.load_fields)
+
+    @settings(
+        max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    @given(
+        base=st.sampled_from(bases),
+        changes=st.dictionaries(
+            st.sampled_from([*names, "unknown_key"]), st.sampled_from(PALETTE), max_size=4
+        ),
+    )
+    def check(base: dict[str, Any], changes: dict[str, Any]) -> None:
+        record = dict(base)
+        for name, value in changes.items():
+            if value is MISSING:
+                record.pop(name, None)
+            else:
+                record[name] = value
+        assert_agrees(schema, fast, record)
+
+    check()
+
+
+def test_fast_path_refuses_what_it_does_not_mirror() -> None:
+    class WithPreLoad(ma.Schema):
+        name = ma.fields.String()
+
+        @ma.pre_load
+        def lower(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+            return data
+
+    class WithEmail(ma.Schema):
+        email = ma.fields.Email()
+
+    for schema in (WithPreLoad(), WithEmail()):
+        assert fast_loader(schema)({}) is None
+
+
+# -- bulk writes -------------------------------------------------------------------------------
+
+
+def snapshot(url: str) -> dict[str, Any]:
+    """Schema and content of a loaded database, in a form two loads can be compared by."""
+    init_database(url)
+    try:
+        with database.connection_context():
+            if is_postgres():
+                schema = database.execute_sql(
+                    "SELECT indexname, indexdef FROM pg_indexes "
+                    "WHERE schemaname = current_schema() ORDER BY indexname"
+                ).fetchall()
+                search = [
+                    database.execute_sql(
+                        "SELECT id FROM fact WHERE search @@ plainto_tsquery('english', %s) "
+                        "ORDER BY id",
+                        (word,),
+                    ).fetchall()
+                    for word in ("drone", "killed", "wounded", "villages")
+                ]
+            else:
+                schema = database.execute_sql(
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                    "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+                ).fetchall()
+                # Raises when the full-text index does not match the fact table.
+                database.execute_sql(
+                    "INSERT INTO fact_search(fact_search, rank) VALUES ('integrity-check', 1)"
+                )
+                search = [
+                    database.execute_sql(
+                        "SELECT f.id FROM fact_search s JOIN fact f ON f.key = s.rowid "
+                        "WHERE fact_search MATCH ? ORDER BY f.id",
+                        (word,),
+                    ).fetchall()
+                    for word in ("drone", "killed", "wounded", "villages")
+                ]
+            tables = {
+                table: database.execute_sql(
+                    f"SELECT {columns} FROM {table} ORDER BY {columns}"
+                ).fetchall()
+                for table, columns in (
+                    ("fact", "key, id, claim, magnitude, briefing_date, source_id, content_hash"),
+                    ("fact_article", "fact_id, article_id"),
+                    ("fact_supersession", "fact_id, supersedes, superseded_by, superseded_on"),
+                    ("fact_revision", "fact_id, kind, claim"),
+                    ("fact_change", "fact_id, removed"),
+                )
+            }
+    finally:
+        database.close()
+    return {"schema": schema, "search": search, "tables": tables}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return generate(1_500, tmp_path_factory.mktemp("bench"))
+
+
+def first_facts(dataset: Any, n: int, directory: Path) -> Path:
+    path = directory / "first.ndjson"
+    with dataset.facts.open() as source:
+        path.write_text("".join(itertools.islice(source, n)))
+    return path
+
+
+def test_bulk_first_load_leaves_what_a_row_by_row_load_leaves(
+    databases: Any, dataset: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads = {}
+    for bulk_min in (0, 10**9):
+        monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", bulk_min)
+        url = databases.new_url()
+        init_database(url)
+        load_paths([dataset.catalog, dataset.facts])
+        database.close()
+        loads[bulk_min] = snapshot(url)
+    assert loads[0]["search"][0], "the bench claims mention drones"
+    assert loads[0] == loads[10**9]
+
+
+def test_bulk_load_onto_existing_facts_matches_row_by_row(
+    databases: Any, dataset: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = first_facts(dataset, 500, tmp_path)
+    loads = {}
+    for bulk_min in (0, 10**9):
+        url = databases.new_url()
+        init_database(url)
+        monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", 10**9)
+        load_paths([dataset.catalog, first])
+        monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", bulk_min)
+        report = load_paths([dataset.catalog, dataset.facts])
+        database.close()
+        assert report.counts["facts"].added == 1_000
+        loads[bulk_min] = snapshot(url)
+    assert loads[0] == loads[10**9]
+
+
+def test_failed_bulk_load_leaves_the_schema_intact(
+    databases: Any, dataset: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = databases.new_url()
+    init_database(url)
+    load_paths([dataset.catalog, first_facts(dataset, 10, tmp_path)])
+    database.close()
+    before = snapshot(url)["schema"]
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", 0)
+    monkeypatch.setattr(seeds.loader, "rebuild_supersession", boom)
+    init_database(url)
+    with pytest.raises(RuntimeError):
+        load_paths([dataset.catalog, dataset.facts])
+    database.close()
+    assert snapshot(url)["schema"] == before
