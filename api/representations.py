@@ -22,7 +22,8 @@ def day(value: date | str | None) -> str | None:
     return value.isoformat()
 
 
-def _figure(value: float | None) -> int | float | None:
+def figure(value: float | None) -> int | float | None:
+    """A nullable figure on the wire (integral values as integers)."""
     return None if value is None else as_figure(value)
 
 
@@ -33,10 +34,10 @@ def fact(row: dict[str, Any], reported_in: list[dict[str, Any]]) -> dict[str, An
         "claim": row["claim"],
         "subject": row["subject"],
         "measure": row["measure"],
-        "value": _figure(row["value"]),
+        "value": figure(row["value"]),
         "qualifier": row["qualifier"],
-        "value_low": _figure(row["value_low"]),
-        "value_high": _figure(row["value_high"]),
+        "value_low": figure(row["value_low"]),
+        "value_high": figure(row["value_high"]),
         "value_text": row["value_text"],
         "unit": row["unit"],
         "briefing_date": day(row["briefing_date"]),
@@ -90,9 +91,9 @@ def timeline_point(row: dict[str, Any], reported_in: list[dict[str, Any]]) -> di
         "fact_id": row["id"],
         "briefing_date": day(row["briefing_date"]),
         "date_precision": row["date_precision"],
-        "value": _figure(row["value"]),
-        "value_low": _figure(row["value_low"]),
-        "value_high": _figure(row["value_high"]),
+        "value": figure(row["value"]),
+        "value_low": figure(row["value_low"]),
+        "value_high": figure(row["value_high"]),
         "value_text": row["value_text"],
         "qualifier": row["qualifier"],
         "unit": row["unit"],

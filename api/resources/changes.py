@@ -10,7 +10,6 @@ from webargs.flaskparser import abort
 
 from .. import queries, representations
 from ..extensions import Blueprint
-from ..fields import as_figure
 from ..pagination import Keyset, fetch_page, next_link
 from ..schemas import ChangeListArgs, ChangePageSchema
 from .versions import utc
@@ -23,10 +22,6 @@ KEYSET = Keyset("changes", queries.FactChange.version, queries.FactChange.fact_i
 DERIVED = ("supersedes", "superseded_by")
 
 
-def _figure(value: float | None) -> int | float | None:
-    return None if value is None else as_figure(value)
-
-
 def snapshot(row: dict[str, Any]) -> dict[str, Any]:
     """A revision's ``before`` columns as a ``FactSnapshotSchema`` dict."""
     via, briefing = row["via_id"], row["briefing_id"]
@@ -37,10 +32,10 @@ def snapshot(row: dict[str, Any]) -> dict[str, Any]:
         "claim": row["claim"],
         "subject": row["subject"],
         "measure": row["measure"],
-        "value": _figure(row["value"]),
+        "value": representations.figure(row["value"]),
         "qualifier": row["qualifier"],
-        "value_low": _figure(row["value_low"]),
-        "value_high": _figure(row["value_high"]),
+        "value_low": representations.figure(row["value_low"]),
+        "value_high": representations.figure(row["value_high"]),
         "value_text": row["value_text"],
         "unit": row["unit"],
         "briefing_date": representations.day(row["briefing_date"]),
