@@ -97,27 +97,9 @@ FACT_COLUMNS = (
     "briefing_id",
     "content_hash",
 )
-# Fact columns a revision keeps of the fact's previous state (besides captured names).
-SNAPSHOT_COLUMNS = (
-    "claim",
-    "subject",
-    "measure",
-    "value",
-    "qualifier",
-    "value_low",
-    "value_high",
-    "value_text",
-    "unit",
-    "briefing_date",
-    "date_precision",
-    "period_start",
-    "period_end",
-    "source_id",
-    "via_id",
-    "location",
-    "notes",
-    "briefing_id",
-)
+# Fact columns a revision keeps of the fact's previous state (besides captured names): the
+# record's own content, without its id, the derived sort key and the hash.
+SNAPSHOT_COLUMNS = tuple(c for c in FACT_COLUMNS if c not in {"id", "magnitude", "content_hash"})
 CHANGED_FACTS = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
 
 
