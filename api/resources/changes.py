@@ -23,36 +23,26 @@ DERIVED = ("supersedes", "superseded_by")
 
 
 def snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    """A revision's ``before`` columns as a ``FactSnapshotSchema`` dict."""
-    via, briefing = row["via_id"], row["briefing_id"]
+    """A revision's ``before`` columns as a ``FactSnapshotSchema`` dict.
+
+    The same wire form as a live fact (``representations.fact``), without its derived
+    supersession fields.
+    """
     reported = orjson.loads(row["reported_in"] or "[]")
     reported.sort(key=lambda a: (a["published"], a["id"]))
-    return {
+    as_fact_row = {
+        **row,
         "id": row["fact_id"],
-        "claim": row["claim"],
-        "subject": row["subject"],
-        "measure": row["measure"],
-        "value": representations.figure(row["value"]),
-        "qualifier": row["qualifier"],
-        "value_low": representations.figure(row["value_low"]),
-        "value_high": representations.figure(row["value_high"]),
-        "value_text": row["value_text"],
-        "unit": row["unit"],
-        "briefing_date": representations.day(row["briefing_date"]),
-        "date_precision": row["date_precision"],
-        "period_start": representations.day(row["period_start"]),
-        "period_end": representations.day(row["period_end"]),
-        "source": {"id": row["source_id"], "name": row["source_name"]},
-        "via": None if via is None else {"id": via, "name": row["via_name"]},
-        "location": row["location"],
-        "notes": row["notes"],
-        "reported_in": representations.articles(reported),
-        "briefing": (
-            None
-            if briefing is None
-            else {"id": briefing, "date": representations.day(row["briefing_date"])}
-        ),
+        "source": row["source_id"],
+        "via": row["via_id"],
+        "briefing": row["briefing_id"],
+        "supersedes": None,
+        "superseded_by": None,
     }
+    fact = representations.fact(as_fact_row, reported)
+    for name in DERIVED:
+        del fact[name]
+    return fact
 
 
 def live_snapshot(fact_id: str) -> dict[str, Any] | None:
