@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +58,23 @@ class DatabaseFactory:
         with admin.connection_context():
             admin.connection().autocommit = True
             for name in self.created:
-                admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                _drop_database(admin, name)
+
+
+def _drop_database(admin: pw.PostgresqlDatabase, name: str, attempts: int = 40) -> None:
+    """Drop a test database, waiting out an autovacuum worker that may be visiting it.
+
+    FORCE ends our own leftover sessions, but a non-superuser may not end an autovacuum
+    worker (it runs as the bootstrap superuser); such a worker finishes within moments.
+    """
+    for attempt in range(attempts):
+        try:
+            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except pw.ProgrammingError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 def _pg_params(url: str) -> dict[str, Any]:
