@@ -10,8 +10,6 @@ from flask_compress import Compress
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException, NotAcceptable
 
-from models import init_database
-
 from . import caching, db
 from .config import Defaults
 from .errors import handle_http_exception
@@ -62,9 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                 "This API answers application/json (errors: application/problem+json)."
             )
 
-    init_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
-    db.init_app(app)
-    caching.init_app(app)
+    caching.init_app(app, db.init_app(app))
     Compress(app)
     # Read-only and credential-free: any origin may GET, and read the paging/caching headers.
     CORS(

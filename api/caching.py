@@ -23,7 +23,7 @@ from flask import Flask, Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
-from models import database
+from models import bound
 from models.dataset import DatasetVersion
 
 from .formats import negotiate
@@ -43,9 +43,10 @@ class Version:
 
 
 class VersionCache:
-    """The current dataset version, refreshed at most every ``ttl`` seconds."""
+    """The current dataset version of ``db``, refreshed at most every ``ttl`` seconds."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, db: pw.Database, ttl: float) -> None:
+        self.db = db
         self.ttl = ttl
         self.checked_at = float("-inf")
         self.value: Version | None = None
@@ -53,16 +54,17 @@ class VersionCache:
     def get(self) -> Version | None:
         now = time.monotonic()
         if now - self.checked_at >= self.ttl:
-            opened_here = database.is_closed()
+            opened_here = self.db.is_closed()
             try:
-                current = DatasetVersion.current()
+                with bound(self.db):
+                    current = DatasetVersion.current()
             except pw.PeeweeException:  # no version table yet: serve without validators
                 current = None
             finally:
                 # Outside a request (a 304 answered before Flask) nothing else closes it;
                 # SQLite keeps its worker connection, like a request would.
-                if opened_here and not isinstance(database.obj, pw.SqliteDatabase):
-                    database.close()
+                if opened_here and not isinstance(self.db, pw.SqliteDatabase):
+                    self.db.close()
             if current is None:
                 self.value = None
             elif self.value is None or self.value.id != current[0]:
@@ -146,9 +148,9 @@ def _environ_format(environ: dict[str, Any], query: bytes) -> str:
     return negotiate(format_arg, accept)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, db: pw.Database) -> None:
     """Put the 304 layer in front of the app, and label every 200 under /v1/ with validators."""
-    versions = VersionCache(app.config["DATASET_VERSION_TTL"])
+    versions = VersionCache(db, app.config["DATASET_VERSION_TTL"])
     cache_control = f"public, max-age={app.config['CACHE_MAX_AGE']}"
     app.extensions["newsfacts.versions"] = versions
     app.wsgi_app = ConditionalGet(app.wsgi_app, versions, cache_control)  # type: ignore[method-assign]

@@ -10,7 +10,8 @@ import click
 import yaml
 from flask import Flask
 
-from models import init_database
+from models import init_database, make_database
+from models.migrations import SchemaOutdated
 
 from .config import PROJECT_ROOT, database_url, loader_database_url
 
@@ -36,12 +37,11 @@ def seed(paths: tuple[Path, ...], check: bool) -> None:
     from seeds.reader import SeedFileError
 
     url = loader_database_url()
-    if url.startswith("sqlite:///"):
+    if url.startswith("sqlite:///") and not check:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    init_database(url)
     try:
-        report = load_paths(paths, check_only=check, progress=True)
-    except SeedFileError as exc:
+        report = load_paths(paths, into=make_database(url), check_only=check, progress=True)
+    except (SeedFileError, SchemaOutdated) as exc:
         raise click.ClickException(str(exc)) from exc
     except LoadError as exc:
         click.echo(exc.report(), err=True)

@@ -20,7 +20,7 @@ import peewee as pw
 from flask import Response, request, stream_with_context
 from werkzeug.datastructures import MIMEAccept
 
-from models import database, is_postgres
+from models import bound, database, is_postgres
 
 from .pagination import Keyset, RowFetcher, as_dicts, decode_token, fetch_page, next_link
 from .representations import json_response
@@ -125,6 +125,7 @@ def _ndjson_lines(items: Iterable[dict[str, Any]]) -> Iterator[bytes]:
 
 
 def iterate_all(
+    db: pw.Database,
     query: pw.Select,
     keyset: Keyset,
     args: dict[str, Any],
@@ -132,9 +133,12 @@ def iterate_all(
     to_wire: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
     fetch: RowFetcher = as_dicts,
 ) -> Iterator[dict[str, Any]]:
-    """Every item from ``page_token`` (or the start) to the end, fetched in keyset chunks."""
+    """Every item from ``page_token`` (or the start) to the end, fetched in keyset chunks.
+
+    Runs after the request's teardown (the response streams), so it binds ``db`` itself.
+    """
     after = decode_token(args["page_token"], keyset, args) if args.get("page_token") else None
-    with database.atomic():
+    with bound(db), database.atomic():
         if is_postgres():
             # One snapshot for the whole export, however many chunks it takes.
             database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -168,7 +172,7 @@ def list_response(
         return json_response(body, headers=next_link(token))
     if args.get("page_token"):
         decode_token(args["page_token"], keyset, args)  # a bad token is a 400, not a cut stream
-    items = iterate_all(query, keyset, args, key_of, to_wire, fetch)
+    items = iterate_all(database.obj, query, keyset, args, key_of, to_wire, fetch)
     lines = _csv_lines(items, item_schema) if fmt == "csv" else _ndjson_lines(items)
     mimetype = MEDIA_TYPES[fmt]
     response = Response(stream_with_context(lines), mimetype=mimetype)

@@ -1,7 +1,7 @@
 """The newsfacts record model (peewee, no Flask): facts, sources, articles."""
 
 from .article import Article
-from .base import database, grant_reader_sql, init_database, is_postgres, make_database
+from .base import bound, database, grant_reader_sql, init_database, is_postgres, make_database
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactSupersession
@@ -33,6 +33,7 @@ __all__ = [
     "Meta",
     "Source",
     "SourceName",
+    "bound",
     "bulk_fact_insert",
     "create_schema",
     "database",

@@ -1,15 +1,49 @@
-"""Database binding: one proxy every model uses, initialised from a URL at start-up."""
+"""Database binding: every model uses one proxy, bound per thread to the database in use."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import peewee as pw
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase
 
-database = pw.DatabaseProxy()
+
+class DatabaseBinding(pw.DatabaseProxy):
+    """A peewee proxy whose target is per thread.
+
+    Nothing owns a global database: an app binds its own database for each request, the
+    loader binds the database it writes to for the load, so two apps (or an app and a load)
+    in one process, even on two threads, each work on their own database.
+    """
+
+    __slots__ = ("_local",)
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_local", threading.local())
+        super().__init__()
+
+    @property
+    def obj(self) -> pw.Database | None:  # type: ignore[override]
+        return getattr(self._local, "obj", None)
+
+    @obj.setter
+    def obj(self, value: pw.Database | None) -> None:
+        self._local.obj = value
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr in ("obj", "_callbacks", "_Model"):
+            object.__setattr__(self, attr, value)
+        else:
+            raise AttributeError("Cannot set attribute on proxy.")
+
+
+database = DatabaseBinding()
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -32,10 +66,11 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
-def make_database(url: str, *, readonly: bool = False) -> pw.Database:
+def make_database(url: str, *, readonly: bool = False, query_only: bool = True) -> pw.Database:
     """Build (but do not open) a peewee database for ``url``.
 
-    ``sqlite:///path`` opens a file (``mode=ro`` when ``readonly``); ``postgresql://`` uses
+    ``sqlite:///path`` opens a file (``mode=ro`` when ``readonly``, plus ``query_only`` unless
+    asked not to: a check of seed files still needs temporary tables); ``postgresql://`` uses
     psycopg 3; ``postgresql+pool://`` adds a connection pool for long-running servers.
     """
     scheme = urlparse(url).scheme
@@ -45,7 +80,8 @@ def make_database(url: str, *, readonly: bool = False) -> pw.Database:
             raise ValueError(f"{url!r}: newsfacts needs a SQLite file, e.g. sqlite:///var/facts.db")
         if readonly:
             uri = Path(path).resolve().as_uri() + "?mode=ro"
-            return pw.SqliteDatabase(uri, uri=True, pragmas=SQLITE_READONLY_PRAGMAS)
+            pragmas = dict(SQLITE_READONLY_PRAGMAS, query_only=int(query_only))
+            return pw.SqliteDatabase(uri, uri=True, pragmas=pragmas)
         return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS)
     if scheme in {"postgres", "postgresql", "postgres+pool", "postgresql+pool"}:
         params = parse_url(url, unquote_password=True, unquote_user=True)
@@ -62,8 +98,23 @@ def make_database(url: str, *, readonly: bool = False) -> pw.Database:
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
 
 
+@contextmanager
+def bound(db: pw.Database) -> Iterator[pw.Database]:
+    """Bind the models to ``db`` in this thread for the block, then restore the previous binding."""
+    previous = database.obj
+    database.initialize(db)
+    try:
+        yield db
+    finally:
+        database.initialize(previous)
+
+
 def init_database(url: str, *, readonly: bool = False) -> pw.Database:
-    """Bind every model to the database at ``url``; does not connect."""
+    """Build the database at ``url`` and bind this thread's models to it; does not connect.
+
+    For scripts and the command line, which work on one database; an app binds its own per
+    request (``api.db``) and the loader binds the database it is given.
+    """
     db = make_database(url, readonly=readonly)
     database.initialize(db)
     return db

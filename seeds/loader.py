@@ -23,12 +23,15 @@ from models import (
     DatasetVersion,
     FactSupersession,
     Source,
+    bound,
     bulk_fact_insert,
     create_schema,
     database,
     is_postgres,
+    make_database,
     normalize_name,
 )
+from models.migrations import require_current
 
 from .reader import (
     DOCUMENT_SUFFIXES,
@@ -905,18 +908,26 @@ def rebuild_supersession() -> None:
 def load_paths(
     paths: Sequence[str | Path] = (),
     *,
+    into: pw.Database,
     check_only: bool = False,
     progress: bool = False,
 ) -> LoadReport:
-    """Validate every record in ``paths`` and, unless ``check_only``, make the database match.
+    """Validate every record in ``paths`` and, unless ``check_only``, make ``into`` match them.
 
-    Runs in one transaction on the bound database: any problem raises :class:`LoadError`
-    listing all of them, and nothing is written. Creates missing tables first.
+    Runs in one transaction: any problem raises :class:`LoadError` listing all of them, and
+    nothing is written. Creates missing tables first. With ``check_only`` nothing is written
+    at all, not even a schema: see :func:`check_target`.
     """
     session = _Session(discover(paths), progress)
     report = LoadReport(check_only=check_only)
-    with database.connection_context():
-        create_schema()
+    target = check_target(into) if check_only else into
+    with bound(target), database.connection_context():
+        if check_only:
+            if not database.table_exists("fact"):
+                create_schema()  # the scratch database standing in for an empty target
+            require_current()
+        else:
+            create_schema()
         with database.atomic() as transaction:
             document_facts = session.documents()
             session.create_stage()
@@ -930,3 +941,21 @@ def load_paths(
             if check_only:
                 transaction.rollback()
     return report
+
+
+def check_target(db: pw.Database) -> pw.Database:
+    """The database a ``check_only`` load reads: ``db`` unchanged, opened so it cannot write.
+
+    A SQLite file is opened read-only (temporary staging tables still work); a missing file,
+    or a database without tables, is stood in for by an in-memory scratch database, so a
+    check creates no file and no schema. PostgreSQL runs the check in a transaction that is
+    rolled back.
+    """
+    if isinstance(db, pw.SqliteDatabase):
+        path = Path(db.database.removeprefix("file:").split("?", 1)[0])
+        if not path.exists():
+            return pw.SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
+        return make_database(f"sqlite:///{path}", readonly=True, query_only=False)
+    with bound(db), database.connection_context():
+        has_schema = database.table_exists("fact")
+    return db if has_schema else pw.SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})

@@ -16,7 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
-from models import database, init_database
+from api.db import app_database
+from models import bound, make_database
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
 
 POSTGRES_URL = os.environ.get("NEWSFACTS_TEST_POSTGRES_URL")
@@ -100,16 +101,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(backend, tmp_path_factory.mktemp(f"db-{backend}"))
     yield factory
-    database.close()
     factory.cleanup()
 
 
 def seeded_url(databases: DatabaseFactory, *paths: Path) -> str:
     """A new database holding the given seed files (default: the project's seed data)."""
     url = databases.new_url()
-    init_database(url)
-    load_paths(list(paths) or [DEFAULT_SEED_DIR])
-    database.close()
+    db = make_database(url)
+    load_paths(list(paths) or [DEFAULT_SEED_DIR], into=db)
+    db.close()
     return url
 
 
@@ -126,26 +126,30 @@ def app(seeded_database_url: str) -> Flask:
     app = create_app(
         {"DATABASE_URL": seeded_database_url, "TESTING": True, "DATASET_VERSION_TTL": 3600}
     )
-    with database.connection_context():
-        assert app.extensions["newsfacts.versions"].get() is not None
+    assert app.extensions["newsfacts.versions"].get() is not None
     return app
 
 
 @pytest.fixture
 def client(app: Flask) -> Iterator[FlaskClient]:
-    # Other fixtures may have re-bound the global database proxy: bind it back to this app's.
-    init_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
-    yield app.test_client()
-    database.close()
+    """A test client; the test body may also query the models, on the app's database."""
+    with bound(app_database(app)):
+        yield app.test_client()
 
 
 @pytest.fixture
-def empty_database_url(databases: DatabaseFactory) -> Iterator[str]:
-    """A fresh, empty database bound as the loader's target; for tests that write."""
-    url = databases.new_url()
-    init_database(url)
-    yield url
-    database.close()
+def empty_database_url(databases: DatabaseFactory) -> str:
+    """The URL of a fresh, empty database; for tests that write."""
+    return databases.new_url()
+
+
+@pytest.fixture
+def empty_database(empty_database_url: str) -> Iterator[pw.Database]:
+    """The fresh, empty database: a loader target, and what the test body's models query."""
+    db = make_database(empty_database_url)
+    with bound(db):
+        yield db
+    db.close()
 
 
 @pytest.fixture

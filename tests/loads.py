@@ -9,7 +9,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from api import create_app
-from models import database, init_database
+from models import make_database
 from seeds.loader import LoadReport, load_paths
 
 
@@ -34,16 +34,16 @@ class SeedFile:
 
 
 def load(url: str, *paths: Path, check_only: bool = False) -> LoadReport:
-    """Run the loader on ``url`` (bound writable for the load only)."""
-    init_database(url)
+    """Run the loader on ``url``."""
+    db = make_database(url)
     try:
-        return load_paths(list(paths), check_only=check_only)
+        return load_paths(list(paths), into=db, check_only=check_only)
     finally:
-        database.close()
+        db.close()
 
 
 def serve(url: str) -> FlaskClient:
-    """A test client of an app reading ``url`` (it re-binds the database read-only)."""
+    """A test client of an app reading ``url``."""
     return create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
 
 

@@ -89,37 +89,41 @@ def test_list_costs_a_constant_number_of_queries(client):
 # -- the seed contract --------------------------------------------------------------------
 
 
-def problems(seed_dir) -> list[str]:
+def problems(db, seed_dir) -> list[str]:
     with pytest.raises(LoadError) as caught:
-        load_paths([seed_dir])
+        load_paths([seed_dir], into=db)
     return [str(p) for p in caught.value.problems]
 
 
-def test_unknown_briefing_reference_names_file_record_and_field(empty_database_url, seed_copy):
+def test_unknown_briefing_reference_names_file_record_and_field(empty_database, seed_copy):
     path = edit_seed(seed_copy, lambda d: fact_record(d, "nis-2025-01-killed").update(briefing="x"))
     index = fact_index(path, "nis-2025-01-killed")
-    assert problems(seed_copy) == [f"{path}:facts[{index}]:briefing: Unknown briefing 'x'."]
+    assert problems(empty_database, seed_copy) == [
+        f"{path}:facts[{index}]:briefing: Unknown briefing 'x'."
+    ]
 
 
-def test_fact_must_agree_with_its_briefing(empty_database_url, seed_copy):
+def test_fact_must_agree_with_its_briefing(empty_database, seed_copy):
     def change(document):
         fact_record(document, "nis-2025-01-killed").update(briefing="nis-2024-12-19")
 
     edit_seed(seed_copy, change)
-    found = problems(seed_copy)
+    found = problems(empty_database, seed_copy)
     assert any(
         ":briefing_date: Must equal the date of briefing 'nis-2024-12-19'" in p for p in found
     )
     assert any(":date_precision: Must equal" in p for p in found)
 
 
-def test_briefing_with_unknown_relay_is_refused(empty_database_url, seed_copy):
+def test_briefing_with_unknown_relay_is_refused(empty_database, seed_copy):
     path = edit_seed(seed_copy, lambda d: d["briefings"][0]["relayed_by"].append("ghost"))
-    assert problems(seed_copy) == [f"{path}:briefings[0]:relayed_by[1]: Unknown source 'ghost'."]
+    assert problems(empty_database, seed_copy) == [
+        f"{path}:briefings[0]:relayed_by[1]: Unknown source 'ghost'."
+    ]
 
 
-def test_removing_a_briefing_and_its_links_reloads(empty_database_url, seed_copy):
-    load_paths([seed_copy])
+def test_removing_a_briefing_and_its_links_reloads(empty_database, seed_copy):
+    load_paths([seed_copy], into=empty_database)
 
     def drop_january(document):
         document["briefings"] = [b for b in document["briefings"] if b["id"] != "nis-2025-01"]
@@ -128,7 +132,7 @@ def test_removing_a_briefing_and_its_links_reloads(empty_database_url, seed_copy
                 del fact["briefing"]
 
     edit_seed(seed_copy, drop_january)
-    report = load_paths([seed_copy])
+    report = load_paths([seed_copy], into=empty_database)
     assert report.counts["briefings"].removed == 1
     assert report.counts["facts"].updated == 2
 

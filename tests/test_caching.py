@@ -8,7 +8,6 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from api import create_app
-from models import init_database
 from seeds.loader import load_paths
 
 URL = "/v1/facts?measure=killed"
@@ -73,22 +72,20 @@ def test_probes_are_not_cached(client):
     assert "ETag" not in client.get("/healthz").headers
 
 
-def test_a_loader_run_that_changes_a_fact_changes_the_etag(empty_database_url, seed_copy: Path):
-    load_paths([seed_copy])
+def test_a_loader_run_that_changes_a_fact_changes_the_etag(
+    empty_database_url, empty_database, seed_copy: Path
+):
+    load_paths([seed_copy], into=empty_database)
     app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 0})
     client = app.test_client()
     etag = client.get(URL).headers["ETag"]
 
-    init_database(empty_database_url)
-    assert not load_paths([seed_copy]).changed
-    init_database(empty_database_url, readonly=True)
+    assert not load_paths([seed_copy], into=empty_database).changed
     assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
 
     data = next(seed_copy.glob("*.yaml"))
     data.write_text(data.read_text().replace("claim: Roughly 600 North", "claim: About 600 North"))
-    init_database(empty_database_url)
-    assert load_paths([seed_copy]).counts["facts"].updated == 1
-    init_database(empty_database_url, readonly=True)
+    assert load_paths([seed_copy], into=empty_database).counts["facts"].updated == 1
     response = client.get(URL, headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert response.headers["ETag"] != etag

@@ -6,11 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from models import Fact, FactArticle, Source, SourceName, database
+from models import Fact, FactArticle, SourceName, database
 from seeds.loader import LoadError, load_paths
 
 SOURCES = {
@@ -55,23 +56,23 @@ def fact_count() -> int:
         return Fact.select().count()
 
 
-def problems_of(paths) -> list[str]:
+def problems_of(db, paths) -> list[str]:
     with pytest.raises(LoadError) as caught:
-        load_paths(paths)
+        load_paths(paths, into=db)
     return [str(p) for p in caught.value.problems]
 
 
-def test_project_seed_data_loads_and_reload_changes_nothing(empty_database_url):
-    first = load_paths()
+def test_project_seed_data_loads_and_reload_changes_nothing(empty_database):
+    first = load_paths(into=empty_database)
     assert first.counts["facts"].added >= 13
     assert first.counts["sources"].added >= 2
-    second = load_paths()
+    second = load_paths(into=empty_database)
     assert not second.changed
     assert second.counts["facts"].unchanged == first.counts["facts"].added
 
 
-def test_relay_spellings_are_aliases_of_one_source(empty_database_url):
-    load_paths()
+def test_relay_spellings_are_aliases_of_one_source(empty_database):
+    load_paths(into=empty_database)
     with database.connection_context():
         names = {n.name for n in SourceName.select().where(SourceName.source == "lee-seong-kweun")}
     assert {"Lee Seong-kweun", "Lee Seong-kwon", "Lee Sung-gwen", "Lee Sang-kwon"} <= names
@@ -99,39 +100,39 @@ def test_relay_spellings_are_aliases_of_one_source(empty_database_url):
     ],
 )
 def test_a_bad_record_is_named_by_file_record_and_field(
-    empty_database_url, base, tmp_path, changes, field, message
+    empty_database, base, tmp_path, changes, field, message
 ):
     facts = write_ndjson(tmp_path / "facts.ndjson", [fact("good"), fact("bad", **changes)])
-    problems = problems_of([base, facts])
+    problems = problems_of(empty_database, [base, facts])
     assert any(p.startswith(f"{facts}:line 2:{field}: {message}") for p in problems), problems
     assert fact_count() == 0
 
 
-def test_every_problem_is_reported_at_once(empty_database_url, base, tmp_path):
+def test_every_problem_is_reported_at_once(empty_database, base, tmp_path):
     records = [fact("f1", measure="dead"), fact("f2"), fact("f3", source="cia"), "not an object"]
     facts = write_ndjson(tmp_path / "facts.ndjson", records)
     with facts.open("a") as handle:
         handle.write("{not json\n")
-    problems = problems_of([base, facts])
+    problems = problems_of(empty_database, [base, facts])
     locators = [p.split(":")[1] for p in problems]
     assert locators == ["line 1", "line 3", "line 4", "line 5"]
 
 
-def test_duplicate_ids_across_files_name_both_places(empty_database_url, base, tmp_path):
+def test_duplicate_ids_across_files_name_both_places(empty_database, base, tmp_path):
     one = write_ndjson(tmp_path / "one.ndjson", [fact("same")])
     two = write_ndjson(tmp_path / "two.ndjson", [fact("other"), fact("same")])
-    problems = problems_of([base, one, two])
+    problems = problems_of(empty_database, [base, one, two])
     assert problems == [f"{two}:line 2:id: Duplicate id 'same' (also at {one}:line 1)."]
 
 
-def test_yaml_records_are_located_by_list_index(empty_database_url, tmp_path):
+def test_yaml_records_are_located_by_list_index(empty_database, tmp_path):
     document = dict(SOURCES, facts=[fact("f1"), fact("f2", unit="Persons!")])
     path = tmp_path / "all.yaml"
     path.write_text(yaml.safe_dump(document))
-    assert problems_of([path])[0].startswith(f"{path}:facts[1]:unit:")
+    assert problems_of(empty_database, [path])[0].startswith(f"{path}:facts[1]:unit:")
 
 
-def test_alias_shared_by_two_sources_is_refused(empty_database_url, tmp_path):
+def test_alias_shared_by_two_sources_is_refused(empty_database, tmp_path):
     document = {
         "sources": [
             {"id": "a", "name": "Lee Seong-kweun", "kind": "legislator"},
@@ -140,58 +141,106 @@ def test_alias_shared_by_two_sources_is_refused(empty_database_url, tmp_path):
     }
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(document))
-    assert "already names source 'a'" in problems_of([path])[0]
+    assert "already names source 'a'" in problems_of(empty_database, [path])[0]
 
 
-def test_a_failed_load_leaves_the_previous_data_untouched(empty_database_url, base, tmp_path):
+def test_a_failed_load_leaves_the_previous_data_untouched(empty_database, base, tmp_path):
     good = write_ndjson(tmp_path / "facts.ndjson", [fact("f1"), fact("f2", value=700)])
-    load_paths([base, good])
+    load_paths([base, good], into=empty_database)
     write_ndjson(good, [fact("f1", value=650), fact("f3"), fact("f4", value="many")])
     with pytest.raises(LoadError):
-        load_paths([base, good])
+        load_paths([base, good], into=empty_database)
     with database.connection_context():
         assert {(f.id, f.value) for f in Fact.select()} == {("f1", 600), ("f2", 700)}
 
 
-def test_reload_reports_added_updated_removed_and_unchanged(empty_database_url, base, tmp_path):
+def test_reload_reports_added_updated_removed_and_unchanged(empty_database, base, tmp_path):
     facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1"), fact("f2"), fact("f3")])
-    load_paths([base, facts])
+    load_paths([base, facts], into=empty_database)
     write_ndjson(facts, [fact("f1"), fact("f2", value=650), fact("f4")])
-    counts = load_paths([base, facts]).counts["facts"]
+    counts = load_paths([base, facts], into=empty_database).counts["facts"]
     assert (counts.added, counts.updated, counts.removed, counts.unchanged) == (1, 1, 1, 1)
     with database.connection_context():
         assert {(f.id, f.value) for f in Fact.select()} == {("f1", 600), ("f2", 650), ("f4", 600)}
         assert FactArticle.select().count() == 3
 
 
-def test_changing_reported_in_counts_as_an_update(empty_database_url, base, tmp_path):
+def test_changing_reported_in_counts_as_an_update(empty_database, base, tmp_path):
     document = yaml.safe_load(base.read_text())
     document["articles"].append({"id": "a2", "outlet": "Other", "published": "2025-05-01"})
     base.write_text(yaml.safe_dump(document))
     facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
-    load_paths([base, facts])
+    load_paths([base, facts], into=empty_database)
     write_ndjson(facts, [fact("f1", reported_in=["a1", "a2"])])
-    assert load_paths([base, facts]).counts["facts"].updated == 1
+    assert load_paths([base, facts], into=empty_database).counts["facts"].updated == 1
     with database.connection_context():
         assert FactArticle.select().where(FactArticle.article == "a2").count() == 1
 
 
-def test_check_only_validates_and_writes_nothing(empty_database_url, base, tmp_path):
-    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
-    report = load_paths([base, facts], check_only=True)
-    assert report.counts["facts"].added == 1
-    assert fact_count() == 0
+def stored_state(url: str) -> Any:
+    """Everything a load could have written: the SQLite files' bytes, or PostgreSQL's rows.
+
+    SQLite's shared-memory index (``-shm``) and an empty write-ahead log are coordination
+    files any reader creates, not content.
+    """
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        files = {p.name: p.read_bytes() for p in path.parent.glob(path.name + "*")}
+        return {n: b for n, b in files.items() if not n.endswith("-shm") and (b or "-" not in n)}
     with database.connection_context():
-        assert Source.select().count() == 0
+        tables = sorted(database.get_tables())
+        return {
+            t: database.execute_sql(f'SELECT * FROM "{t}" ORDER BY 1').fetchall() for t in tables
+        }
 
 
-def test_full_text_index_follows_updates_and_removals(empty_database_url, base, tmp_path):
+def test_check_only_on_a_new_database_leaves_nothing_behind(
+    empty_database_url, empty_database, base, tmp_path
+):
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
+    assert stored_state(empty_database_url) == {}
+    report = load_paths([base, facts], into=empty_database, check_only=True)
+    assert report.counts["facts"].added == 1
+    assert stored_state(empty_database_url) == {}  # no file, no table, no full-text index
+
+
+def test_check_only_on_a_loaded_database_changes_no_byte(
+    empty_database_url, empty_database, base, tmp_path
+):
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
+    load_paths([base, facts], into=empty_database)
+    empty_database.close()
+    before = stored_state(empty_database_url)
+    write_ndjson(facts, [fact("f1", value=7), fact("f2")])
+    report = load_paths([base, facts], into=empty_database, check_only=True)
+    assert (report.counts["facts"].added, report.counts["facts"].updated) == (1, 1)
+    empty_database.close()
+    assert stored_state(empty_database_url) == before
+
+
+def test_seed_check_command_creates_no_database_file(tmp_path, base):
+    facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1")])
+    database_file = tmp_path / "never" / "cli.sqlite3"
+    env = {"NEWSFACTS_DATABASE_URL": f"sqlite:///{database_file}", "PATH": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "seed", "--check", str(base), str(facts)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "would be" in result.stdout
+    assert not database_file.parent.exists()
+
+
+def test_full_text_index_follows_updates_and_removals(empty_database, base, tmp_path):
     from api import queries
 
     facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1", notes="zebra crossing")])
-    load_paths([base, facts])
+    load_paths([base, facts], into=empty_database)
     write_ndjson(facts, [fact("f1", notes="giraffe")])
-    load_paths([base, facts])
+    load_paths([base, facts], into=empty_database)
     with database.connection_context():
 
         def matches(word: str) -> list[str]:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import seeds.loader
 from bench.generate import generate, iter_facts, source_records
-from models import database, init_database, is_postgres
+from models import bound, database, is_postgres, make_database
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
 from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, fast_loader
 
@@ -158,9 +158,9 @@ def test_fast_path_refuses_what_it_does_not_mirror() -> None:
 
 def snapshot(url: str) -> dict[str, Any]:
     """Schema and content of a loaded database, in a form two loads can be compared by."""
-    init_database(url)
+    db = make_database(url)
     try:
-        with database.connection_context():
+        with bound(db), database.connection_context():
             if is_postgres():
                 schema = database.execute_sql(
                     "SELECT indexname, indexdef FROM pg_indexes "
@@ -204,7 +204,7 @@ def snapshot(url: str) -> dict[str, Any]:
                 )
             }
     finally:
-        database.close()
+        db.close()
     return {"schema": schema, "search": search, "tables": tables}
 
 
@@ -227,9 +227,9 @@ def test_bulk_first_load_leaves_what_a_row_by_row_load_leaves(
     for bulk_min in (0, 10**9):
         monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", bulk_min)
         url = databases.new_url()
-        init_database(url)
-        load_paths([dataset.catalog, dataset.facts])
-        database.close()
+        db = make_database(url)
+        load_paths([dataset.catalog, dataset.facts], into=db)
+        db.close()
         loads[bulk_min] = snapshot(url)
     assert loads[0]["search"][0], "the bench claims mention drones"
     assert loads[0] == loads[10**9]
@@ -242,12 +242,12 @@ def test_bulk_load_onto_existing_facts_matches_row_by_row(
     loads = {}
     for bulk_min in (0, 10**9):
         url = databases.new_url()
-        init_database(url)
+        db = make_database(url)
         monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", 10**9)
-        load_paths([dataset.catalog, first])
+        load_paths([dataset.catalog, first], into=db)
         monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", bulk_min)
-        report = load_paths([dataset.catalog, dataset.facts])
-        database.close()
+        report = load_paths([dataset.catalog, dataset.facts], into=db)
+        db.close()
         assert report.counts["facts"].added == 1_000
         loads[bulk_min] = snapshot(url)
     assert loads[0] == loads[10**9]
@@ -257,9 +257,9 @@ def test_failed_bulk_load_leaves_the_schema_intact(
     databases: Any, dataset: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = databases.new_url()
-    init_database(url)
-    load_paths([dataset.catalog, first_facts(dataset, 10, tmp_path)])
-    database.close()
+    db = make_database(url)
+    load_paths([dataset.catalog, first_facts(dataset, 10, tmp_path)], into=db)
+    db.close()
     before = snapshot(url)["schema"]
 
     def boom(*args: Any, **kwargs: Any) -> None:
@@ -267,8 +267,7 @@ def test_failed_bulk_load_leaves_the_schema_intact(
 
     monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", 0)
     monkeypatch.setattr(seeds.loader, "rebuild_supersession", boom)
-    init_database(url)
     with pytest.raises(RuntimeError):
-        load_paths([dataset.catalog, dataset.facts])
-    database.close()
+        load_paths([dataset.catalog, dataset.facts], into=db)
+    db.close()
     assert snapshot(url)["schema"] == before

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from models import DatasetVersion, Fact, FactChange, FactRevision, Meta, database, init_database
+from models import DatasetVersion, Fact, FactChange, FactRevision, Meta, database
 from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
 from seeds.loader import load_paths
 
@@ -66,13 +66,15 @@ def create_v1_database() -> None:
         )  # fmt: skip
 
 
-def test_loader_refuses_an_outdated_schema(empty_database_url):
+def test_loader_refuses_an_outdated_schema(empty_database):
     create_v1_database()
     with pytest.raises(SchemaOutdated, match="newsfacts db upgrade"):
-        load_paths()
+        load_paths(into=empty_database)
 
 
-def test_db_upgrade_brings_a_version_1_database_to_the_latest(empty_database_url, monkeypatch):
+def test_db_upgrade_brings_a_version_1_database_to_the_latest(
+    empty_database_url, empty_database, monkeypatch
+):
     create_v1_database()
     monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
     result = CliRunner().invoke(main, ["db", "upgrade"])
@@ -88,7 +90,7 @@ def test_db_upgrade_brings_a_version_1_database_to_the_latest(empty_database_url
         revision = FactRevision.get(FactRevision.fact_id == "old")
         assert (revision.version_id, revision.kind) == (baseline.id, "added")
         assert FactChange.get_by_id("old").version_id == baseline.id
-    report = load_paths()
+    report = load_paths(into=empty_database)
     assert report.counts["facts"].removed == 1
     assert report.version == baseline.id + 1
     with database.connection_context():
@@ -99,7 +101,9 @@ def test_db_upgrade_brings_a_version_1_database_to_the_latest(empty_database_url
     assert again.exit_code == 0 and "up to date" in again.output
 
 
-def test_readiness_fails_until_an_outdated_database_is_upgraded(empty_database_url, monkeypatch):
+def test_readiness_fails_until_an_outdated_database_is_upgraded(
+    empty_database_url, empty_database, monkeypatch
+):
     from api import create_app
 
     create_v1_database()
@@ -109,5 +113,4 @@ def test_readiness_fails_until_an_outdated_database_is_upgraded(empty_database_u
     assert "newsfacts db upgrade" in response.get_json()["detail"]
     monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
     assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
-    init_database(empty_database_url, readonly=True)
     assert client.get("/readyz").status_code == 200

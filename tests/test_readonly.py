@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 import pytest
 
-from models import database
+from models import database, make_database
 
 
 @pytest.mark.parametrize(
@@ -34,47 +34,45 @@ def test_grant_reader_gives_a_postgres_role_select_only(backend, seeded_database
     from click.testing import CliRunner
 
     from api.cli import main
-    from models import init_database
 
     role = f"reader_{uuid.uuid4().hex[:8]}"
-    init_database(seeded_database_url)
-    with database.connection_context():
-        database.execute_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'reader'")
+    owner = make_database(seeded_database_url)
+    with owner.connection_context():
+        owner.execute_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'reader'")
     monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", seeded_database_url)
     result = CliRunner().invoke(main, ["db", "grant-reader", role])
     assert result.exit_code == 0, result.output
     parsed = urlparse(seeded_database_url)
     reader_url = parsed._replace(netloc=f"{role}:reader@{parsed.hostname}:{parsed.port}").geturl()
-    reader = init_database(reader_url)  # not read-only by option: only the grants protect it
+    reader = make_database(reader_url)  # not read-only by option: only the grants protect it
     try:
         with reader.connection_context():
             assert reader.execute_sql("SELECT COUNT(*) FROM fact").fetchone()[0] > 0
             with pytest.raises(pw.ProgrammingError), reader.atomic():
                 reader.execute_sql("DELETE FROM fact")
     finally:
-        init_database(seeded_database_url)
-        with database.connection_context():
-            database.execute_sql(f"GRANT {role} TO CURRENT_USER")
-            database.execute_sql(f"DROP OWNED BY {role}")
-            database.execute_sql(f"DROP ROLE {role}")
+        with owner.connection_context():
+            owner.execute_sql(f"GRANT {role} TO CURRENT_USER")
+            owner.execute_sql(f"DROP OWNED BY {role}")
+            owner.execute_sql(f"DROP ROLE {role}")
 
 
 def test_pooled_postgres_url_serves_and_reuses_connections(backend, seeded_database_url):
     if backend != "postgresql":
         pytest.skip("connection pooling is for PostgreSQL (postgresql+pool://)")
     from api import create_app
-    from models import init_database
+    from api.db import app_database
 
     pooled_url = seeded_database_url.replace("postgresql://", "postgresql+pool://", 1)
     app = create_app({"DATABASE_URL": pooled_url})
+    pool = app_database(app)
     client = app.test_client()
     try:
         for _ in range(5):
             assert client.get("/v1/facts?measure=killed").status_code == 200
-        assert len(database.obj._in_use) == 0  # every request gave its connection back
-        assert 1 <= len(database.obj._connections) <= 2  # and the next one reused it
-        with pytest.raises(pw.PeeweeException), database.atomic():
-            database.execute_sql("DELETE FROM fact")
+        assert len(pool._in_use) == 0  # every request gave its connection back
+        assert 1 <= len(pool._connections) <= 2  # and the next one reused it
+        with pytest.raises(pw.PeeweeException), pool.atomic():
+            pool.execute_sql("DELETE FROM fact")
     finally:
-        database.obj.close_all()
-        init_database(seeded_database_url)
+        pool.close_all()

@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from api.cli import OPENAPI_PATH
-from models import init_database
 
 # positive_data_acceptance is left out on purpose: a random string is schema-valid as a
 # page_token yet (correctly) refused, and cross-field rules (from <= to) are not expressible.
@@ -26,7 +25,6 @@ OPERATIONS = {op.label: op for op in (result.ok() for result in SCHEMA.get_all_o
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
 def test_operation_honours_the_openapi_document(app, label):
-    init_database(app.config["DATABASE_URL"], readonly=True)
     SCHEMA.app = app
     operation = OPERATIONS[label]
 

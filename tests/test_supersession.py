@@ -118,8 +118,8 @@ def standing() -> dict[str, tuple[str | None, str | None, dt.date | None]]:
     return {row[0]: row[1:] for row in query.tuples()}
 
 
-def test_loader_recomputes_supersession_when_facts_change(empty_database_url, seed_copy):
-    load_paths([seed_copy])
+def test_loader_recomputes_supersession_when_facts_change(empty_database, seed_copy):
+    load_paths([seed_copy], into=empty_database)
     assert standing()["nis-2025-01-killed"] == (
         "nis-2024-12-19-killed",
         "nis-2025-04-30-killed",
@@ -130,13 +130,13 @@ def test_loader_recomputes_supersession_when_facts_change(empty_database_url, se
         document["facts"] = [f for f in document["facts"] if f["id"] != "nis-2025-04-30-killed"]
 
     edit_seed(seed_copy, drop_april_deaths)
-    load_paths([seed_copy])
+    load_paths([seed_copy], into=empty_database)
     assert standing()["nis-2025-01-killed"] == ("nis-2024-12-19-killed", None, None)
     assert "nis-2025-04-30-killed" not in standing()
 
 
-def test_unchanged_reload_keeps_supersession(empty_database_url, seed_copy):
-    load_paths([seed_copy])
+def test_unchanged_reload_keeps_supersession(empty_database, seed_copy):
+    load_paths([seed_copy], into=empty_database)
     before = standing()
-    assert not load_paths([seed_copy]).changed
+    assert not load_paths([seed_copy], into=empty_database).changed
     assert standing() == before

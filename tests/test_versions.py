@@ -15,7 +15,7 @@ def versions() -> list[int]:
         return [v.id for v in DatasetVersion.select().order_by(DatasetVersion.id)]
 
 
-def test_versions_are_recorded_only_on_change(empty_database_url, seed_copy):
+def test_versions_are_recorded_only_on_change(empty_database_url, empty_database, seed_copy):
     seeds = SeedFile(seed_copy)
     first = load(empty_database_url, seed_copy)
     assert (first.version, first.recorded) == (1, True)
