@@ -8,12 +8,13 @@ from flask import Flask, request
 from flask.sessions import SessionInterface
 from flask_compress import Compress
 from flask_cors import CORS
-from werkzeug.exceptions import HTTPException, NotAcceptable
+from werkzeug.exceptions import HTTPException
 
 from . import caching, db
 from .config import Defaults
 from .errors import handle_http_exception
 from .extensions import Api, OrjsonProvider
+from .formats import JSON, refuse_unacceptable
 from .resources import (
     articles,
     briefings,
@@ -26,8 +27,6 @@ from .resources import (
     timeline,
     versions,
 )
-
-ACCEPTABLE = ("application/json", "application/problem+json")
 
 
 class NoSessions(SessionInterface):
@@ -52,13 +51,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _negotiate() -> None:
-        # A view may serve more types (the timeline's CSV) via ``extra_media_types``.
+        # A view answering more than JSON lists its ``formats`` (exports, the timeline's CSV).
         view = getattr(app.view_functions.get(request.endpoint or ""), "view_class", None)
-        acceptable = ACCEPTABLE + getattr(view, "extra_media_types", ())
-        if request.accept_mimetypes and not request.accept_mimetypes.best_match(acceptable):
-            raise NotAcceptable(
-                "This API answers application/json (errors: application/problem+json)."
-            )
+        refuse_unacceptable(getattr(view, "formats", (JSON,)))
 
     caching.init_app(app, db.init_app(app))
     Compress(app)

@@ -26,7 +26,7 @@ from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 from models import bound
 from models.dataset import DatasetVersion
 
-from .formats import negotiate
+from .formats import ALL_FORMATS, negotiate
 
 VERSIONED_PREFIX = "/v1/"
 # CORS for GET is open to any origin; a 304 answered before Flask carries the same headers.
@@ -145,7 +145,7 @@ def _environ_format(environ: dict[str, Any], query: bytes) -> str:
     if b"format=" in query:
         format_arg = (parse_qs(query.decode("latin-1")).get("format") or [None])[0]
     accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
-    return negotiate(format_arg, accept)
+    return negotiate(format_arg, accept, ALL_FORMATS)
 
 
 def init_app(app: Flask, db: pw.Database) -> None:
@@ -166,7 +166,7 @@ def init_app(app: Flask, db: pw.Database) -> None:
             return response
         query = request.query_string
         format_arg = request.args.get("format") if b"format=" in query else None
-        media_format = negotiate(format_arg, request.accept_mimetypes)
+        media_format = negotiate(format_arg, request.accept_mimetypes, ALL_FORMATS)
         headers = response.headers
         for name, value in _validator_headers(
             etag_for(version, request.path, query, media_format), version, cache_control

@@ -21,21 +21,39 @@ PAGING_PARAMS = {"page_token", "page_size", "format", "facet"}
 
 @dataclass(frozen=True)
 class Keyset:
-    """An ordering on ``column`` then a unique ``tiebreak`` column, in one direction."""
+    """An ordering on ``column`` then a unique ``tiebreak`` column, in one direction.
+
+    ``row_keys`` names where a fetched row holds the two (by default the fields' names); the
+    last row of a page gives the token's key.
+    """
 
     name: str
     column: pw.Field
     tiebreak: pw.Field
     descending: bool
+    row_keys: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.row_keys:
+            keys = (self.column.name,) if self.single else (self.column.name, self.tiebreak.name)
+            object.__setattr__(self, "row_keys", keys)
+
+    @property
+    def single(self) -> bool:
+        return self.column is self.tiebreak
+
+    def key_of(self, row: dict[str, Any]) -> list[Any]:
+        """The position of ``row`` in this ordering."""
+        return [row[key] for key in self.row_keys]
 
     def order_by(self) -> list[pw.Ordering]:
-        if self.column is self.tiebreak:
+        if self.single:
             return [self.column.desc() if self.descending else self.column.asc()]
         return [c.desc() if self.descending else c.asc() for c in (self.column, self.tiebreak)]
 
     def after(self, key: list[Any]) -> pw.Expression:
         """Rows strictly after ``key`` in this ordering."""
-        if self.column is self.tiebreak:
+        if self.single:
             return self.column < key[0] if self.descending else self.column > key[0]
         left, right = pw.Tuple(self.column, self.tiebreak), pw.Tuple(*key)
         return left < right if self.descending else left > right
@@ -66,7 +84,7 @@ def decode_token(token: str, keyset: Keyset, args: dict[str, Any]) -> list[Any]:
     if payload.get("s") != keyset.name or payload.get("f") != fingerprint(args):
         _bad_token("This token belongs to a different query; keep the same filters and sort.")
     key = payload.get("k")
-    expected = 1 if keyset.column is keyset.tiebreak else 2
+    expected = 1 if keyset.single else 2
     if not isinstance(key, list) or len(key) != expected:
         _bad_token("Not a valid page token.")
     return key
@@ -87,7 +105,9 @@ def encode_token(keyset: Keyset, args: dict[str, Any], key: Sequence[Any]) -> st
 
 
 def page_size(args: dict[str, Any]) -> int:
-    return min(args["page_size"], current_app.config["MAX_PAGE_SIZE"])
+    """The requested page size (default ``DEFAULT_PAGE_SIZE``), lowered to ``MAX_PAGE_SIZE``."""
+    config = current_app.config
+    return min(args.get("page_size") or config["DEFAULT_PAGE_SIZE"], config["MAX_PAGE_SIZE"])
 
 
 def as_dicts(query: pw.Select) -> list[dict[str, Any]]:
@@ -101,7 +121,6 @@ def fetch_page(
     query: pw.Select,
     keyset: Keyset,
     args: dict[str, Any],
-    key_of: Callable[[dict[str, Any]], list[Any]],
     fetch: RowFetcher = as_dicts,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Run one page of ``query`` (rows as dicts) and the token for the next page, if any."""
@@ -112,7 +131,7 @@ def fetch_page(
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
-    return rows, encode_token(keyset, args, key_of(rows[-1]))
+    return rows, encode_token(keyset, args, keyset.key_of(rows[-1]))
 
 
 def next_link(token: str | None) -> dict[str, str]:

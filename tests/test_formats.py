@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from api.formats import LIST_SEPARATOR, csv_columns
+from api.formats import LIST_SEPARATOR, csv_layout
 from api.schemas import FactSchema
 from tests.conftest import assert_problem
 
@@ -67,7 +67,7 @@ def test_csv_export_has_one_row_per_fact_and_round_trips(client):
     items = json_items(client, "/v1/facts?measure=killed")
     assert len(rows) == len(items) == 3
     assert rows == [flatten(item) for item in items]
-    assert list(rows[0]) == [name for name, _ in csv_columns(FactSchema)]
+    assert list(rows[0]) == [name for name, _ in csv_layout(FactSchema).columns]
     assert rows[0]["source_name"] == "National Intelligence Service"
 
 
@@ -95,7 +95,7 @@ def test_export_from_a_page_token_carries_the_rest(client):
 
 
 def test_export_spans_many_internal_chunks(client, monkeypatch):
-    monkeypatch.setattr("api.formats.CHUNK", 2)
+    monkeypatch.setattr("api.listing.CHUNK", 2)
     lines = client.get("/v1/facts?format=ndjson&sort=value").get_data(as_text=True).splitlines()
     assert [json.loads(line)["id"] for line in lines] == [
         i["id"] for i in json_items(client, "/v1/facts?sort=value")

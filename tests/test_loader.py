@@ -235,7 +235,7 @@ def test_seed_check_command_creates_no_database_file(tmp_path, base):
 
 
 def test_full_text_index_follows_updates_and_removals(empty_database, base, tmp_path):
-    from api import queries
+    from api.queries import facts as queries
 
     facts = write_ndjson(tmp_path / "facts.ndjson", [fact("f1", notes="zebra crossing")])
     load_paths([base, facts], into=empty_database)

@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from playhouse.test_utils import count_queries
 
-from api import queries
+from api.queries import facts as queries
+from api.queries import fastsql
+from api.queries.fastsql import PreparedQuery
 from models import Fact, database
 
 CONDITIONS = [  # built inside the test: full text probes the database
@@ -21,7 +23,7 @@ CONDITIONS = [  # built inside the test: full text probes the database
 @pytest.mark.parametrize("conditions", CONDITIONS, ids=["none", "id", "measure+date", "q"])
 def test_fast_fact_select_renders_the_reference_sql(client, conditions):
     conditions = conditions()
-    assert queries.fact_select(conditions).sql() == queries.fact_select_reference(conditions).sql()
+    assert fastsql.fact_select(conditions).sql() == fastsql.fact_select_reference(conditions).sql()
 
 
 def _normalise(row: dict) -> dict:
@@ -30,8 +32,8 @@ def _normalise(row: dict) -> dict:
 
 def test_fact_rows_equal_peewee_dicts_up_to_date_types(client):
     with database.connection_context():
-        fast = queries.fact_rows(queries.fact_select().order_by(Fact.id))
-        reference = list(queries.fact_select_reference().order_by(Fact.id).dicts())
+        fast = fastsql.fact_rows(fastsql.fact_select().order_by(Fact.id))
+        reference = list(fastsql.fact_select_reference().order_by(Fact.id).dicts())
     assert [_normalise(r) for r in fast] == [_normalise(r) for r in reference]
 
 
@@ -46,30 +48,28 @@ def test_prepared_fact_by_id_equals_the_rendered_query(client):
     with database.connection_context():
         for fact_id in ("nis-2025-04-30-killed", "reports-2025-04-30-deployed-words"):
             assert (
-                queries.fact_by_id(fact_id)
-                == queries.fact_rows(queries.fact_select([Fact.id == fact_id]))[0]
+                fastsql.fact_by_id(fact_id)
+                == fastsql.fact_rows(fastsql.fact_select([Fact.id == fact_id]))[0]
             )
-        assert queries.fact_by_id("no-such-fact") is None
+        assert fastsql.fact_by_id("no-such-fact") is None
 
 
 def test_prepared_articles_match_for_every_page_size(client):
     with database.connection_context():
-        keys = [row["key"] for row in queries.fact_rows(queries.fact_select().order_by(Fact.id))]
+        keys = [row["key"] for row in fastsql.fact_rows(fastsql.fact_select().order_by(Fact.id))]
         for size in (1, 2, len(keys)):
             expected: dict[int, list] = {key: [] for key in keys[:size]}
             for fact_key, article_id, outlet, published in database.execute(
-                queries._articles_query(*keys[:size])
+                fastsql.articles_query(*keys[:size])
             ):
                 expected[fact_key].append(
                     {"id": article_id, "outlet": outlet, "published": published}
                 )
-            assert queries.articles_for(keys[:size]) == expected
+            assert fastsql.articles_for(keys[:size]) == expected
 
 
 def test_a_shape_whose_parameters_do_not_round_trip_is_not_cached(client):
-    from api.prepared import PreparedQuery
-
-    shifted = PreparedQuery(lambda fact_id: queries.fact_select([Fact.id == fact_id + "-x"]))
+    shifted = PreparedQuery(lambda fact_id: fastsql.fact_select([Fact.id == fact_id + "-x"]))
     with database.connection_context():
         assert shifted.sql("shape", ["a"]) is None
         assert shifted.execute("shape", ["nis"], sentinels=["a"]).fetchall() == []
@@ -98,12 +98,12 @@ ARGS = [
 def test_fast_select_matches_the_reference_for_every_filter_and_keyset(client, args, sort):
     column, descending = queries.FACT_SORT_COLUMNS[sort]
     with database.connection_context():
-        conditions = queries.fact_filters(args, [])
+        conditions = queries.fact_filters(args, queries.look_up(args))
         after = (column < 1) if descending else (column > 1)
-        for build in (queries.fact_select, queries.fact_select_reference):
+        for build in (fastsql.fact_select, fastsql.fact_select_reference):
             query = build(conditions).select_extend(Fact.magnitude).where(after)
             query = query.order_by(column.desc(), Fact.id.desc()).limit(51)
-            if build is queries.fact_select:
+            if build is fastsql.fact_select:
                 fast = query.sql()
             else:
                 assert fast == query.sql()

@@ -6,8 +6,11 @@ from typing import Any
 
 from flask.views import MethodView
 
-from .. import queries, representations
 from ..extensions import Blueprint
+from ..formats import json_response
+from ..queries.facts import conflicting_facts
+from ..queries.fastsql import articles_for
+from ..representations.facts import conflicts
 from ..schemas import ConflictListArgs, ConflictListSchema
 
 blp = Blueprint(
@@ -18,7 +21,7 @@ blp = Blueprint(
 @blp.route("")
 class Conflicts(MethodView):
     @blp.arguments(ConflictListArgs(), location="query", as_kwargs=False)
-    @blp.response(200, ConflictListSchema)
+    @blp.documents(ConflictListSchema)
     def get(self, args: dict[str, Any]):
         """List disagreements
 
@@ -28,5 +31,6 @@ class Conflicts(MethodView):
         several sources or outlets agree and are not listed; figures given only as a range
         are not compared.
         """
-        rows = list(queries.conflicting_facts(args).dicts())
-        return representations.json_response({"items": representations.conflicts(rows)})
+        rows = list(conflicting_facts(args).dicts())
+        items = conflicts(rows, articles_for([row["key"] for row in rows]))
+        return json_response({"items": items})

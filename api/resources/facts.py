@@ -1,4 +1,4 @@
-"""/v1/facts: query and filter fact records."""
+"""/v1/facts: query and filter fact records, one fact, and its history."""
 
 from __future__ import annotations
 
@@ -7,11 +7,18 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from .. import queries, representations
+from models import Fact, FactRevision
+
 from ..errors import not_found, problem, valid_id
 from ..extensions import Blueprint
-from ..formats import EXPORT_DOC, EXPORT_MEDIA_TYPES, list_response
+from ..formats import json_response
+from ..listing import EXPORT_DOC, LIST_FORMATS, Listing
 from ..pagination import Keyset, decode_token, encode_token, next_link, page_size
+from ..queries import facts as queries
+from ..queries.fastsql import articles_for, fact_by_id, fact_rows, fact_select
+from ..queries.history import replacement_of, revision_select, was_removed
+from ..representations import facts as wire
+from ..representations.history import revisions
 from ..schemas import (
     CursorArgs,
     FactHistorySchema,
@@ -21,31 +28,27 @@ from ..schemas import (
     FactSchema,
     NoArgs,
 )
-from .changes import revisions
 
 blp = Blueprint("facts", __name__, url_prefix="/v1/facts", description="Sourced numeric facts.")
 
 KEYSETS = {
-    name: Keyset(name, column, queries.Fact.id, descending)
+    name: Keyset(name, column, Fact.id, descending)
     for name, (column, descending) in queries.FACT_SORT_COLUMNS.items()
 }
+HISTORY_KEYSET = Keyset("history", FactRevision.version, FactRevision.version, False)
 
 
-def _key_of(keyset: Keyset):
-    column = keyset.column.name
-
-    def key(row: dict[str, Any]) -> list[Any]:
-        return [row["id"]] if column == "id" else [row[column], row["id"]]
-
-    return key
+def build_facts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fact rows as wire dicts, with their articles (one query for the page)."""
+    return wire.facts(rows, articles_for([row["key"] for row in rows]))
 
 
 @blp.route("")
 class Facts(MethodView):
-    extra_media_types = EXPORT_MEDIA_TYPES
+    formats = LIST_FORMATS
 
     @blp.arguments(FactListArgs(), location="query", as_kwargs=False)
-    @blp.response(200, FactPageSchema)
+    @blp.documents(FactPageSchema)
     @blp.doc(**EXPORT_DOC)
     def get(self, args: dict[str, Any]):
         """List facts
@@ -60,36 +63,29 @@ class Facts(MethodView):
         lists the inputs that matched a source through an alias.
         """
         keyset = KEYSETS[args["sort"]]
-        matched: list[dict[str, Any]] = []
-        conditions = queries.fact_filters(args, matched)
-        query = queries.fact_select(conditions)
-        if keyset.column.name == "magnitude":
-            query = query.select_extend(queries.Fact.magnitude)
+        lookups = queries.look_up(args)
+        conditions = queries.fact_filters(args, lookups)
+        query = fact_select(conditions)
+        if keyset.column is Fact.magnitude:
+            query = query.select_extend(Fact.magnitude)
 
         def page_fields(_rows: list[dict[str, Any]]) -> dict[str, Any]:
             extra: dict[str, Any] = {}
             if "source" in args or "via" in args:
-                extra["matched"] = matched
+                extra["matched"] = lookups.matched
             if facets := args.get("facet"):
                 extra["facets"] = queries.facet_counts(conditions, facets)
             return extra
 
-        return list_response(
-            args,
-            query,
-            keyset,
-            _key_of(keyset),
-            representations.facts,
-            FactSchema,
-            page_fields,
-            fetch=queries.fact_rows,
-        )
+        return Listing(
+            query, keyset, build_facts, FactSchema, fetch=fact_rows, extras=page_fields
+        ).respond(args)
 
 
 @blp.route("/<fact_id>")
 class FactById(MethodView):
     @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.response(200, FactSchema)
+    @blp.documents(FactSchema)
     @blp.alt_response(
         308,
         schema=FactRedirectSchema,
@@ -113,16 +109,16 @@ class FactById(MethodView):
         Internal: the alias and tombstone lookups run only after a miss.
         """
         if valid_id(fact_id):
-            if (row := queries.fact_by_id(fact_id)) is not None:
-                return representations.json_response(representations.facts([row])[0])
-            if (replacement := queries.replacement_of(fact_id)) is not None:
+            if (row := fact_by_id(fact_id)) is not None:
+                return json_response(build_facts([row])[0])
+            if (replacement := replacement_of(fact_id)) is not None:
                 location = url_for("facts.FactById", fact_id=replacement)
-                return representations.json_response(
+                return json_response(
                     {"id": fact_id, "replaced_by": replacement},
                     status=308,
                     headers={"Location": location},
                 )
-            if queries.was_removed(fact_id):
+            if was_removed(fact_id):
                 return problem(
                     410,
                     f"Fact '{fact_id}' was removed; see /v1/facts/{fact_id}/history.",
@@ -131,17 +127,12 @@ class FactById(MethodView):
         return not_found(f"No fact with id '{fact_id}'.")
 
 
-HISTORY_KEYSET = Keyset(
-    "history", queries.FactRevision.version, queries.FactRevision.version, False
-)
-
-
 @blp.route("/<fact_id>/history")
 class FactHistory(MethodView):
     operation_id = "getFactHistory"
 
     @blp.arguments(CursorArgs(), location="query", as_kwargs=False)
-    @blp.response(200, FactHistorySchema)
+    @blp.documents(FactHistorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], fact_id: str):
         """Get a fact's history
@@ -154,7 +145,7 @@ class FactHistory(MethodView):
         latest revision; a page fetches one revision more for the last item's `after`.
         """
         paging = {**args, "fact_id": fact_id}
-        query = queries.revision_select(fact_id) if valid_id(fact_id) else None
+        query = revision_select(fact_id) if valid_id(fact_id) else None
         if query is not None and (token := args.get("page_token")):
             query = query.where(HISTORY_KEYSET.after(decode_token(token, HISTORY_KEYSET, paging)))
         size = page_size(args)
@@ -167,10 +158,21 @@ class FactHistory(MethodView):
             return not_found(f"No fact with id '{fact_id}' was ever loaded.")
         following = rows[size] if len(rows) > size else None
         rows = rows[:size]
+        live = None
+        if following is None and rows and rows[-1]["kind"] != "removed":
+            live = _live_snapshot(fact_id)
         token = (
             None
             if following is None
-            else encode_token(HISTORY_KEYSET, paging, [rows[-1]["version"]])
+            else encode_token(HISTORY_KEYSET, paging, HISTORY_KEYSET.key_of(rows[-1]))
         )
-        body = {"id": fact_id, "items": revisions(rows, following), "next_page_token": token}
-        return representations.json_response(body, headers=next_link(token))
+        body = {"id": fact_id, "items": revisions(rows, following, live), "next_page_token": token}
+        return json_response(body, headers=next_link(token))
+
+
+def _live_snapshot(fact_id: str) -> dict[str, Any] | None:
+    """The live fact as a history snapshot, or None if it is gone."""
+    row = fact_by_id(fact_id)
+    if row is None:
+        return None
+    return wire.live_snapshot(row, articles_for([row["key"]])[row["key"]])

@@ -11,9 +11,9 @@ from flask.views import MethodView
 from models import database
 from models.migrations import LATEST_VERSION, schema_version
 
-from .. import representations
 from ..errors import problem
 from ..extensions import Blueprint
+from ..formats import json_response
 from ..schemas import HealthSchema, NoArgs
 
 blp = Blueprint("health", __name__, description="Health probes.")
@@ -24,13 +24,13 @@ class Liveness(MethodView):
     operation_id = "getLiveness"
 
     @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.response(200, HealthSchema)
+    @blp.documents(HealthSchema)
     def get(self, _args: dict[str, Any]):
         """Process is up
 
         Answers without touching the database.
         """
-        return representations.json_response({"status": "ok"})
+        return json_response({"status": "ok"})
 
 
 @blp.route("/readyz")
@@ -38,7 +38,7 @@ class Readiness(MethodView):
     operation_id = "getReadiness"
 
     @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.response(200, HealthSchema)
+    @blp.documents(HealthSchema)
     @blp.alt_response(
         503, description="The database cannot be reached, has no schema, or an older one."
     )
@@ -59,4 +59,4 @@ class Readiness(MethodView):
                 f"The database schema is version {version}; this code needs {LATEST_VERSION}: "
                 "run `newsfacts db upgrade`.",
             )
-        return representations.json_response({"status": "ok"})
+        return json_response({"status": "ok"})

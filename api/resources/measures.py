@@ -8,8 +8,10 @@ from flask.views import MethodView
 
 from models import MEASURES
 
-from .. import queries, representations
 from ..extensions import Blueprint
+from ..formats import json_response
+from ..queries.facts import measure_counts
+from ..representations.catalog import measure
 from ..schemas import MeasureListSchema, NoArgs
 
 blp = Blueprint(
@@ -20,15 +22,12 @@ blp = Blueprint(
 @blp.route("")
 class Measures(MethodView):
     @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.response(200, MeasureListSchema)
+    @blp.documents(MeasureListSchema)
     def get(self, _args: dict[str, Any]):
         """List measures
 
         Every measure a fact can have, in vocabulary order, with its fact count (0 if unused).
         """
-        counts = queries.measure_counts()
-        items = [
-            {"id": name, "description": text, "fact_count": counts.get(name, 0)}
-            for name, text in MEASURES.items()
-        ]
-        return representations.json_response({"items": items})
+        counts = measure_counts()
+        items = [measure(name, text, counts.get(name, 0)) for name, text in MEASURES.items()]
+        return json_response({"items": items})

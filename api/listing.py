@@ -1,0 +1,112 @@
+"""A list endpoint declared once: its query, keyset, wire builder and schema, in any format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+import peewee as pw
+from flask import Response, request, stream_with_context
+
+from models import bound, database, is_postgres
+
+from .formats import (
+    ALL_FORMATS,
+    JSON,
+    MEDIA_TYPES,
+    CsvLayout,
+    csv_headers,
+    csv_layout,
+    csv_lines,
+    json_response,
+    ndjson_lines,
+    negotiate,
+)
+from .pagination import Keyset, RowFetcher, as_dicts, decode_token, fetch_page, next_link
+
+# Rows per query when an export walks the whole filtered set.
+CHUNK = 1000
+LIST_FORMATS = ALL_FORMATS
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass
+class Listing:
+    """One list answer: ``query`` ordered and paged by ``keyset``, rows built by ``build``.
+
+    ``build(rows)`` turns fetched rows into wire items (it may look up related rows, one
+    query per page); ``extras(rows)`` adds page-level JSON fields (facets, matched), which
+    exports leave out; ``schema`` is the item schema CSV columns come from, unless ``csv``
+    lays them out.
+    """
+
+    query: pw.Select
+    keyset: Keyset
+    build: Callable[[Rows], Rows]
+    schema: type[ma.Schema]
+    fetch: RowFetcher = as_dicts
+    extras: Callable[[Rows], dict[str, Any]] | None = None
+    csv: CsvLayout | None = field(default=None)
+
+    def respond(self, args: dict[str, Any]) -> Response:
+        """A JSON page, or the whole filtered set as CSV / NDJSON (streamed, never cut)."""
+        fmt = negotiate(args.get("format"), request.accept_mimetypes, LIST_FORMATS)
+        if fmt == JSON:
+            rows, token = fetch_page(self.query, self.keyset, args, self.fetch)
+            body = {"items": self.build(rows), "next_page_token": token}
+            if self.extras:
+                body.update(self.extras(rows))
+            return json_response(body, headers=next_link(token))
+        after = None
+        if token := args.get("page_token"):
+            after = decode_token(token, self.keyset, args)  # a bad token is a 400, not a cut stream
+        items = self.iterate(database.obj, after)
+        if fmt == "csv":
+            lines = csv_lines(items, self.csv or csv_layout(self.schema))
+            return Response(stream_with_context(lines), headers=csv_headers())
+        return Response(stream_with_context(ndjson_lines(items)), mimetype=MEDIA_TYPES[fmt])
+
+    def iterate(self, db: pw.Database, after: list[Any] | None) -> Iterator[dict[str, Any]]:
+        """Every item after ``after`` (or from the start), fetched in keyset chunks.
+
+        Runs after the request's teardown (the response streams), so it binds ``db`` itself,
+        and reads one snapshot however many chunks it takes.
+        """
+        with bound(db), database.atomic():
+            if is_postgres():
+                database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            while True:
+                chunk = (
+                    self.query.where(self.keyset.after(after)) if after is not None else self.query
+                )
+                rows = self.fetch(chunk.order_by(*self.keyset.order_by()).limit(CHUNK))
+                yield from self.build(rows)
+                if len(rows) < CHUNK:
+                    return
+                after = self.keyset.key_of(rows[-1])
+
+
+# OpenAPI: a list's 200 also answers CSV and NDJSON (the JSON page is its response schema).
+EXPORT_DOC = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "The whole filtered set, one row per item (see `format`).",
+                    }
+                },
+                "application/x-ndjson": {
+                    "schema": {
+                        "type": "string",
+                        "description": "The whole filtered set, one JSON item per line.",
+                    }
+                },
+            }
+        }
+    }
+}

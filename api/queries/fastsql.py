@@ -1,0 +1,200 @@
+"""The fast paths of the hottest reads, each beside the reference form it is tested against.
+
+peewee renders SQL anew for every query, which costs more than SQLite takes to run a lookup
+by key. Here, and only here, SQL is rendered once and reused: the fact select's column list
+and joins (``fact_select`` vs ``fact_select_reference``), and fixed shapes run with fresh
+parameters (``PreparedQuery``: a fact by id, the articles of a page of facts, source names).
+tests/test_queries.py checks each against peewee's own rendering.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import peewee as pw
+
+from models import Article, Fact, FactArticle, FactSupersession, Source, SourceName, database
+
+ViaSource = Source.alias("via_source")
+
+# A fact's own columns, in the model's order, without what only the loader uses.
+FACT_FIELDS = tuple(
+    f for f in Fact._meta.sorted_fields if f.name not in {"magnitude", "content_hash"}
+)
+FACT_SELECTION = (
+    *FACT_FIELDS,
+    Source.name.alias("source_name"),
+    ViaSource.name.alias("via_name"),
+    FactSupersession.supersedes,
+    FactSupersession.superseded_by,
+)
+# Foreign-key columns of a fact row and the names ``.dicts()`` gives them.
+FACT_RENAMES = {f.column_name: f.name for f in FACT_FIELDS if f.column_name != f.name}
+
+
+class PreparedQuery:
+    """``build(*values)`` -> a peewee query whose parameters are exactly ``values``.
+
+    The SQL of each shape is rendered once per backend from the real peewee query, built with
+    sentinel values; the sentinels must come back as the rendered parameters, in order, or
+    the shape is not cached and every call renders it.
+    """
+
+    def __init__(self, build: Callable[..., pw.Query]) -> None:
+        self.build = build
+        self._sql: dict[tuple[type, Hashable], str] = {}
+
+    def sql(self, shape: Hashable, sentinels: Sequence[Any]) -> str | None:
+        """The SQL for ``shape``, rendered with ``sentinels``; None if they do not round-trip."""
+        key = (type(database.obj), shape)
+        if key not in self._sql:
+            sql, params = self.build(*sentinels).sql()
+            if list(params) != list(sentinels):
+                return None
+            self._sql[key] = sql
+        return self._sql[key]
+
+    def execute(self, shape: Hashable, values: Sequence[Any], sentinels: Sequence[Any]) -> Any:
+        """Run the shape with ``values`` (a cursor); falls back to rendering when uncachable."""
+        sql = self.sql(shape, sentinels)
+        if sql is None:
+            return database.execute(self.build(*values))
+        return database.execute_sql(sql, list(values))
+
+
+def _fact_joins(query: pw.ModelSelect) -> pw.ModelSelect:
+    return (
+        query.join(Source, on=(Fact.source == Source.id))
+        .switch(Fact)
+        .join(ViaSource, pw.JOIN.LEFT_OUTER, on=(Fact.via == ViaSource.id))
+        .switch(Fact)
+        .join(FactSupersession, pw.JOIN.LEFT_OUTER, on=(FactSupersession.fact == Fact.key))
+    )
+
+
+def fact_select_reference(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
+    """Facts joined to their source and relay names and their supersession, one row per fact."""
+    query = _fact_joins(Fact.select(*FACT_SELECTION))
+    return query.where(*conditions) if conditions else query
+
+
+class _RenderedSource(pw.Node):
+    """A FROM clause rendered once, which still tells peewee the aliases it gave its tables.
+
+    Later parts of the query (WHERE, ORDER BY, subqueries) then name the same tables the
+    same way, exactly as if the joins had been rendered again. It sets peewee's private alias
+    counter: the one place this module depends on peewee internals.
+    """
+
+    def __init__(self, sql: str, aliases: dict[Any, str]) -> None:
+        super().__init__()
+        self.sql_text = sql
+        self.aliases = aliases
+
+    def __sql__(self, ctx: pw.Context) -> pw.Context:
+        manager = ctx.alias_manager
+        for source, alias in self.aliases.items():
+            manager[source] = alias
+        # Keep peewee's alias counter past ours, so subqueries get fresh names as before.
+        manager._counter = max(manager._counter, len(self.aliases))
+        return ctx.literal(self.sql_text)
+
+
+@functools.cache
+def _rendered_parts(dialect: type[pw.Database]) -> tuple[pw.SQL, _RenderedSource]:
+    """The column list and FROM clause of ``fact_select_reference``, rendered once per backend."""
+    ctx = database.get_sql_context()
+    sql, _ = ctx.sql(fact_select_reference()).query()
+    aliases = {
+        source: alias
+        for source, alias in ctx.alias_manager.mapping.items()
+        if isinstance(alias, str) and alias.startswith("t")
+    }
+    columns, from_clause = sql[len("SELECT ") :].split(" FROM ", 1)
+    return pw.SQL(columns), _RenderedSource(from_clause, aliases)
+
+
+def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
+    """``fact_select_reference`` with its columns and joins rendered once per backend."""
+    columns, source = _rendered_parts(type(database.obj))
+    query = Fact.select(columns).from_(source)
+    return query.where(*conditions) if conditions else query
+
+
+def _named(cursor: Any) -> list[str]:
+    return [FACT_RENAMES.get(d[0], d[0]) for d in cursor.description]
+
+
+def fact_rows(query: pw.Select) -> list[dict[str, Any]]:
+    """Run a ``fact_select`` query into dicts straight from the cursor.
+
+    Same keys as ``.dicts()``, without peewee's per-value conversions (a page of 50 facts has
+    over a thousand values): dates stay as the driver returns them, which the representations
+    accept either way.
+    """
+    cursor = database.execute(query)
+    names = _named(cursor)
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+_FACT_BY_ID = PreparedQuery(lambda fact_id: fact_select([Fact.id == fact_id]))
+
+
+def fact_by_id(fact_id: str) -> dict[str, Any] | None:
+    """One fact row by public id (the hottest lookup: its SQL is rendered once)."""
+    cursor = _FACT_BY_ID.execute("by-id", [fact_id], sentinels=["\x00sentinel"])
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(_named(cursor), row, strict=True))
+
+
+def articles_query(*fact_keys: int) -> pw.Select:
+    """The articles of some facts (reference form of ``articles_for``), oldest first."""
+    return (
+        FactArticle.select(FactArticle.fact, Article.id, Article.outlet, Article.published)
+        .join(Article)
+        .where(FactArticle.fact.in_(list(fact_keys)))
+        .order_by(Article.published, Article.id)
+    )
+
+
+_ARTICLES = PreparedQuery(articles_query)
+
+
+def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Articles that reported each fact (one query for a whole page), oldest first."""
+    reported: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
+    if not fact_keys:
+        return reported
+    keys = list(fact_keys)
+    cursor = _ARTICLES.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
+    for fact_key, article_id, outlet, published in cursor:
+        reported[fact_key].append({"id": article_id, "outlet": outlet, "published": published})
+    return reported
+
+
+def source_names_query(*folded: str) -> pw.Select:
+    """Every name (canonical or alias) whose folded form is one of ``folded``."""
+    return (
+        SourceName.select(
+            SourceName.source, SourceName.norm, SourceName.name, Source.name, SourceName.is_alias
+        )
+        .join(Source)
+        .where(SourceName.norm.in_(list(folded)))
+        .order_by(SourceName.source, SourceName.name)
+    )
+
+
+def source_ids_query(*ids: str) -> pw.Select:
+    """The sources whose id is one of ``ids``."""
+    return Source.select(Source.id).where(Source.id.in_(list(ids)))
+
+
+SOURCE_NAMES = PreparedQuery(source_names_query)
+SOURCE_IDS = PreparedQuery(source_ids_query)
+
+
+def sentinels(count: int) -> list[str]:
+    """Distinct string placeholders for rendering an ``in_`` shape of ``count`` values."""
+    return [f"\x00{i}" for i in range(count)]

@@ -1,0 +1,229 @@
+"""Query-argument schemas: what each endpoint accepts, strictly (unknown names are a 400)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from models import MEASURES, QUALIFIERS, SOURCE_KINDS
+
+from ..fields import FiniteFloat, QueryText
+from ..queries.text import search_terms
+
+FACT_SORTS = ("-briefing_date", "briefing_date", "-value", "value", "id")
+FACETS = ("measure", "source", "unit", "qualifier", "subject")
+TIMELINE_FORMATS = ("json", "csv")
+
+
+class ArgsSchema(ma.Schema):
+    """Base for query arguments: a single-valued parameter given twice is an error."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_repeats(self, data: Any, **kwargs: Any) -> Any:
+        getlist = getattr(data, "getlist", None)
+        if getlist is None:
+            return data
+        repeated = {
+            name: ["Given more than once; this parameter takes a single value."]
+            for name, field in self.fields.items()
+            if not isinstance(field, fields.List) and len(getlist(name)) > 1
+        }
+        if repeated:
+            raise ma.ValidationError(repeated)
+        return data
+
+
+class NoArgs(ArgsSchema):
+    """Endpoints without query parameters still refuse unknown ones."""
+
+
+def _many(inner: fields.Field, description: str) -> fields.List:
+    return fields.List(inner, metadata={"description": description + " Repeat to OR values."})
+
+
+class PageArgs(ArgsSchema):
+    page_size = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, error="Must be at least 1."),
+        metadata={"description": "Items per page (1-500; larger values are lowered to 500)."},
+    )
+    page_token = QueryText(
+        max_length=2000,
+        metadata={"description": "Opaque token from a previous page's `next_page_token`."},
+    )
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv", "ndjson"]),
+        metadata={
+            "description": (
+                "`json` (default): one page. `csv` / `ndjson`: the whole filtered set from "
+                "`page_token` on, streamed and never cut at a page (also chosen by "
+                "`Accept: text/csv` or `application/x-ndjson`). CSV flattens nested objects "
+                "to `<field>_<subfield>` columns and joins lists with `; `."
+            )
+        },
+    )
+
+
+class FacetList(fields.List):
+    """Facet names, repeated (`facet=a&facet=b`) or comma-separated (`facet=a,b`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(validate=validate.OneOf(FACETS)), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        parts: list[Any] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                parts.extend(part.strip() for part in item.split(","))
+            else:
+                parts.append(item)  # not a string: let the inner field report its type
+        return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
+
+
+class FactListArgs(PageArgs):
+    measure = _many(fields.String(validate=validate.OneOf(list(MEASURES))), "What is counted.")
+    subject = _many(QueryText(), "Subject slug, e.g. `north-korean-troops-in-russia`.")
+    source = _many(
+        QueryText(),
+        "Who asserted it: a source id, name or alias (case, hyphens, spaces and diacritics ignored).",
+    )
+    via = _many(QueryText(), "Who relayed it: a source id, name or alias (matched like `source`).")
+    unit = _many(QueryText(), "Unit slug, e.g. `persons`.")
+    qualifier = _many(
+        fields.String(validate=validate.OneOf(list(QUALIFIERS))), "How the figure was qualified."
+    )
+    location = _many(QueryText(), "Location, matched exactly but ignoring case.")
+    article = _many(QueryText(), "Id of an article that reported the fact.")
+    briefing_date = _many(
+        fields.Date(), "Briefing date (YYYY-MM-DD; month-precision dates are the 1st)."
+    )
+    briefing_date_from = fields.Date(metadata={"description": "Briefed on or after this date."})
+    briefing_date_to = fields.Date(metadata={"description": "Briefed on or before this date."})
+    value_min = FiniteFloat(
+        metadata={"description": "Value (or lower bound when there is no value) at least this."}
+    )
+    value_max = FiniteFloat(
+        metadata={"description": "Value (or lower bound when there is no value) at most this."}
+    )
+    q = QueryText(
+        metadata={"description": "Full-text search over claim and notes; all words must match."}
+    )
+    sort = fields.String(
+        load_default="-briefing_date",
+        validate=validate.OneOf(FACT_SORTS),
+        metadata={"description": "Sort order; ties are broken by id in the same direction."},
+    )
+    latest = fields.Boolean(
+        metadata={
+            "description": (
+                "`true`: only the current figure(s) of each subject, measure and source, "
+                "i.e. those no later briefing superseded."
+            )
+        }
+    )
+    as_of = fields.Date(
+        metadata={
+            "description": (
+                "Only the figures current on this date: briefed on or before it and not "
+                "superseded by a figure briefed on or before it."
+            )
+        }
+    )
+    facet = FacetList(
+        metadata={
+            "description": (
+                f"Add value counts over the whole filtered set (not only the page) under "
+                f"`facets`: any of {', '.join(FACETS)}; repeat or comma-separate."
+            )
+        }
+    )
+
+    @ma.validates_schema
+    def check_ranges(self, data: dict[str, Any], **kwargs: Any) -> None:
+        low, high = data.get("briefing_date_from"), data.get("briefing_date_to")
+        if low and high and low > high:
+            raise ma.ValidationError("Must not be after briefing_date_to.", "briefing_date_from")
+        low, high = data.get("value_min"), data.get("value_max")
+        if low is not None and high is not None and low > high:
+            raise ma.ValidationError("Must not exceed value_max.", "value_min")
+        if "q" in data and not search_terms(data["q"]):
+            raise ma.ValidationError("Must contain at least one word.", "q")
+        if data.get("latest") and "as_of" in data:
+            raise ma.ValidationError("Use either latest=true or as_of, not both.", "as_of")
+
+
+class SourceListArgs(PageArgs):
+    kind = _many(fields.String(validate=validate.OneOf(list(SOURCE_KINDS))), "Kind of source.")
+    q = QueryText(
+        metadata={
+            "description": "Matches names and aliases (case, hyphens, spaces and diacritics ignored), as a substring."
+        }
+    )
+
+
+class BriefingListArgs(PageArgs):
+    source = _many(
+        QueryText(), "Who briefed: a source id, name or alias (matched like /v1/facts `source`)."
+    )
+    date_from = fields.Date(metadata={"description": "Briefed on or after this date."})
+    date_to = fields.Date(metadata={"description": "Briefed on or before this date."})
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        low, high = data.get("date_from"), data.get("date_to")
+        if low and high and low > high:
+            raise ma.ValidationError("Must not be after date_to.", "date_from")
+
+
+class TimelineArgs(ArgsSchema):
+    subject = QueryText(
+        required=True,
+        metadata={"description": "Subject slug, e.g. `north-korean-troops-in-russia`."},
+    )
+    measure = fields.String(
+        required=True,
+        validate=validate.OneOf(list(MEASURES)),
+        metadata={"description": "What is counted, e.g. `killed`."},
+    )
+    source = _many(QueryText(), "Only these sources (id, name or alias).")
+    format = fields.String(
+        validate=validate.OneOf(TIMELINE_FORMATS),
+        metadata={"description": "`csv` for CSV (same as `Accept: text/csv`); JSON otherwise."},
+    )
+
+
+class ConflictListArgs(ArgsSchema):
+    subject = _many(QueryText(), "Subject slug.")
+    measure = _many(fields.String(validate=validate.OneOf(list(MEASURES))), "What is counted.")
+
+
+class ArticleListArgs(PageArgs):
+    outlet = _many(QueryText(), "Outlet name, matched exactly but ignoring case.")
+    published_from = fields.Date(metadata={"description": "Published on or after this date."})
+    published_to = fields.Date(metadata={"description": "Published on or before this date."})
+
+
+class CursorArgs(ArgsSchema):
+    """Keyset paging for answers with page-level fields, which have no CSV/NDJSON export."""
+
+    page_size = PageArgs._declared_fields["page_size"]
+    page_token = PageArgs._declared_fields["page_token"]
+
+
+class ChangeListArgs(CursorArgs):
+    since = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=2**31 - 1, error="Must be a version id (0 or more)."),
+        metadata={
+            "description": (
+                "A dataset version id, usually the `current_version` of your last sync: only "
+                "facts changed after it. 0 (the default) is everything, without tombstones. "
+                "Above the current version is a 400."
+            )
+        },
+    )
