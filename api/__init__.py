@@ -11,7 +11,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from . import caching, db
-from .config import Defaults
+from .config import Defaults, read_settings
 from .errors import handle_http_exception
 from .extensions import Api, OrjsonProvider
 from .formats import JSON, refuse_unacceptable
@@ -40,11 +40,14 @@ class NoSessions(SessionInterface):
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app from defaults, NEWSFACTS_* variables and ``overrides``; never connects."""
+    """Build the app from NEWSFACTS_* variables and ``overrides``; never connects.
+
+    Raises ``SettingsError`` naming the variable when one holds a value it cannot take.
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.json = OrjsonProvider(app)
     app.config.from_object(Defaults)
-    app.config.from_prefixed_env(prefix="NEWSFACTS")
+    app.config.update(read_settings())
     app.config.update(overrides or {})
     app.url_map.strict_slashes = False
     app.session_interface = NoSessions()

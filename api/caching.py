@@ -35,8 +35,9 @@ CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Link")
 
 @dataclass(frozen=True)
 class Version:
-    """A dataset version with its ``Last-Modified`` value, formatted once."""
+    """A dataset version of one database, with its ``Last-Modified`` value formatted once."""
 
+    database_id: str
     id: int
     modified: datetime
     last_modified: str
@@ -57,7 +58,7 @@ class VersionCache:
             opened_here = self.db.is_closed()
             try:
                 with bound(self.db):
-                    current = DatasetVersion.current()
+                    current = DatasetVersion.stamp()
             except pw.PeeweeException:  # no version table yet: serve without validators
                 current = None
             finally:
@@ -67,9 +68,10 @@ class VersionCache:
                     self.db.close()
             if current is None:
                 self.value = None
-            elif self.value is None or self.value.id != current[0]:
-                modified = current[1].replace(tzinfo=UTC)
-                self.value = Version(current[0], modified, format_datetime(modified, usegmt=True))
+            elif self.value is None or (self.value.database_id, self.value.id) != current[:2]:
+                modified = current.loaded_at.replace(tzinfo=UTC)
+                last_modified = format_datetime(modified, usegmt=True)
+                self.value = Version(current.database_id, current.version, modified, last_modified)
             self.checked_at = now
         return self.value
 
@@ -77,7 +79,7 @@ class VersionCache:
 def etag_for(version: Version, path: str, query: bytes, media_format: str) -> str:
     """The validator of one answer; weak, since compressed or not it is the same content."""
     digest = hashlib.blake2b(digest_size=12)
-    digest.update(f"{version.id}\0{media_format}\0{path}\0".encode())
+    digest.update(f"{version.database_id}\0{version.id}\0{media_format}\0{path}\0".encode())
     digest.update(query)
     return f'W/"v{version.id}-{digest.hexdigest()}"'
 

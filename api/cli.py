@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -13,9 +14,16 @@ from flask import Flask
 from models import init_database, make_database
 from models.migrations import SchemaOutdated
 
-from .config import PROJECT_ROOT, database_url, loader_database_url
+from .config import PROJECT_ROOT, SettingsError, read_settings
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi.yaml"
+
+
+def _settings() -> dict[str, Any]:
+    try:
+        return read_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -36,7 +44,7 @@ def seed(paths: tuple[Path, ...], check: bool) -> None:
     from seeds.loader import LoadError, load_paths
     from seeds.reader import SeedFileError
 
-    url = loader_database_url()
+    url = _settings()["LOADER_DATABASE_URL"]
     if url.startswith("sqlite:///") and not check:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -64,7 +72,7 @@ def grant_reader(role: str) -> None:
     """
     from models import database, grant_reader_sql, is_postgres
 
-    init_database(loader_database_url())
+    init_database(_settings()["LOADER_DATABASE_URL"])
     if not is_postgres():
         raise click.ClickException("grant-reader is for PostgreSQL; SQLite is opened with mode=ro.")
     with database.connection_context(), database.atomic():
@@ -80,7 +88,7 @@ def upgrade() -> None:
     from models.migrations import schema_version
     from models.migrations import upgrade as apply_migrations
 
-    init_database(loader_database_url())
+    init_database(_settings()["LOADER_DATABASE_URL"])
     with database.connection_context():
         applied = apply_migrations()
         version = schema_version()
@@ -90,19 +98,14 @@ def upgrade() -> None:
         click.echo(f"schema version {version}: up to date")
 
 
-def default_workers() -> int:
-    """Gunicorn's rule of thumb for sync workers: two per core, plus one."""
-    return 2 * (os.cpu_count() or 1) + 1
-
-
 @main.command()
 def serve() -> None:
     """Serve the API with gunicorn (NEWSFACTS_BIND, NEWSFACTS_WORKERS, NEWSFACTS_ACCESS_LOG)."""
-    url = database_url()
+    settings = _settings()
+    url = settings["DATABASE_URL"]
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         raise click.ClickException(f"{url}: no database yet; run `newsfacts seed` first.")
-    bind = os.environ.get("NEWSFACTS_BIND", "127.0.0.1:8000")
-    workers = os.environ.get("NEWSFACTS_WORKERS") or str(default_workers())
+    bind, workers = settings["BIND"], str(settings["WORKERS"])
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", bind,
@@ -113,7 +116,7 @@ def serve() -> None:
     ]  # fmt: skip
     # Access log to stdout by default; NEWSFACTS_ACCESS_LOG=off drops it (a line per request
     # costs measurable throughput), any other value is a file path.
-    access_log = os.environ.get("NEWSFACTS_ACCESS_LOG", "-")
+    access_log = settings["ACCESS_LOG"]
     if access_log.lower() not in {"off", "none", ""}:
         args[-1:-1] = ["--access-logfile", access_log]
     os.chdir(PROJECT_ROOT)

@@ -1,38 +1,102 @@
-"""Configuration defaults; every key can be overridden by a NEWSFACTS_* environment variable."""
+"""Configuration: NEWSFACTS_* environment variables, read by one loader for the app and the CLI.
+
+Every setting is declared once in ``SETTINGS`` (name, type, default); README.md's table says
+what each means and lists exactly these (a test checks it). What is not an operator's choice (the OpenAPI
+document's metadata) stays in ``Defaults``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'newsfacts.sqlite3'}"
+PREFIX = "NEWSFACTS_"
 
 
-def database_url() -> str:
-    """The API's database URL (NEWSFACTS_DATABASE_URL), SQLite in instance/ by default."""
-    return os.environ.get("NEWSFACTS_DATABASE_URL") or DEFAULT_DATABASE_URL
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
 
 
-def loader_database_url() -> str:
-    """The loader's (writer's) URL: NEWSFACTS_LOADER_DATABASE_URL, else the API's."""
-    return os.environ.get("NEWSFACTS_LOADER_DATABASE_URL") or database_url()
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise ValueError(f"must be a whole number of at least {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number of seconds, 0 or more")
+    return value
+
+
+def default_workers() -> int:
+    """Gunicorn's rule of thumb for sync workers: two per core, plus one."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # NEWSFACTS_<name> in the environment; <name> in the Flask config
+    parse: Callable[[str], Any]
+    default: Any  # a value, or a callable giving it (given the settings read so far)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", str, DEFAULT_DATABASE_URL),
+    Setting("LOADER_DATABASE_URL", str, lambda s: s["DATABASE_URL"]),
+    Setting("BIND", str, "127.0.0.1:8000"),
+    Setting("WORKERS", _count(1), lambda s: default_workers()),
+    Setting("ACCESS_LOG", str, "-"),
+    Setting("DEFAULT_PAGE_SIZE", _count(1), 50),
+    Setting("MAX_PAGE_SIZE", _count(1), 500),
+    Setting("SECRET_KEY", str, "newsfacts-page-token"),
+    Setting("CACHE_MAX_AGE", _count(0), 60),
+    Setting("DATASET_VERSION_TTL", _seconds, 1.0),
+)  # fmt: skip
+
+
+def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting from ``environ`` (default: the process environment), typed and checked."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(PREFIX + setting.name, "")
+        if raw == "":
+            default = setting.default
+            values[setting.name] = default(values) if callable(default) else default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{PREFIX}{setting.name}={raw!r}: {exc}.") from None
+    if values["DEFAULT_PAGE_SIZE"] > values["MAX_PAGE_SIZE"]:
+        raise SettingsError(
+            f"{PREFIX}DEFAULT_PAGE_SIZE ({values['DEFAULT_PAGE_SIZE']}) must not exceed "
+            f"{PREFIX}MAX_PAGE_SIZE ({values['MAX_PAGE_SIZE']})."
+        )
+    return values
 
 
 class Defaults:
-    DATABASE_URL = DEFAULT_DATABASE_URL
     # The API never writes: SQLite is opened with mode=ro unless a test turns this off.
     DATABASE_READONLY = True
-    DEFAULT_PAGE_SIZE = 50
-    MAX_PAGE_SIZE = 500
-    # Signs page tokens so a corrupted or hand-made token is refused rather than misread.
-    SECRET_KEY = "newsfacts-page-token"
-    JSON_SORT_KEYS = False
-    # Cache-Control max-age (seconds) on every versioned GET answer.
-    CACHE_MAX_AGE = 60
-    # How long a worker trusts its last look at the dataset version (seconds); 0 = every request.
-    DATASET_VERSION_TTL = 1.0
     # flask-compress: gzip/brotli for answers over 1 KiB (exports above all).
     COMPRESS_MIMETYPES = [  # noqa: RUF012
         "application/json",

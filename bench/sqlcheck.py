@@ -45,8 +45,8 @@ def _peewee_log() -> Iterator[_Capture]:
 
 
 # Statements newsfacts runs at most once per interval per worker, not per request: PRAGMAs on
-# connect and the dataset-version lookup behind ETags (the floor stats the file instead).
-PERIODIC = ("PRAGMA", 'SELECT "t1"."id", "t1"."created_at" FROM "dataset_version"')
+# connect and the database's stamp (identity and version) behind ETags (the floor stats the file instead).
+PERIODIC = ("PRAGMA", 'SELECT (SELECT "t1"."value" FROM "meta"')
 
 
 def _normal(statements: list[Any]) -> list[Statement]:

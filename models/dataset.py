@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import peewee as pw
 
 from .base import BaseModel
+from .meta import Meta
 
 
 def utcnow() -> dt.datetime:
     """Naive UTC (peewee's DateTimeField is naive on PostgreSQL too): always UTC here."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+class Stamp(NamedTuple):
+    """Which data a database holds: its identity and its latest version."""
+
+    database_id: str  # random, set when the schema is created ("" in older databases)
+    version: int
+    loaded_at: dt.datetime  # naive UTC
+
+
+def _as_datetime(value: dt.datetime | str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 class DatasetVersion(BaseModel):
@@ -27,9 +41,21 @@ class DatasetVersion(BaseModel):
     def current(cls) -> tuple[int, dt.datetime] | None:
         """The latest version id and when it was loaded (one indexed lookup)."""
         row = cls.select(cls.id, cls.created_at).order_by(cls.id.desc()).limit(1).tuples().first()
-        if row is None:
-            return None
-        created = row[1]
-        if isinstance(created, str):
-            created = dt.datetime.fromisoformat(created)
-        return row[0], created
+        return None if row is None else (row[0], _as_datetime(row[1]))
+
+    @classmethod
+    def stamp(cls) -> Stamp | None:
+        """The database's identity and latest version, in one query; None before any load.
+
+        Version ids restart at 1 in a database built anew, so only both together say which
+        data an answer was made from.
+        """
+        database_id = Meta.select(Meta.value).where(Meta.key == "database_id")
+        row = (
+            cls.select(database_id, cls.id, cls.created_at)
+            .order_by(cls.id.desc())
+            .limit(1)
+            .tuples()
+            .first()
+        )
+        return None if row is None else Stamp(row[0] or "", row[1], _as_datetime(row[2]))

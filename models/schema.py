@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -64,6 +65,8 @@ def create_schema() -> None:
             # External-content FTS5 must index rows that existed before it did.
             database.execute_sql("INSERT INTO fact_search(fact_search) VALUES ('rebuild')")
         Meta.set_default("schema_version", str(SCHEMA_VERSION))
+        # Tells this database's data from another's at the same version (ETags).
+        Meta.set_default("database_id", uuid.uuid4().hex)
 
 
 @contextmanager

@@ -1,7 +1,8 @@
-"""Helpers for tests that load, edit and reload seed files and read the result over HTTP."""
+"""Test helpers: edit seed files, load them, serve them, walk pages and sync a copy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,11 @@ from flask.testing import FlaskClient
 from api import create_app
 from models import make_database
 from seeds.loader import LoadReport, load_paths
+
+SUBJECT = "north-korean-troops-in-russia"
+
+# GET a URL -> (JSON body, headers), asserting a 200: a Flask test client or real HTTP.
+GetJson = Callable[[str], tuple[dict[str, Any], dict[str, str]]]
 
 
 class SeedFile:
@@ -23,14 +29,19 @@ class SeedFile:
     def fact(self, fact_id: str) -> dict[str, Any]:
         return next(f for f in self.data["facts"] if f["id"] == fact_id)
 
+    def index(self, fact_id: str) -> int:
+        """Where a fact sits in the file's ``facts`` list (problems are located by it)."""
+        return [fact["id"] for fact in self.data["facts"]].index(fact_id)
+
     def source(self, source_id: str) -> dict[str, Any]:
         return next(s for s in self.data["sources"] if s["id"] == source_id)
 
     def remove_fact(self, fact_id: str) -> None:
         self.data["facts"].remove(self.fact(fact_id))
 
-    def save(self) -> None:
+    def save(self) -> Path:
         self.path.write_text(yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True))
+        return self.path
 
 
 def load(url: str, *paths: Path, check_only: bool = False) -> LoadReport:
@@ -47,19 +58,59 @@ def serve(url: str) -> FlaskClient:
     return create_app({"DATABASE_URL": url, "TESTING": True}).test_client()
 
 
-def walk(client: FlaskClient, path: str) -> list[dict[str, Any]]:
-    """Every item of a list endpoint, following next_page_token."""
-    items: list[dict[str, Any]] = []
-    separator = "&" if "?" in path else "?"
-    url: str | None = path
-    while url:
+def client_json(client: FlaskClient) -> GetJson:
+    def get(url: str) -> tuple[dict[str, Any], dict[str, str]]:
         response = client.get(url)
         assert response.status_code == 200, response.get_data(as_text=True)
-        body = response.get_json()
+        return response.get_json(), dict(response.headers)
+
+    return get
+
+
+def _getter(source: FlaskClient | GetJson) -> GetJson:
+    return client_json(source) if isinstance(source, FlaskClient) else source
+
+
+def walk(source: FlaskClient | GetJson, path: str) -> list[dict[str, Any]]:
+    """Every item of a list endpoint, following ``next_page_token`` (and checking ``Link``)."""
+    get = _getter(source)
+    items: list[dict[str, Any]] = []
+    separator = "&" if "?" in path else "?"
+    url = path
+    for _ in range(1000):
+        body, headers = get(url)
         items.extend(body["items"])
         token = body["next_page_token"]
-        url = f"{path}{separator}page_token={token}" if token else None
-    return items
+        assert ("Link" in headers) == (token is not None)
+        if token is None:
+            return items
+        url = f"{path}{separator}page_token={token}"
+    raise AssertionError("pagination did not end")
+
+
+def sync(
+    source: FlaskClient | GetJson, copy: dict[str, Any], since: int, page_size: int = 3
+) -> int:
+    """The documented consumer loop: apply /v1/changes after ``since`` to ``copy``.
+
+    Returns the ``since`` to pass next time (the last page's ``current_version``).
+    """
+    get = _getter(source)
+    url = f"/v1/changes?since={since}&page_size={page_size}"
+    current = since
+    while url:
+        body, headers = get(url)
+        for item in body["items"]:
+            if item["change"] == "upsert":
+                copy[item["id"]] = item["fact"]
+            else:
+                assert item["fact"] is None
+                copy.pop(item["id"], None)
+        current = body["current_version"]
+        token = body["next_page_token"]
+        assert ("Link" in headers) == (token is not None)
+        url = f"/v1/changes?since={since}&page_size={page_size}&page_token={token}" if token else ""
+    return current
 
 
 def served_facts(client: FlaskClient) -> dict[str, dict[str, Any]]:

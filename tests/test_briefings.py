@@ -7,7 +7,7 @@ from playhouse.test_utils import count_queries
 
 from seeds.loader import LoadError, load_paths
 from tests.conftest import assert_problem
-from tests.estimates_fixtures import all_items, edit_seed, fact_index, fact_record
+from tests.loads import SeedFile, walk
 
 NIS_BRIEFINGS = ["nis-2025-04-30", "nis-2025-01", "nis-2024-12-19"]
 
@@ -28,7 +28,7 @@ def test_three_nis_briefings_newest_first(client):
 
 
 def test_pages_cover_every_briefing_once(client):
-    assert [b["id"] for b in all_items(client, "/v1/briefings?page_size=1")] == NIS_BRIEFINGS
+    assert [b["id"] for b in walk(client, "/v1/briefings?page_size=1")] == NIS_BRIEFINGS
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_pages_cover_every_briefing_once(client):
     ],
 )
 def test_filters(client, query, expected):
-    assert [b["id"] for b in all_items(client, f"/v1/briefings?{query}")] == expected
+    assert [b["id"] for b in walk(client, f"/v1/briefings?{query}")] == expected
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_unknown_briefing_is_404(client, briefing_id):
 
 
 def test_each_fact_links_its_briefing_or_null(client):
-    facts = {f["id"]: f for f in all_items(client, "/v1/facts?page_size=100")}
+    facts = {f["id"]: f for f in walk(client, "/v1/facts?page_size=100")}
     assert facts["nis-2025-01-killed"]["briefing"] == {"id": "nis-2025-01", "date": "2025-01-01"}
     assert facts["hur-2024-12-16-casualties"]["briefing"] is None
     linked = {fid for fid, f in facts.items() if f["briefing"]}
@@ -96,18 +96,18 @@ def problems(db, seed_dir) -> list[str]:
 
 
 def test_unknown_briefing_reference_names_file_record_and_field(empty_database, seed_copy):
-    path = edit_seed(seed_copy, lambda d: fact_record(d, "nis-2025-01-killed").update(briefing="x"))
-    index = fact_index(path, "nis-2025-01-killed")
+    seeds = SeedFile(seed_copy)
+    seeds.fact("nis-2025-01-killed")["briefing"] = "x"
+    path, index = seeds.save(), seeds.index("nis-2025-01-killed")
     assert problems(empty_database, seed_copy) == [
         f"{path}:facts[{index}]:briefing: Unknown briefing 'x'."
     ]
 
 
 def test_fact_must_agree_with_its_briefing(empty_database, seed_copy):
-    def change(document):
-        fact_record(document, "nis-2025-01-killed").update(briefing="nis-2024-12-19")
-
-    edit_seed(seed_copy, change)
+    seeds = SeedFile(seed_copy)
+    seeds.fact("nis-2025-01-killed")["briefing"] = "nis-2024-12-19"
+    seeds.save()
     found = problems(empty_database, seed_copy)
     assert any(
         ":briefing_date: Must equal the date of briefing 'nis-2024-12-19'" in p for p in found
@@ -116,7 +116,9 @@ def test_fact_must_agree_with_its_briefing(empty_database, seed_copy):
 
 
 def test_briefing_with_unknown_relay_is_refused(empty_database, seed_copy):
-    path = edit_seed(seed_copy, lambda d: d["briefings"][0]["relayed_by"].append("ghost"))
+    seeds = SeedFile(seed_copy)
+    seeds.data["briefings"][0]["relayed_by"].append("ghost")
+    path = seeds.save()
     assert problems(empty_database, seed_copy) == [
         f"{path}:briefings[0]:relayed_by[1]: Unknown source 'ghost'."
     ]
@@ -125,13 +127,12 @@ def test_briefing_with_unknown_relay_is_refused(empty_database, seed_copy):
 def test_removing_a_briefing_and_its_links_reloads(empty_database, seed_copy):
     load_paths([seed_copy], into=empty_database)
 
-    def drop_january(document):
-        document["briefings"] = [b for b in document["briefings"] if b["id"] != "nis-2025-01"]
-        for fact in document["facts"]:
-            if fact.get("briefing") == "nis-2025-01":
-                del fact["briefing"]
-
-    edit_seed(seed_copy, drop_january)
+    seeds = SeedFile(seed_copy)
+    seeds.data["briefings"] = [b for b in seeds.data["briefings"] if b["id"] != "nis-2025-01"]
+    for fact in seeds.data["facts"]:
+        if fact.get("briefing") == "nis-2025-01":
+            del fact["briefing"]
+    seeds.save()
     report = load_paths([seed_copy], into=empty_database)
     assert report.counts["briefings"].removed == 1
     assert report.counts["facts"].updated == 2

@@ -4,33 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.testing import FlaskClient
 from playhouse.test_utils import count_queries
 
 from api.schemas import ChangePageSchema
 from tests.conftest import assert_problem
-from tests.loads import SeedFile, load, serve, served_facts, walk
-
-
-def sync(client: FlaskClient, copy: dict[str, Any], since: int) -> int:
-    """Apply every change after ``since`` to ``copy``; return the version to pass next time."""
-    url: str | None = f"/v1/changes?since={since}&page_size=3"
-    current = since
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        body = response.get_json()
-        for item in body["items"]:
-            if item["change"] == "upsert":
-                copy[item["id"]] = item["fact"]
-            else:
-                assert item["fact"] is None
-                copy.pop(item["id"], None)
-        current = body["current_version"]
-        token = body["next_page_token"]
-        assert ("Link" in response.headers) == (token is not None)
-        url = f"/v1/changes?since={since}&page_size=3&page_token={token}" if token else None
-    return current
+from tests.loads import SeedFile, load, serve, served_facts, sync, walk
 
 
 def edit(seeds: SeedFile) -> None:

@@ -8,7 +8,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from tests.conftest import assert_problem
-from tests.estimates_fixtures import SUBJECT, all_items
+from tests.loads import SUBJECT, walk
 
 
 def test_deployed_15000_and_18000_both_show_with_their_articles(client):
@@ -40,7 +40,7 @@ def test_equal_values_from_two_sources_are_agreement(client):
 def test_conflicts_equal_a_recount_of_the_facts(client):
     """Every same-day group with two or more distinct values, and nothing else."""
     groups: dict[tuple, set] = defaultdict(set)
-    for fact in all_items(client, "/v1/facts?page_size=100"):
+    for fact in walk(client, "/v1/facts?page_size=100"):
         if fact["value"] is not None:
             key = (fact["subject"], fact["measure"], fact["unit"], fact["briefing_date"])
             groups[key].add(fact["value"])

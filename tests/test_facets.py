@@ -8,7 +8,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from tests.conftest import assert_problem
-from tests.estimates_fixtures import all_items
+from tests.loads import walk
 
 FACETS = ("measure", "source", "unit", "qualifier", "subject")
 
@@ -25,7 +25,7 @@ def value_of(fact: dict, facet: str) -> str:
 def test_facets_equal_counting_the_filtered_rows(client, filters):
     facet_query = "&".join(f"facet={f}" for f in FACETS)
     first = client.get(f"/v1/facts?{filters}&page_size=2&{facet_query}").get_json()
-    rows = all_items(client, f"/v1/facts?{filters}&page_size=3")
+    rows = walk(client, f"/v1/facts?{filters}&page_size=3")
     for facet in FACETS:
         counted = Counter(value_of(fact, facet) for fact in rows)
         got = first["facets"][facet]

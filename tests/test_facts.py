@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from api import create_app
 from tests import seed_records as seeds
 from tests.conftest import assert_problem
 
@@ -171,8 +172,14 @@ def test_last_page_has_no_token_and_no_link(client):
     assert "Link" not in response.headers
 
 
-def test_page_size_above_maximum_is_lowered(client):
-    assert len(ids(client.get("/v1/facts?page_size=100000000000000000000"))) == len(seeds.facts())
+def test_page_size_above_maximum_is_lowered(seeded_database_url, monkeypatch):
+    monkeypatch.setenv("NEWSFACTS_MAX_PAGE_SIZE", "5")
+    monkeypatch.setenv("NEWSFACTS_DEFAULT_PAGE_SIZE", "3")
+    client = create_app({"DATABASE_URL": seeded_database_url}).test_client()
+    body = client.get("/v1/facts?page_size=100000000000000000000").get_json()
+    assert len(body["items"]) == 5 < len(seeds.facts())
+    assert body["next_page_token"] is not None
+    assert len(ids(client.get("/v1/facts"))) == 3
 
 
 def test_token_from_another_query_is_refused(client):

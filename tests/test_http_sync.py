@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.loads import SeedFile, load
+from tests.loads import SeedFile, load, sync
 from tests.servers import fetch, gunicorn
 
 URL = "/v1/facts?measure=killed"
@@ -30,27 +30,15 @@ def live(empty_database_url, seed_copy) -> Iterator[tuple[str, SeedFile, Any]]:
         yield base, seeds, reload
 
 
-def get_json(url: str) -> Any:
-    status, _, body = fetch(url)
-    assert status == 200, body
-    return json.loads(body)
+def http_json(base: str):
+    """``GetJson`` over real HTTP against the server at ``base``."""
 
+    def get(url: str) -> tuple[dict[str, Any], dict[str, str]]:
+        status, headers, body = fetch(base + url)
+        assert status == 200, body
+        return json.loads(body), headers
 
-def sync(base: str, copy: dict[str, Any], since: int) -> int:
-    """The documented consumer loop: apply /v1/changes after ``since``; return the next since."""
-    url: str | None = f"{base}/v1/changes?since={since}&page_size=4"
-    current = since
-    while url:
-        page = get_json(url)
-        for item in page["items"]:
-            if item["change"] == "upsert":
-                copy[item["id"]] = item["fact"]
-            else:
-                copy.pop(item["id"], None)
-        current = page["current_version"]
-        token = page["next_page_token"]
-        url = f"{base}/v1/changes?since={since}&page_size=4&page_token={token}" if token else None
-    return current
+    return get
 
 
 def server_facts(base: str) -> dict[str, Any]:
@@ -81,18 +69,18 @@ def test_revalidation_is_304_until_a_load_changes_a_fact(live):
 def test_a_sync_loop_over_an_edit_and_reload_ends_with_an_exact_copy(live):
     base, seeds, reload = live
     copy: dict[str, Any] = {}
-    since = sync(base, copy, 0)
+    since = sync(http_json(base), copy, 0, page_size=4)
     assert copy == server_facts(base)
 
     seeds.fact("nis-2025-01-wounded")["value"] = 2800
     seeds.fact("nis-2025-01-wounded")["change_reason"] = "corrected figure"
     seeds.remove_fact("reports-2024-10-deployed")
     reload()
-    since = sync(base, copy, since)
+    since = sync(http_json(base), copy, since, page_size=4)
     assert copy == server_facts(base)
     assert "reports-2024-10-deployed" not in copy
     assert copy["nis-2025-01-wounded"]["value"] == 2800
-    history = get_json(f"{base}/v1/facts/nis-2025-01-wounded/history")["items"]
+    history = http_json(base)("/v1/facts/nis-2025-01-wounded/history")[0]["items"]
     assert history[-1]["reason"] == "corrected figure"
     assert fetch(f"{base}/v1/facts/reports-2024-10-deployed")[0] == 410
 

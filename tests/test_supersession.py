@@ -10,7 +10,7 @@ import pytest
 from models import Fact, FactSupersession
 from seeds.loader import load_paths
 from tests.conftest import assert_problem
-from tests.estimates_fixtures import SUBJECT, all_items, edit_seed
+from tests.loads import SUBJECT, SeedFile, walk
 
 
 def series_key(fact: dict) -> tuple[str, str, str]:
@@ -32,11 +32,11 @@ def current_on(facts: list[dict], when: str | None) -> set[str]:
 
 @pytest.fixture
 def every_fact(client) -> list[dict]:
-    return all_items(client, "/v1/facts?sort=id&page_size=7")
+    return walk(client, "/v1/facts?sort=id&page_size=7")
 
 
 def test_deaths_series_links_each_briefing_to_the_next(client):
-    facts = {f["id"]: f for f in all_items(client, "/v1/facts?measure=killed")}
+    facts = {f["id"]: f for f in walk(client, "/v1/facts?measure=killed")}
     assert facts["nis-2024-12-19-killed"]["supersedes"] == []
     assert facts["nis-2024-12-19-killed"]["superseded_by"] == ["nis-2025-01-killed"]
     assert facts["nis-2025-01-killed"]["supersedes"] == ["nis-2024-12-19-killed"]
@@ -66,20 +66,18 @@ def test_latest_keeps_exactly_the_600_deaths_figure(client):
 
 
 def test_latest_keeps_both_disagreeing_figures(client):
-    items = all_items(
-        client, f"/v1/facts?latest=true&measure=deployed&source=nis&subject={SUBJECT}"
-    )
+    items = walk(client, f"/v1/facts?latest=true&measure=deployed&source=nis&subject={SUBJECT}")
     assert sorted(i["value"] for i in items) == [15000, 18000]
 
 
 def test_latest_matches_reference(client, every_fact):
-    got = {f["id"] for f in all_items(client, "/v1/facts?latest=true&page_size=5")}
+    got = {f["id"] for f in walk(client, "/v1/facts?latest=true&page_size=5")}
     assert got == current_on(every_fact, None)
     assert all(f["superseded_by"] == [] for f in every_fact if f["id"] in got)
 
 
 def test_as_of_between_briefings_returns_the_january_figures(client):
-    items = all_items(client, f"/v1/facts?as_of=2025-02-01&subject={SUBJECT}&source=nis")
+    items = walk(client, f"/v1/facts?as_of=2025-02-01&subject={SUBJECT}&source=nis")
     by_measure = {i["measure"]: (i["id"], i["value"]) for i in items}
     assert by_measure["killed"] == ("nis-2025-01-killed", 300)
     assert by_measure["wounded"] == ("nis-2025-01-wounded", 2700)
@@ -92,13 +90,13 @@ def test_as_of_between_briefings_returns_the_january_figures(client):
      "2025-02-01", "2025-04-29", "2025-04-30", "2026-01-01"],
 )  # fmt: skip
 def test_as_of_matches_reference_on_and_between_briefing_dates(client, every_fact, when):
-    got = {f["id"] for f in all_items(client, f"/v1/facts?as_of={when}&page_size=4")}
+    got = {f["id"] for f in walk(client, f"/v1/facts?as_of={when}&page_size=4")}
     assert got == current_on(every_fact, when)
 
 
 def test_as_of_far_future_equals_latest(client):
-    latest = {f["id"] for f in all_items(client, "/v1/facts?latest=true")}
-    assert latest == {f["id"] for f in all_items(client, "/v1/facts?as_of=9999-12-31")}
+    latest = {f["id"] for f in walk(client, "/v1/facts?latest=true")}
+    assert latest == {f["id"] for f in walk(client, "/v1/facts?as_of=9999-12-31")}
 
 
 @pytest.mark.parametrize(
@@ -126,10 +124,9 @@ def test_loader_recomputes_supersession_when_facts_change(empty_database, seed_c
         dt.date(2025, 4, 30),
     )
 
-    def drop_april_deaths(document):
-        document["facts"] = [f for f in document["facts"] if f["id"] != "nis-2025-04-30-killed"]
-
-    edit_seed(seed_copy, drop_april_deaths)
+    seeds = SeedFile(seed_copy)
+    seeds.remove_fact("nis-2025-04-30-killed")
+    seeds.save()
     load_paths([seed_copy], into=empty_database)
     assert standing()["nis-2025-01-killed"] == ("nis-2024-12-19-killed", None, None)
     assert "nis-2025-04-30-killed" not in standing()

@@ -9,7 +9,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from tests.conftest import assert_problem
-from tests.estimates_fixtures import SUBJECT
+from tests.loads import SUBJECT
 
 KILLED = f"/v1/timeline?measure=killed&subject={SUBJECT}"
 

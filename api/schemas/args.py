@@ -48,9 +48,14 @@ def _many(inner: fields.Field, description: str) -> fields.List:
 
 class PageArgs(ArgsSchema):
     page_size = fields.Integer(
-        load_default=50,
         validate=validate.Range(min=1, error="Must be at least 1."),
-        metadata={"description": "Items per page (1-500; larger values are lowered to 500)."},
+        metadata={
+            "description": (
+                "Items per page: 50 unless the server sets `NEWSFACTS_DEFAULT_PAGE_SIZE`; "
+                "values above the server's maximum (500 unless it sets "
+                "`NEWSFACTS_MAX_PAGE_SIZE`) are lowered to it."
+            )
+        },
     )
     page_token = QueryText(
         max_length=2000,
