@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import http
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import marshmallow as ma
 import orjson
 from flask.json.provider import JSONProvider
+from flask.views import MethodView
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
 from .errors import PROBLEM_MIMETYPE, ProblemSchema, handle_http_exception
+from .formats import ALL_FORMATS, EXPORT_DOC, JSON
+from .schemas import NoArgs
 
 
 class StrictParser(FlaskParser):
@@ -32,21 +37,54 @@ class StrictParser(FlaskParser):
 
 
 class Blueprint(BaseBlueprint):
-    """A blueprint whose views get stable operationIds, so generated SDKs get good names."""
+    """A blueprint whose endpoints are declared once each, with stable operationIds."""
 
     ARGUMENTS_PARSER = StrictParser()
 
-    def route(self, rule: str, *, parameters: Any = None, **options: Any):  # type: ignore[override]
-        register = super().route(rule, parameters=parameters, **options)
+    def view(
+        self,
+        rule: str,
+        operation_id: str,
+        *,
+        schema: type[ma.Schema],
+        args: type[ma.Schema] | None = None,
+        formats: Sequence[str] = (JSON,),
+        **doc: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Serve GET ``rule`` with the decorated function: one declaration per endpoint.
 
-        def decorator(view: Any) -> Any:
-            if isinstance(view, type):
-                func = getattr(view, "get", None)
-                if func is not None:
-                    view.get = self.doc(operationId=operation_id(view))(func)
-            return register(view)
+        The function takes the validated query arguments (``args``: a strict schema; none by
+        default) and the rule's variables, and returns a ready response. ``schema`` documents
+        the 200 answer, ``formats`` are the media formats it answers in (406 for a client that
+        accepts none), ``doc`` is added to its OpenAPI operation, and the function's docstring
+        is the operation's summary and description. flask-smorest decorators (``alt_response``)
+        may be applied under this one. ``operation_id`` names the operation (and so the
+        method of a generated SDK) and the Flask endpoint.
+        """
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            def get(_view: MethodView, *arguments: Any, **variables: Any) -> Any:
+                return func(*arguments, **variables)
+
+            functools.update_wrapper(get, func)
+            if doc:
+                get = self.doc(**doc)(get)
+            get = self.documents(schema)(get)
+            get = self.arguments((args or NoArgs)(), location="query", as_kwargs=False)(get)
+            get = self.doc(operationId=operation_id)(get)
+            view = type(operation_id, (MethodView,), {"get": get, "formats": tuple(formats)})
+            self.route(rule)(view)
+            return func
 
         return decorator
+
+    def list_view(
+        self, rule: str, operation_id: str, *, schema: type[ma.Schema], args: type[ma.Schema]
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """``view`` for a list: it answers a JSON page, or a CSV or NDJSON export."""
+        return self.view(
+            rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS, **EXPORT_DOC
+        )
 
     def documents(self, schema: Any, **kwargs: Any) -> Any:
         """Document a view's 200 answer with ``schema``; it does not serialise anything.
@@ -57,14 +95,6 @@ class Blueprint(BaseBlueprint):
         resource, that what the views send equals what the schema would dump.
         """
         return self.response(200, schema, **kwargs)
-
-
-def operation_id(view: type) -> str:
-    """``FactById`` -> ``getFact``; ``Facts`` -> ``listFacts``; a view may set ``operation_id``."""
-    if explicit := getattr(view, "operation_id", None):
-        return explicit
-    name = view.__name__
-    return f"get{name[: -len('ById')]}" if name.endswith("ById") else f"list{name}"
 
 
 class Api(BaseApi):

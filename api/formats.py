@@ -142,3 +142,26 @@ def csv_headers() -> dict[str, str]:
             f'inline; filename="{request.path.strip("/").replace("/", "-")}.csv"'
         ),
     }
+
+
+# OpenAPI: a list's 200 also answers CSV and NDJSON (the JSON page is its response schema).
+EXPORT_DOC = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "The whole filtered set, one row per item (see `format`).",
+                    }
+                },
+                "application/x-ndjson": {
+                    "schema": {
+                        "type": "string",
+                        "description": "The whole filtered set, one JSON item per line.",
+                    }
+                },
+            }
+        }
+    }
+}

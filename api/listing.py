@@ -87,26 +87,3 @@ class Listing:
                 if len(rows) < CHUNK:
                     return
                 after = self.keyset.key_of(rows[-1])
-
-
-# OpenAPI: a list's 200 also answers CSV and NDJSON (the JSON page is its response schema).
-EXPORT_DOC = {
-    "responses": {
-        200: {
-            "content": {
-                "text/csv": {
-                    "schema": {
-                        "type": "string",
-                        "description": "The whole filtered set, one row per item (see `format`).",
-                    }
-                },
-                "application/x-ndjson": {
-                    "schema": {
-                        "type": "string",
-                        "description": "The whole filtered set, one JSON item per line.",
-                    }
-                },
-            }
-        }
-    }
-}

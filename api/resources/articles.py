@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
+from flask import Response
 
 from models import Article
 
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import EXPORT_DOC, LIST_FORMATS, Listing
+from ..listing import Listing
 from ..pagination import Keyset
 from ..queries import catalog as queries
 from ..queries.facts import facts_of_article
 from ..representations.catalog import article
-from ..schemas import ArticleDetailSchema, ArticleListArgs, ArticlePageSchema, ArticleSchema, NoArgs
+from ..schemas import ArticleDetailSchema, ArticleListArgs, ArticlePageSchema, ArticleSchema
 from .facts import build_facts
 
 blp = Blueprint("articles", __name__, url_prefix="/v1/articles", description="News articles.")
@@ -30,29 +30,20 @@ def build_articles(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [article(row, counts[row["id"]]) for row in rows]
 
 
-@blp.route("")
-class Articles(MethodView):
-    formats = LIST_FORMATS
+@blp.list_view("", "listArticles", schema=ArticlePageSchema, args=ArticleListArgs)
+def list_articles(args: dict[str, Any]) -> Response:
+    """List articles
 
-    @blp.arguments(ArticleListArgs(), location="query", as_kwargs=False)
-    @blp.documents(ArticlePageSchema)
-    @blp.doc(**EXPORT_DOC)
-    def get(self, args: dict[str, Any]):
-        """List articles
-
-        Newest first.
-        """
-        listing = Listing(queries.article_select(args), NEWEST_FIRST, build_articles, ArticleSchema)
-        return listing.respond(args)
+    Newest first.
+    """
+    listing = Listing(queries.article_select(args), NEWEST_FIRST, build_articles, ArticleSchema)
+    return listing.respond(args)
 
 
-@blp.route("/<article_id>")
-class ArticleById(MethodView):
-    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.documents(ArticleDetailSchema)
-    def get(self, _args: dict[str, Any], article_id: str):
-        """Get one article, with the facts it reported"""
-        if valid_id(article_id) and (rows := list(queries.article_by_id(article_id).dicts())):
-            facts = build_facts(list(facts_of_article(article_id).dicts()))
-            return json_response({**article(rows[0], len(facts)), "facts": facts})
-        return not_found(f"No article with id '{article_id}'.")
+@blp.view("/<article_id>", "getArticle", schema=ArticleDetailSchema)
+def get_article(_args: dict[str, Any], article_id: str) -> Response:
+    """Get one article, with the facts it reported"""
+    if valid_id(article_id) and (rows := list(queries.article_by_id(article_id).dicts())):
+        facts = build_facts(list(facts_of_article(article_id).dicts()))
+        return json_response({**article(rows[0], len(facts)), "facts": facts})
+    return not_found(f"No article with id '{article_id}'.")

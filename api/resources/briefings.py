@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
+from flask import Response
 
 from models import Briefing
 
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import EXPORT_DOC, LIST_FORMATS, Listing
+from ..listing import Listing
 from ..pagination import Keyset
 from ..queries import catalog as queries
 from ..queries.facts import facts_of_briefing, resolve_sources
@@ -21,7 +21,6 @@ from ..schemas import (
     BriefingListArgs,
     BriefingPageSchema,
     BriefingSchema,
-    NoArgs,
 )
 from .facts import build_facts
 
@@ -39,32 +38,23 @@ def build_briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [briefing(row, relays[row["id"]], counts[row["id"]]) for row in rows]
 
 
-@blp.route("")
-class Briefings(MethodView):
-    formats = LIST_FORMATS
+@blp.list_view("", "listBriefings", schema=BriefingPageSchema, args=BriefingListArgs)
+def list_briefings(args: dict[str, Any]) -> Response:
+    """List briefings
 
-    @blp.arguments(BriefingListArgs(), location="query", as_kwargs=False)
-    @blp.documents(BriefingPageSchema)
-    @blp.doc(**EXPORT_DOC)
-    def get(self, args: dict[str, Any]):
-        """List briefings
-
-        Newest first. A briefing is one announcement: who briefed, when, where or to whom,
-        and who relayed it to the press.
-        """
-        source_ids = resolve_sources(args["source"]) if args.get("source") else None
-        query = queries.briefing_select(source_ids, args)
-        return Listing(query, NEWEST_FIRST, build_briefings, BriefingSchema).respond(args)
+    Newest first. A briefing is one announcement: who briefed, when, where or to whom,
+    and who relayed it to the press.
+    """
+    source_ids = resolve_sources(args["source"]) if args.get("source") else None
+    query = queries.briefing_select(source_ids, args)
+    return Listing(query, NEWEST_FIRST, build_briefings, BriefingSchema).respond(args)
 
 
-@blp.route("/<briefing_id>")
-class BriefingById(MethodView):
-    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.documents(BriefingDetailSchema)
-    def get(self, _args: dict[str, Any], briefing_id: str):
-        """Get one briefing, with its facts and the articles that reported them"""
-        if valid_id(briefing_id) and (rows := list(queries.briefing_by_id(briefing_id).dicts())):
-            facts = build_facts(list(facts_of_briefing(briefing_id).dicts()))
-            body = {**build_briefings(rows)[0], "facts": facts, "articles": articles_of(facts)}
-            return json_response(body)
-        return not_found(f"No briefing with id '{briefing_id}'.")
+@blp.view("/<briefing_id>", "getBriefing", schema=BriefingDetailSchema)
+def get_briefing(_args: dict[str, Any], briefing_id: str) -> Response:
+    """Get one briefing, with its facts and the articles that reported them"""
+    if valid_id(briefing_id) and (rows := list(queries.briefing_by_id(briefing_id).dicts())):
+        facts = build_facts(list(facts_of_briefing(briefing_id).dicts()))
+        body = {**build_briefings(rows)[0], "facts": facts, "articles": articles_of(facts)}
+        return json_response(body)
+    return not_found(f"No briefing with id '{briefing_id}'.")

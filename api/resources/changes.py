@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
+from flask import Response
 from webargs.flaskparser import abort
 
 from models import FactChange
@@ -32,33 +32,28 @@ def build_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [change(row, live.get(row["change_id"])) for row in rows]
 
 
-@blp.route("")
-class Changes(MethodView):
-    @blp.arguments(ChangeListArgs(), location="query", as_kwargs=False)
-    @blp.documents(ChangePageSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    def get(self, args: dict[str, Any]):
-        """List changes since a version
+@blp.view("", "listChanges", schema=ChangePageSchema, args=ChangeListArgs)
+@blp.alt_response(400, response="BAD_REQUEST")
+def list_changes(args: dict[str, Any]) -> Response:
+    """List changes since a version
 
-        Keeps a copy of the facts in sync with one loop: start with `since=0` (every current
-        fact), follow `next_page_token` to the last page, and store that page's
-        `current_version` as the next `since`. Each item says what to do with one id:
-        `upsert` its `fact`, or `remove` it (a tombstone; `replaced_by` names the fact it
-        was merged or renamed into). An id appears once, at its latest change; a fact is
-        also re-sent when fields derived from other records change (`supersedes`,
-        `superseded_by`, a source's name, an article's outlet or date).
-        ---
-        Internal: current_version is read before the page, so a load committing in between
-        is re-sent next time rather than skipped; pages are keyset on (version, id).
-        """
-        current = current_version()
-        if args["since"] > current:
-            abort(
-                400,
-                messages={
-                    "query": {"since": [f"Must not exceed the current version ({current})."]}
-                },
-            )
-        rows, token = fetch_page(change_select(args["since"]), KEYSET, args)
-        body = {"items": build_changes(rows), "next_page_token": token, "current_version": current}
-        return json_response(body, headers=next_link(token))
+    Keeps a copy of the facts in sync with one loop: start with `since=0` (every current
+    fact), follow `next_page_token` to the last page, and store that page's
+    `current_version` as the next `since`. Each item says what to do with one id:
+    `upsert` its `fact`, or `remove` it (a tombstone; `replaced_by` names the fact it
+    was merged or renamed into). An id appears once, at its latest change; a fact is
+    also re-sent when fields derived from other records change (`supersedes`,
+    `superseded_by`, a source's name, an article's outlet or date).
+    ---
+    Internal: current_version is read before the page, so a load committing in between
+    is re-sent next time rather than skipped; pages are keyset on (version, id).
+    """
+    current = current_version()
+    if args["since"] > current:
+        abort(
+            400,
+            messages={"query": {"since": [f"Must not exceed the current version ({current})."]}},
+        )
+    rows, token = fetch_page(change_select(args["since"]), KEYSET, args)
+    body = {"items": build_changes(rows), "next_page_token": token, "current_version": current}
+    return json_response(body, headers=next_link(token))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
+from flask import Response
 
 from ..extensions import Blueprint
 from ..formats import json_response
@@ -18,19 +18,16 @@ blp = Blueprint(
 )
 
 
-@blp.route("")
-class Conflicts(MethodView):
-    @blp.arguments(ConflictListArgs(), location="query", as_kwargs=False)
-    @blp.documents(ConflictListSchema)
-    def get(self, args: dict[str, Any]):
-        """List disagreements
+@blp.view("", "listConflicts", schema=ConflictListSchema, args=ConflictListArgs)
+def list_conflicts(args: dict[str, Any]) -> Response:
+    """List disagreements
 
-        Groups of facts with the same subject, measure, unit and briefing date (hence the same
-        briefing) whose values differ: every value, including the minority one, with the
-        sources and articles behind it, and the spread (min, max, max/min). Equal values from
-        several sources or outlets agree and are not listed; figures given only as a range
-        are not compared.
-        """
-        rows = list(conflicting_facts(args).dicts())
-        items = conflicts(rows, articles_for([row["key"] for row in rows]))
-        return json_response({"items": items})
+    Groups of facts with the same subject, measure, unit and briefing date (hence the same
+    briefing) whose values differ: every value, including the minority one, with the
+    sources and articles behind it, and the spread (min, max, max/min). Equal values from
+    several sources or outlets agree and are not listed; figures given only as a range
+    are not compared.
+    """
+    rows = list(conflicting_facts(args).dicts())
+    items = conflicts(rows, articles_for([row["key"] for row in rows]))
+    return json_response({"items": items})

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-from flask.views import MethodView
+from flask import Response, url_for
 
 from models import Fact, FactRevision
 
 from ..errors import not_found, problem, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import EXPORT_DOC, LIST_FORMATS, Listing
+from ..listing import Listing
 from ..pagination import Keyset, decode_token, encode_token, next_link, page_size
 from ..queries import facts as queries
 from ..queries.fastsql import articles_for, fact_by_id, fact_rows, fact_select
@@ -26,7 +25,6 @@ from ..schemas import (
     FactPageSchema,
     FactRedirectSchema,
     FactSchema,
-    NoArgs,
 )
 
 blp = Blueprint("facts", __name__, url_prefix="/v1/facts", description="Sourced numeric facts.")
@@ -43,131 +41,115 @@ def build_facts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return wire.facts(rows, articles_for([row["key"] for row in rows]))
 
 
-@blp.route("")
-class Facts(MethodView):
-    formats = LIST_FORMATS
+@blp.list_view("", "listFacts", schema=FactPageSchema, args=FactListArgs)
+def list_facts(args: dict[str, Any]) -> Response:
+    """List facts
 
-    @blp.arguments(FactListArgs(), location="query", as_kwargs=False)
-    @blp.documents(FactPageSchema)
-    @blp.doc(**EXPORT_DOC)
-    def get(self, args: dict[str, Any]):
-        """List facts
+    Filters are optional and ANDed; a repeated parameter ORs its values. Newest briefing
+    first by default. Pages are walked with `page_token`; the `Link` header carries the
+    next page's URL.
 
-        Filters are optional and ANDed; a repeated parameter ORs its values. Newest briefing
-        first by default. Pages are walked with `page_token`; the `Link` header carries the
-        next page's URL.
+    `latest=true` keeps only the current figure(s) of each subject, measure and source;
+    `as_of=YYYY-MM-DD` keeps the figures that were current on that date. `facet` adds
+    value counts over every matching fact. When `source` or `via` is given, `matched`
+    lists the inputs that matched a source through an alias.
+    """
+    keyset = KEYSETS[args["sort"]]
+    lookups = queries.look_up(args)
+    conditions = queries.fact_filters(args, lookups)
+    query = fact_select(conditions)
+    if keyset.column is Fact.magnitude:
+        query = query.select_extend(Fact.magnitude)
 
-        `latest=true` keeps only the current figure(s) of each subject, measure and source;
-        `as_of=YYYY-MM-DD` keeps the figures that were current on that date. `facet` adds
-        value counts over every matching fact. When `source` or `via` is given, `matched`
-        lists the inputs that matched a source through an alias.
-        """
-        keyset = KEYSETS[args["sort"]]
-        lookups = queries.look_up(args)
-        conditions = queries.fact_filters(args, lookups)
-        query = fact_select(conditions)
-        if keyset.column is Fact.magnitude:
-            query = query.select_extend(Fact.magnitude)
+    def page_fields(_rows: list[dict[str, Any]]) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if "source" in args or "via" in args:
+            extra["matched"] = lookups.matched
+        if facets := args.get("facet"):
+            extra["facets"] = queries.facet_counts(conditions, facets)
+        return extra
 
-        def page_fields(_rows: list[dict[str, Any]]) -> dict[str, Any]:
-            extra: dict[str, Any] = {}
-            if "source" in args or "via" in args:
-                extra["matched"] = lookups.matched
-            if facets := args.get("facet"):
-                extra["facets"] = queries.facet_counts(conditions, facets)
-            return extra
-
-        return Listing(
-            query, keyset, build_facts, FactSchema, fetch=fact_rows, extras=page_fields
-        ).respond(args)
+    return Listing(
+        query, keyset, build_facts, FactSchema, fetch=fact_rows, extras=page_fields
+    ).respond(args)
 
 
-@blp.route("/<fact_id>")
-class FactById(MethodView):
-    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.documents(FactSchema)
-    @blp.alt_response(
-        308,
-        schema=FactRedirectSchema,
-        description=(
-            "The id was retired when its fact was merged or renamed: `Location` (and "
-            "`replaced_by`) give the fact's current URL."
-        ),
-        headers={
-            "Location": {"description": "/v1/facts/{replaced_by}", "schema": {"type": "string"}}
-        },
+@blp.view("/<fact_id>", "getFact", schema=FactSchema)
+@blp.alt_response(
+    308,
+    schema=FactRedirectSchema,
+    description=(
+        "The id was retired when its fact was merged or renamed: `Location` (and "
+        "`replaced_by`) give the fact's current URL."
+    ),
+    headers={"Location": {"description": "/v1/facts/{replaced_by}", "schema": {"type": "string"}}},
+)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(410, response="GONE")
+def get_fact(_args: dict[str, Any], fact_id: str) -> Response:
+    """Get one fact
+
+    An id is never reused. A retired id answers 308 to the fact it was merged or renamed
+    into; a removed fact answers 410 Gone (its history stays readable); an id never
+    served answers 404.
+    ---
+    Internal: the alias and tombstone lookups run only after a miss.
+    """
+    if valid_id(fact_id):
+        if (row := fact_by_id(fact_id)) is not None:
+            return json_response(build_facts([row])[0])
+        if (replacement := replacement_of(fact_id)) is not None:
+            location = url_for("facts.getFact", fact_id=replacement)
+            return json_response(
+                {"id": fact_id, "replaced_by": replacement},
+                status=308,
+                headers={"Location": location},
+            )
+        if was_removed(fact_id):
+            return problem(
+                410,
+                f"Fact '{fact_id}' was removed; see /v1/facts/{fact_id}/history.",
+                type_="/problems/gone",
+            )
+    return not_found(f"No fact with id '{fact_id}'.")
+
+
+@blp.view("/<fact_id>/history", "getFactHistory", schema=FactHistorySchema, args=CursorArgs)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_fact_history(args: dict[str, Any], fact_id: str) -> Response:
+    """Get a fact's history
+
+    Every change the loads made to the fact, oldest first: the dataset version and when
+    it was loaded, `added`, `updated` or `removed`, the seed's `change_reason` if given,
+    and the fact before and after. Removed and retired ids keep their history.
+    ---
+    Internal: one query per page, plus the live fact (two) for the page holding the
+    latest revision; a page fetches one revision more for the last item's `after`.
+    """
+    paging = {**args, "fact_id": fact_id}
+    query = revision_select(fact_id) if valid_id(fact_id) else None
+    if query is not None and (token := args.get("page_token")):
+        query = query.where(HISTORY_KEYSET.after(decode_token(token, HISTORY_KEYSET, paging)))
+    size = page_size(args)
+    rows = (
+        []
+        if query is None
+        else list(query.order_by(*HISTORY_KEYSET.order_by()).limit(size + 1).dicts())
     )
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(410, response="GONE")
-    def get(self, _args: dict[str, Any], fact_id: str):
-        """Get one fact
-
-        An id is never reused. A retired id answers 308 to the fact it was merged or renamed
-        into; a removed fact answers 410 Gone (its history stays readable); an id never
-        served answers 404.
-        ---
-        Internal: the alias and tombstone lookups run only after a miss.
-        """
-        if valid_id(fact_id):
-            if (row := fact_by_id(fact_id)) is not None:
-                return json_response(build_facts([row])[0])
-            if (replacement := replacement_of(fact_id)) is not None:
-                location = url_for("facts.FactById", fact_id=replacement)
-                return json_response(
-                    {"id": fact_id, "replaced_by": replacement},
-                    status=308,
-                    headers={"Location": location},
-                )
-            if was_removed(fact_id):
-                return problem(
-                    410,
-                    f"Fact '{fact_id}' was removed; see /v1/facts/{fact_id}/history.",
-                    type_="/problems/gone",
-                )
-        return not_found(f"No fact with id '{fact_id}'.")
-
-
-@blp.route("/<fact_id>/history")
-class FactHistory(MethodView):
-    operation_id = "getFactHistory"
-
-    @blp.arguments(CursorArgs(), location="query", as_kwargs=False)
-    @blp.documents(FactHistorySchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, args: dict[str, Any], fact_id: str):
-        """Get a fact's history
-
-        Every change the loads made to the fact, oldest first: the dataset version and when
-        it was loaded, `added`, `updated` or `removed`, the seed's `change_reason` if given,
-        and the fact before and after. Removed and retired ids keep their history.
-        ---
-        Internal: one query per page, plus the live fact (two) for the page holding the
-        latest revision; a page fetches one revision more for the last item's `after`.
-        """
-        paging = {**args, "fact_id": fact_id}
-        query = revision_select(fact_id) if valid_id(fact_id) else None
-        if query is not None and (token := args.get("page_token")):
-            query = query.where(HISTORY_KEYSET.after(decode_token(token, HISTORY_KEYSET, paging)))
-        size = page_size(args)
-        rows = (
-            []
-            if query is None
-            else list(query.order_by(*HISTORY_KEYSET.order_by()).limit(size + 1).dicts())
-        )
-        if not rows and not args.get("page_token"):
-            return not_found(f"No fact with id '{fact_id}' was ever loaded.")
-        following = rows[size] if len(rows) > size else None
-        rows = rows[:size]
-        live = None
-        if following is None and rows and rows[-1]["kind"] != "removed":
-            live = _live_snapshot(fact_id)
-        token = (
-            None
-            if following is None
-            else encode_token(HISTORY_KEYSET, paging, HISTORY_KEYSET.key_of(rows[-1]))
-        )
-        body = {"id": fact_id, "items": revisions(rows, following, live), "next_page_token": token}
-        return json_response(body, headers=next_link(token))
+    if not rows and not args.get("page_token"):
+        return not_found(f"No fact with id '{fact_id}' was ever loaded.")
+    following = rows[size] if len(rows) > size else None
+    rows = rows[:size]
+    live = None
+    if following is None and rows and rows[-1]["kind"] != "removed":
+        live = _live_snapshot(fact_id)
+    token = (
+        None
+        if following is None
+        else encode_token(HISTORY_KEYSET, paging, HISTORY_KEYSET.key_of(rows[-1]))
+    )
+    body = {"id": fact_id, "items": revisions(rows, following, live), "next_page_token": token}
+    return json_response(body, headers=next_link(token))
 
 
 def _live_snapshot(fact_id: str) -> dict[str, Any] | None:

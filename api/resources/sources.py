@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
+from flask import Response
 
 from models import Source
 
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import EXPORT_DOC, LIST_FORMATS, Listing
+from ..listing import Listing
 from ..pagination import Keyset
 from ..queries import catalog as queries
 from ..representations.catalog import source
-from ..schemas import NoArgs, SourceListArgs, SourcePageSchema, SourceSchema
+from ..schemas import SourceListArgs, SourcePageSchema, SourceSchema
 
 blp = Blueprint("sources", __name__, url_prefix="/v1/sources", description="Sources and relays.")
 
@@ -29,34 +29,25 @@ def build_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [source(row, aliases[row["id"]], counts[row["id"]]) for row in rows]
 
 
-@blp.route("")
-class Sources(MethodView):
-    formats = LIST_FORMATS
+@blp.list_view("", "listSources", schema=SourcePageSchema, args=SourceListArgs)
+def list_sources(args: dict[str, Any]) -> Response:
+    """List sources
 
-    @blp.arguments(SourceListArgs(), location="query", as_kwargs=False)
-    @blp.documents(SourcePageSchema)
-    @blp.doc(**EXPORT_DOC)
-    def get(self, args: dict[str, Any]):
-        """List sources
-
-        `q` matches any name or alias, ignoring case, hyphens, spaces and diacritics; `matched`
-        then lists the sources of this page that matched only through an alias.
-        """
-        matched = None
-        if "q" in args:
-            matched = lambda rows: {"matched": queries.source_alias_matches(args["q"], rows)}  # noqa: E731
-        listing = Listing(
-            queries.source_select(args), BY_ID, build_sources, SourceSchema, extras=matched
-        )
-        return listing.respond(args)
+    `q` matches any name or alias, ignoring case, hyphens, spaces and diacritics; `matched`
+    then lists the sources of this page that matched only through an alias.
+    """
+    matched = None
+    if "q" in args:
+        matched = lambda rows: {"matched": queries.source_alias_matches(args["q"], rows)}  # noqa: E731
+    listing = Listing(
+        queries.source_select(args), BY_ID, build_sources, SourceSchema, extras=matched
+    )
+    return listing.respond(args)
 
 
-@blp.route("/<source_id>")
-class SourceById(MethodView):
-    @blp.arguments(NoArgs(), location="query", as_kwargs=False)
-    @blp.documents(SourceSchema)
-    def get(self, _args: dict[str, Any], source_id: str):
-        """Get one source, with its aliases and fact counts"""
-        if valid_id(source_id) and (rows := list(queries.source_by_id(source_id).dicts())):
-            return json_response(build_sources(rows)[0])
-        return not_found(f"No source with id '{source_id}'.")
+@blp.view("/<source_id>", "getSource", schema=SourceSchema)
+def get_source(_args: dict[str, Any], source_id: str) -> Response:
+    """Get one source, with its aliases and fact counts"""
+    if valid_id(source_id) and (rows := list(queries.source_by_id(source_id).dicts())):
+        return json_response(build_sources(rows)[0])
+    return not_found(f"No source with id '{source_id}'.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from flask.views import MethodView
 
 from ..extensions import Blueprint
 from ..formats import JSON, CsvLayout, column, csv_lines, json_response, negotiate
@@ -31,38 +30,35 @@ CSV = CsvLayout(
 CSV_HEADER = ",".join(name for name, _ in CSV.columns)
 
 
-@blp.route("")
-class Timeline(MethodView):
-    formats = FORMATS
-
-    @blp.arguments(TimelineArgs(), location="query", as_kwargs=False)
-    @blp.documents(TimelineSchema)
-    @blp.doc(
-        responses={
-            200: {
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}, "example": CSV_HEADER + "\r\n"}
-                }
-            }
+@blp.view(
+    "",
+    "listTimeline",
+    schema=TimelineSchema,
+    args=TimelineArgs,
+    formats=FORMATS,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_HEADER + "\r\n"}}
         }
-    )
-    def get(self, args: dict[str, Any]):
-        """Chart one estimate over time
+    },
+)
+def list_timeline(args: dict[str, Any]) -> Response:
+    """Chart one estimate over time
 
-        The figures for one `subject` and `measure` (optionally only some sources), oldest
-        briefing first, ready to plot: date and its precision, value, bounds, qualifier,
-        source, the fact and the articles behind each point.
+    The figures for one `subject` and `measure` (optionally only some sources), oldest
+    briefing first, ready to plot: date and its precision, value, bounds, qualifier,
+    source, the fact and the articles behind each point.
 
-        CSV (`format=csv` or `Accept: text/csv`) has one row per point with the columns
-        `briefing_date, date_precision, value, value_low, value_high, value_text, qualifier,
-        unit, source_id, source_name, via_id, fact_id, briefing_id, superseded_by, articles`;
-        `superseded_by` and `articles` hold space-separated ids, and a missing value is empty.
-        """
-        source_ids = resolve_sources(args["source"]) if args.get("source") else None
-        rows = list(timeline(args, source_ids).dicts())
-        points = timeline_points(rows, articles_for([row["key"] for row in rows]))
-        if negotiate(args.get("format"), request.accept_mimetypes, FORMATS) == "csv":
-            body = "".join(csv_lines(points, CSV))
-            return Response(body, mimetype="text/csv", headers={"Vary": "Accept"})
-        body = {"subject": args["subject"], "measure": args["measure"], "items": points}
-        return json_response(body, headers={"Vary": "Accept"})
+    CSV (`format=csv` or `Accept: text/csv`) has one row per point with the columns
+    `briefing_date, date_precision, value, value_low, value_high, value_text, qualifier,
+    unit, source_id, source_name, via_id, fact_id, briefing_id, superseded_by, articles`;
+    `superseded_by` and `articles` hold space-separated ids, and a missing value is empty.
+    """
+    source_ids = resolve_sources(args["source"]) if args.get("source") else None
+    rows = list(timeline(args, source_ids).dicts())
+    points = timeline_points(rows, articles_for([row["key"] for row in rows]))
+    if negotiate(args.get("format"), request.accept_mimetypes, FORMATS) == "csv":
+        body = "".join(csv_lines(points, CSV))
+        return Response(body, mimetype="text/csv", headers={"Vary": "Accept"})
+    body = {"subject": args["subject"], "measure": args["measure"], "items": points}
+    return json_response(body, headers={"Vary": "Accept"})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
+from flask import Response
 
 from models import DatasetVersion
 
 from ..extensions import Blueprint
-from ..listing import EXPORT_DOC, LIST_FORMATS, Listing
+from ..listing import Listing
 from ..pagination import Keyset
 from ..queries.history import version_select
 from ..representations.history import version
@@ -20,19 +20,13 @@ blp = Blueprint("versions", __name__, url_prefix="/v1/versions", description="Da
 KEYSET = Keyset("versions", DatasetVersion.id, DatasetVersion.id, True)
 
 
-@blp.route("")
-class Versions(MethodView):
-    formats = LIST_FORMATS
+@blp.list_view("", "listVersions", schema=VersionPageSchema, args=PageArgs)
+def list_versions(args: dict[str, Any]) -> Response:
+    """List dataset versions
 
-    @blp.arguments(PageArgs(), location="query", as_kwargs=False)
-    @blp.documents(VersionPageSchema)
-    @blp.doc(**EXPORT_DOC)
-    def get(self, args: dict[str, Any]):
-        """List dataset versions
-
-        Newest first. A version is recorded by every load that changed anything (never by
-        one that changed nothing): when, what it changed, and a digest of the files loaded.
-        The newest id is what /v1/changes calls `current_version`.
-        """
-        build = lambda rows: [version(row) for row in rows]  # noqa: E731
-        return Listing(version_select(), KEYSET, build, VersionSchema).respond(args)
+    Newest first. A version is recorded by every load that changed anything (never by
+    one that changed nothing): when, what it changed, and a digest of the files loaded.
+    The newest id is what /v1/changes calls `current_version`.
+    """
+    build = lambda rows: [version(row) for row in rows]  # noqa: E731
+    return Listing(version_select(), KEYSET, build, VersionSchema).respond(args)
