@@ -47,3 +47,23 @@ class FiniteFloat(fields.Float):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_nan=False, **kwargs)
+
+
+def sent(
+    field: type[fields.Field],
+    *args: Any,
+    nullable: bool = False,
+    doc: str | None = None,
+    **kwargs: Any,
+) -> fields.Field:
+    """A field every answer carries (``required`` in the schema), null only where ``nullable``."""
+    if doc is not None:
+        kwargs["metadata"] = {"description": doc}
+    if nullable:
+        kwargs["allow_none"] = True
+    return field(*args, required=True, **kwargs)
+
+
+def sent_list(schema: type[ma.Schema], doc: str | None = None) -> fields.Field:
+    """A list of ``schema`` objects every answer carries (possibly empty)."""
+    return sent(fields.List, fields.Nested(schema), doc=doc)

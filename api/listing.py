@@ -87,3 +87,10 @@ class Listing:
                 if len(rows) < CHUNK:
                     return
                 after = self.keyset.key_of(rows[-1])
+
+
+def attach(rows: Rows, build: Callable[..., dict[str, Any]], *lookups: Callable[..., Any]) -> Rows:
+    """``build(row, *related)`` for each row, ``related`` found by id (one query per lookup)."""
+    ids = [row["id"] for row in rows]
+    found = [lookup(ids) for lookup in lookups]
+    return [build(row, *(each[row["id"]] for each in found)) for row in rows]

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import cases, generate, loading, report, servers, sqlcheck, wrk
@@ -93,6 +93,15 @@ def load_all(
     return big, small, timings
 
 
+@dataclass
+class Session:
+    """What every measurement of one benchmark run shares, and the rows it fills."""
+
+    options: argparse.Namespace
+    load: wrk.Load
+    rows: dict[str, report.Row] = field(default_factory=dict)
+
+
 def measure(
     server: servers.Server,
     path: str,
@@ -117,14 +126,9 @@ def measure(
     return result, None
 
 
-def measure_system(
-    system: str,
-    server: servers.Server,
-    rows: dict[str, report.Row],
-    options: argparse.Namespace,
-    load: wrk.Load,
-) -> None:
-    """Every case on one running server, recording results into ``rows``."""
+def measure_system(system: str, server: servers.Server, session: Session) -> None:
+    """Every case on one running server, recording results into the session's rows."""
+    rows, options, load = session.rows, session.options, session.load
     is_datasette = system == "datasette"
     for case in cases.cases(options.n):
         path = case.datasette if is_datasette else case.api
@@ -179,13 +183,9 @@ def measure_revalidation(
         row.notes[system] = f"n/a ({note} to If-None-Match)"
 
 
-def measure_small(
-    system: str,
-    server: servers.Server,
-    rows: dict[str, report.Row],
-    options: argparse.Namespace,
-    load: wrk.Load,
-) -> None:
+def measure_small(system: str, server: servers.Server, session: Session) -> None:
+    """The filtered list on the smaller data set (how latency grows with size)."""
+    rows, options, load = session.rows, session.options, session.load
     filtered = next(c for c in cases.cases(options.small_n) if c.name == "filtered")
     path = filtered.datasette if system == "datasette" else filtered.api
     label = f"filtered list at {options.small_n:,} facts"
@@ -207,13 +207,14 @@ def run(options: argparse.Namespace) -> int:
         log(f"floor SQL drift: {problem}")
     load = wrk.Load(threads=1, connections=options.connections, seconds=options.duration)
     logs = options.data_dir / "logs"
-    rows: dict[str, report.Row] = {}
+    session = Session(options, load)
+    rows = session.rows
     for system, factory in SYSTEMS.items():
         with factory(big.database("newsfacts"), logs / f"{system}-n{big.n}.log") as server:
-            measure_system(system, server, rows, options, load)
+            measure_system(system, server, session)
     for system, factory in SYSTEMS.items():
         with factory(small.database("newsfacts"), logs / f"{system}-n{small.n}.log") as server:
-            measure_small(system, server, rows, options, load)
+            measure_small(system, server, session)
     order = [
         "get",
         "filtered",

@@ -82,28 +82,20 @@ def test_id_or_canonical_name_is_not_an_alias_match(client, name):
     assert client.get(f"/v1/facts?source={name}").get_json()["matched"] == []
 
 
-def test_source_alias_is_reported_as_matched(client):
-    body = client.get("/v1/facts?source=NIS&source=hur&page_size=1").get_json()
+@pytest.mark.parametrize(
+    "path, parameter, given, alias, ids",
+    [
+        ("/v1/facts?source=NIS&source=hur&page_size=1", "source", "NIS", "NIS", None),
+        ("/v1/sources?q=spy%20agency", "q", "spy agency", "South Korea's spy agency", ["nis"]),
+    ],
+)
+def test_an_alias_match_is_reported_with_the_alias(client, path, parameter, given, alias, ids):
+    body = client.get(path).get_json()
+    if ids is not None:
+        assert [s["id"] for s in body["items"]] == ids
+    nis = {"id": "nis", "name": "National Intelligence Service"}
     assert body["matched"] == [
-        {
-            "parameter": "source",
-            "input": "NIS",
-            "source": {"id": "nis", "name": "National Intelligence Service"},
-            "alias": "NIS",
-        }
-    ]
-
-
-def test_sources_q_reports_the_alias_that_matched(client):
-    body = client.get("/v1/sources?q=spy%20agency").get_json()
-    assert [s["id"] for s in body["items"]] == ["nis"]
-    assert body["matched"] == [
-        {
-            "parameter": "q",
-            "input": "spy agency",
-            "source": {"id": "nis", "name": "National Intelligence Service"},
-            "alias": "South Korea's spy agency",
-        }
+        {"parameter": parameter, "input": given, "source": nis, "alias": alias}
     ]
 
 

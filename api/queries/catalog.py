@@ -18,6 +18,8 @@ from models import (
     normalize_name,
 )
 
+from .common import within
+
 SOURCE_FIELDS = (Source.id, Source.name, Source.kind, Source.country)
 ARTICLE_FIELDS = (
     Article.id, Article.outlet, Article.published, Article.published_precision, Article.url,
@@ -108,11 +110,8 @@ def article_select(args: dict[str, Any]) -> pw.ModelSelect:
     query = Article.select(*ARTICLE_FIELDS)
     if outlets := args.get("outlet"):
         query = query.where(pw.fn.LOWER(Article.outlet).in_(sorted({o.lower() for o in outlets})))
-    if (start := args.get("published_from")) is not None:
-        query = query.where(Article.published >= start)
-    if (end := args.get("published_to")) is not None:
-        query = query.where(Article.published <= end)
-    return query
+    conditions = within(Article.published, args, "published_from", "published_to")
+    return query.where(*conditions) if conditions else query
 
 
 def article_by_id(article_id: str) -> pw.ModelSelect:
@@ -142,11 +141,8 @@ def briefing_select(source_ids: list[str] | None, args: dict[str, Any]) -> pw.Mo
     )
     if source_ids is not None:
         query = query.where(Briefing.source.in_(source_ids))
-    if (start := args.get("date_from")) is not None:
-        query = query.where(Briefing.date >= start)
-    if (end := args.get("date_to")) is not None:
-        query = query.where(Briefing.date <= end)
-    return query
+    conditions = within(Briefing.date, args, "date_from", "date_to")
+    return query.where(*conditions) if conditions else query
 
 
 def briefing_by_id(briefing_id: str) -> pw.ModelSelect:

@@ -21,8 +21,8 @@ from models import (
     normalize_name,
 )
 
+from .common import search_terms, within
 from .fastsql import SOURCE_IDS, SOURCE_NAMES, fact_select, sentinels
-from .text import search_terms
 
 # facet name -> the fact column it counts
 FACET_COLUMNS: dict[str, pw.Field] = {
@@ -167,14 +167,8 @@ def fact_filters(args: dict[str, Any], lookups: FactLookups) -> list[pw.Expressi
             FactArticle.article.in_(sorted(set(values)))
         )
         conditions.append(Fact.key.in_(linked))
-    if (start := args.get("briefing_date_from")) is not None:
-        conditions.append(Fact.briefing_date >= start)
-    if (end := args.get("briefing_date_to")) is not None:
-        conditions.append(Fact.briefing_date <= end)
-    if (low := args.get("value_min")) is not None:
-        conditions.append(Fact.magnitude >= low)
-    if (high := args.get("value_max")) is not None:
-        conditions.append(Fact.magnitude <= high)
+    conditions += within(Fact.briefing_date, args, "briefing_date_from", "briefing_date_to")
+    conditions += within(Fact.magnitude, args, "value_min", "value_max")
     if text := args.get("q"):
         conditions.append(full_text_condition(text, lookups.common_text))
     if args.get("latest"):

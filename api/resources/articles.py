@@ -11,7 +11,7 @@ from models import Article
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import Listing
+from ..listing import Listing, attach
 from ..pagination import Keyset
 from ..queries import catalog as queries
 from ..queries.facts import facts_of_article
@@ -26,8 +26,7 @@ NEWEST_FIRST = Keyset("-published", Article.published, Article.id, descending=Tr
 
 def build_articles(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Article rows with their fact counts (one query for the page)."""
-    counts = queries.article_fact_counts([row["id"] for row in rows])
-    return [article(row, counts[row["id"]]) for row in rows]
+    return attach(rows, article, queries.article_fact_counts)
 
 
 @blp.list_view("", "listArticles", schema=ArticlePageSchema, args=ArticleListArgs)

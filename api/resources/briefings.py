@@ -11,7 +11,7 @@ from models import Briefing
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import Listing
+from ..listing import Listing, attach
 from ..pagination import Keyset
 from ..queries import catalog as queries
 from ..queries.facts import facts_of_briefing, resolve_sources
@@ -33,9 +33,7 @@ NEWEST_FIRST = Keyset("-date", Briefing.date, Briefing.id, descending=True)
 
 def build_briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Briefing rows with their relays and counts (two queries for the page)."""
-    ids = [row["id"] for row in rows]
-    relays, counts = queries.relays_for(ids), queries.briefing_counts(ids)
-    return [briefing(row, relays[row["id"]], counts[row["id"]]) for row in rows]
+    return attach(rows, briefing, queries.relays_for, queries.briefing_counts)
 
 
 @blp.list_view("", "listBriefings", schema=BriefingPageSchema, args=BriefingListArgs)

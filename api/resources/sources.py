@@ -11,7 +11,7 @@ from models import Source
 from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..listing import Listing
+from ..listing import Listing, attach
 from ..pagination import Keyset
 from ..queries import catalog as queries
 from ..representations.catalog import source
@@ -24,9 +24,7 @@ BY_ID = Keyset("id", Source.id, Source.id, descending=False)
 
 def build_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Source rows with their aliases and fact counts (two queries for the page)."""
-    ids = [row["id"] for row in rows]
-    aliases, counts = queries.aliases_for(ids), queries.fact_counts(ids)
-    return [source(row, aliases[row["id"]], counts[row["id"]]) for row in rows]
+    return attach(rows, source, queries.aliases_for, queries.fact_counts)
 
 
 @blp.list_view("", "listSources", schema=SourcePageSchema, args=SourceListArgs)

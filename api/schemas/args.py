@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from models import MEASURES, QUALIFIERS, SOURCE_KINDS
 
 from ..fields import FiniteFloat, QueryText
-from ..queries.text import search_terms
+from ..queries.common import search_terms
 
 FACT_SORTS = ("-briefing_date", "briefing_date", "-value", "value", "id")
 FACETS = ("measure", "source", "unit", "qualifier", "subject")

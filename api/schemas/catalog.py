@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from models import DATE_PRECISIONS, SOURCE_KINDS
 
+from ..fields import sent, sent_list
 from .facts import (
     MATCHED_DESCRIPTION,
     AliasMatchSchema,
@@ -14,29 +15,26 @@ from .facts import (
     FactSchema,
     PageSchema,
     SourceRefSchema,
+    page_of,
 )
 
 
 class FactCountsSchema(ma.Schema):
-    as_source = fields.Integer(required=True)
-    as_via = fields.Integer(required=True)
+    as_source = sent(fields.Integer)
+    as_via = sent(fields.Integer)
 
 
 class SourceSchema(ma.Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(list(SOURCE_KINDS)))
-    country = fields.String(
-        required=True, allow_none=True, metadata={"description": "ISO 3166-1 alpha-2."}
-    )
-    aliases = fields.List(
-        fields.String(), required=True, metadata={"description": "Every other spelling seen."}
-    )
-    fact_counts = fields.Nested(FactCountsSchema, required=True)
+    id = sent(fields.String)
+    name = sent(fields.String)
+    kind = sent(fields.String, validate=validate.OneOf(list(SOURCE_KINDS)))
+    country = sent(fields.String, nullable=True, doc="ISO 3166-1 alpha-2.")
+    aliases = sent(fields.List, fields.String(), doc="Every other spelling seen.")
+    fact_counts = sent(fields.Nested, FactCountsSchema)
 
 
 class SourcePageSchema(PageSchema):
-    items = fields.List(fields.Nested(SourceSchema), required=True)
+    items = sent_list(SourceSchema)
     matched = fields.List(
         fields.Nested(AliasMatchSchema), metadata={"description": MATCHED_DESCRIPTION}
     )
@@ -45,69 +43,55 @@ class SourcePageSchema(PageSchema):
 class BriefingSchema(ma.Schema):
     """One announcement event: who briefed, when, where or to whom, who relayed it."""
 
-    id = fields.String(required=True)
-    source = fields.Nested(SourceRefSchema, required=True, metadata={"description": "Who briefed."})
-    date = fields.Date(required=True)
-    date_precision = fields.String(required=True, validate=validate.OneOf(list(DATE_PRECISIONS)))
-    venue = fields.String(
-        required=True, allow_none=True, metadata={"description": "Where, or to whom, it was given."}
-    )
-    relayed_by = fields.List(
-        fields.Nested(SourceRefSchema),
-        required=True,
-        metadata={"description": "Who relayed it to the press."},
-    )
-    notes = fields.String(required=True, allow_none=True)
-    fact_count = fields.Integer(required=True)
-    article_count = fields.Integer(required=True)
+    id = sent(fields.String)
+    source = sent(fields.Nested, SourceRefSchema, doc="Who briefed.")
+    date = sent(fields.Date)
+    date_precision = sent(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    venue = sent(fields.String, nullable=True, doc="Where, or to whom, it was given.")
+    relayed_by = sent_list(SourceRefSchema, doc="Who relayed it to the press.")
+    notes = sent(fields.String, nullable=True)
+    fact_count = sent(fields.Integer)
+    article_count = sent(fields.Integer)
 
 
 class BriefingDetailSchema(BriefingSchema):
-    facts = fields.List(fields.Nested(FactSchema), required=True)
-    articles = fields.List(
-        fields.Nested(ArticleRefSchema),
-        required=True,
-        metadata={"description": "Every article that reported one of its facts, oldest first."},
+    facts = sent_list(FactSchema)
+    articles = sent_list(
+        ArticleRefSchema, doc="Every article that reported one of its facts, oldest first."
     )
 
 
-class BriefingPageSchema(PageSchema):
-    items = fields.List(fields.Nested(BriefingSchema), required=True)
+BriefingPageSchema = page_of(BriefingSchema)
 
 
 class ArticleSchema(ma.Schema):
-    id = fields.String(required=True)
-    outlet = fields.String(required=True)
-    published = fields.Date(required=True)
-    published_precision = fields.String(
-        required=True, validate=validate.OneOf(list(DATE_PRECISIONS))
-    )
-    url = fields.String(required=True, allow_none=True)
-    language = fields.String(required=True)
-    credited = fields.List(
-        fields.String(), required=True, metadata={"description": "Wires or agencies credited."}
-    )
-    notes = fields.String(required=True, allow_none=True)
-    fact_count = fields.Integer(required=True)
+    id = sent(fields.String)
+    outlet = sent(fields.String)
+    published = sent(fields.Date)
+    published_precision = sent(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    url = sent(fields.String, nullable=True)
+    language = sent(fields.String)
+    credited = sent(fields.List, fields.String(), doc="Wires or agencies credited.")
+    notes = sent(fields.String, nullable=True)
+    fact_count = sent(fields.Integer)
 
 
 class ArticleDetailSchema(ArticleSchema):
-    facts = fields.List(fields.Nested(FactSchema), required=True)
+    facts = sent_list(FactSchema)
 
 
-class ArticlePageSchema(PageSchema):
-    items = fields.List(fields.Nested(ArticleSchema), required=True)
+ArticlePageSchema = page_of(ArticleSchema)
 
 
 class MeasureSchema(ma.Schema):
-    id = fields.String(required=True)
-    description = fields.String(required=True)
-    fact_count = fields.Integer(required=True)
+    id = sent(fields.String)
+    description = sent(fields.String)
+    fact_count = sent(fields.Integer)
 
 
 class MeasureListSchema(ma.Schema):
-    items = fields.List(fields.Nested(MeasureSchema), required=True)
+    items = sent_list(MeasureSchema)
 
 
 class HealthSchema(ma.Schema):
-    status = fields.String(required=True)
+    status = sent(fields.String)

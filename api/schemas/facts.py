@@ -10,103 +10,87 @@ from marshmallow import fields, validate
 
 from models import DATE_PRECISIONS, MEASURES, QUALIFIERS
 
-from ..fields import Figure
+from ..fields import Figure, sent, sent_list
 
 
 class SourceRefSchema(ma.Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
+    id, name = sent(fields.String), sent(fields.String)
 
 
 class ArticleRefSchema(ma.Schema):
-    id = fields.String(required=True)
-    outlet = fields.String(required=True)
-    published = fields.Date(required=True)
+    id, outlet, published = sent(fields.String), sent(fields.String), sent(fields.Date)
 
 
 class BriefingRefSchema(ma.Schema):
-    id = fields.String(required=True)
-    date = fields.Date(required=True)
+    id, date = sent(fields.String), sent(fields.Date)
 
 
 class FactSchema(ma.Schema):
     """One figure as asserted by a source, with where it was reported."""
 
-    id = fields.String(required=True, metadata={"description": "Stable id, never reused."})
-    claim = fields.String(
-        required=True, metadata={"description": "One sentence stating the figure."}
+    id = sent(fields.String, doc="Stable id, never reused.")
+    claim = sent(fields.String, doc="One sentence stating the figure.")
+    subject = sent(fields.String, doc="What is counted (a slug).")
+    measure = sent(fields.String, validate=validate.OneOf(list(MEASURES)))
+    value = sent(Figure, nullable=True, doc="The figure; null for a figure given only in words.")
+    qualifier = sent(fields.String, validate=validate.OneOf(list(QUALIFIERS)))
+    value_low = sent(Figure, nullable=True, doc="Lower bound; null when open.")
+    value_high = sent(Figure, nullable=True, doc="Upper bound; null when open.")
+    value_text = sent(
+        fields.String,
+        nullable=True,
+        doc="The figure in words, when no number was given (e.g. 'thousands').",
     )
-    subject = fields.String(required=True, metadata={"description": "What is counted (a slug)."})
-    measure = fields.String(required=True, validate=validate.OneOf(list(MEASURES)))
-    value = Figure(
-        required=True,
-        allow_none=True,
-        metadata={"description": "The figure; null for a figure given only in words."},
-    )
-    qualifier = fields.String(required=True, validate=validate.OneOf(list(QUALIFIERS)))
-    value_low = Figure(
-        required=True, allow_none=True, metadata={"description": "Lower bound; null when open."}
-    )
-    value_high = Figure(
-        required=True, allow_none=True, metadata={"description": "Upper bound; null when open."}
-    )
-    value_text = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={
-            "description": "The figure in words, when no number was given (e.g. 'thousands')."
-        },
-    )
-    unit = fields.String(required=True)
-    briefing_date = fields.Date(required=True)
-    date_precision = fields.String(required=True, validate=validate.OneOf(list(DATE_PRECISIONS)))
-    period_start = fields.Date(required=True, allow_none=True)
-    period_end = fields.Date(required=True, allow_none=True)
-    source = fields.Nested(SourceRefSchema, required=True)
-    via = fields.Nested(SourceRefSchema, required=True, allow_none=True)
-    location = fields.String(required=True, allow_none=True)
-    notes = fields.String(required=True, allow_none=True)
-    reported_in = fields.List(fields.Nested(ArticleRefSchema), required=True)
-    briefing = fields.Nested(
+    unit = sent(fields.String)
+    briefing_date = sent(fields.Date)
+    date_precision = sent(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    period_start = sent(fields.Date, nullable=True)
+    period_end = sent(fields.Date, nullable=True)
+    source = sent(fields.Nested, SourceRefSchema)
+    via = sent(fields.Nested, SourceRefSchema, nullable=True)
+    location = sent(fields.String, nullable=True)
+    notes = sent(fields.String, nullable=True)
+    reported_in = sent_list(ArticleRefSchema)
+    briefing = sent(
+        fields.Nested,
         BriefingRefSchema,
-        required=True,
-        allow_none=True,
-        metadata={"description": "The briefing at which the figure was given, if known."},
+        nullable=True,
+        doc="The briefing at which the figure was given, if known.",
     )
-    supersedes = fields.List(
+    supersedes = sent(
+        fields.List,
         fields.String(),
-        required=True,
-        metadata={
-            "description": (
-                "Ids of the figures this one replaced: same subject, measure and source, "
-                "previous briefing date."
-            )
-        },
+        doc=(
+            "Ids of the figures this one replaced: same subject, measure and source, "
+            "previous briefing date."
+        ),
     )
-    superseded_by = fields.List(
+    superseded_by = sent(
+        fields.List,
         fields.String(),
-        required=True,
-        metadata={
-            "description": "Ids of the later figures that replaced this one; empty if current."
-        },
+        doc="Ids of the later figures that replaced this one; empty if current.",
     )
 
 
 class PageSchema(ma.Schema):
-    next_page_token = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Pass as `page_token` for the next page; null on the last page."},
+    next_page_token = sent(
+        fields.String,
+        nullable=True,
+        doc="Pass as `page_token` for the next page; null on the last page.",
     )
+
+
+def page_of(items: type[ma.Schema], doc: str | None = None) -> type[ma.Schema]:
+    """The page schema of a list of ``items`` (``ArticleSchema`` -> ``ArticlePageSchema``)."""
+    name = items.__name__.removesuffix("Schema") + "PageSchema"
+    return PageSchema.from_dict({"items": sent_list(items, doc)}, name=name)
 
 
 class AliasMatchSchema(ma.Schema):
-    parameter = fields.String(required=True, metadata={"description": "The query parameter."})
-    input = fields.String(required=True, metadata={"description": "The value as given."})
-    source = fields.Nested(SourceRefSchema, required=True)
-    alias = fields.String(
-        required=True, metadata={"description": "The alias that matched (not the canonical name)."}
-    )
+    parameter = sent(fields.String, doc="The query parameter.")
+    input = sent(fields.String, doc="The value as given.")
+    source = sent(fields.Nested, SourceRefSchema)
+    alias = sent(fields.String, doc="The alias that matched (not the canonical name).")
 
 
 MATCHED_DESCRIPTION = (
@@ -116,13 +100,13 @@ MATCHED_DESCRIPTION = (
 
 
 class FacetValueSchema(ma.Schema):
-    value = fields.String(required=True)
-    count = fields.Integer(required=True)
+    value = sent(fields.String)
+    count = sent(fields.Integer)
     label = fields.String(metadata={"description": "Display name (the source facet only)."})
 
 
 class FactPageSchema(PageSchema):
-    items = fields.List(fields.Nested(FactSchema), required=True)
+    items = sent_list(FactSchema)
     matched = fields.List(
         fields.Nested(AliasMatchSchema), metadata={"description": MATCHED_DESCRIPTION}
     )
@@ -166,12 +150,10 @@ TimelinePointSchema = fact_view(
 
 
 class TimelineSchema(ma.Schema):
-    subject = fields.String(required=True)
-    measure = fields.String(required=True)
-    items = fields.List(
-        fields.Nested(TimelinePointSchema),
-        required=True,
-        metadata={"description": "Oldest briefing first; same-date points by source, then id."},
+    subject = sent(fields.String)
+    measure = sent(fields.String)
+    items = sent_list(
+        TimelinePointSchema, doc="Oldest briefing first; same-date points by source, then id."
     )
 
 
@@ -181,38 +163,32 @@ ConflictFactSchema = fact_view(
 
 
 class ConflictValueSchema(ma.Schema):
-    value = Figure(required=True)
-    facts = fields.List(fields.Nested(ConflictFactSchema), required=True)
+    value = sent(Figure)
+    facts = sent_list(ConflictFactSchema)
 
 
 class SpreadSchema(ma.Schema):
-    min = Figure(required=True)
-    max = Figure(required=True)
-    ratio = fields.Float(
-        required=True,
-        allow_none=True,
-        metadata={"description": "max / min, rounded to 4 places; null when min is not positive."},
+    min = sent(Figure)
+    max = sent(Figure)
+    ratio = sent(
+        fields.Float,
+        nullable=True,
+        doc="max / min, rounded to 4 places; null when min is not positive.",
     )
 
 
 class ConflictSchema(ma.Schema):
     """Figures for one subject, measure and unit, briefed the same day, that differ."""
 
-    subject = fields.String(required=True)
-    measure = fields.String(required=True)
-    unit = fields.String(required=True)
-    briefing_date = fields.Date(required=True)
-    values = fields.List(
-        fields.Nested(ConflictValueSchema),
-        required=True,
-        metadata={"description": "Every distinct value, smallest first, with the facts giving it."},
+    subject = sent(fields.String)
+    measure = sent(fields.String)
+    unit = sent(fields.String)
+    briefing_date = sent(fields.Date)
+    values = sent_list(
+        ConflictValueSchema, doc="Every distinct value, smallest first, with the facts giving it."
     )
-    spread = fields.Nested(SpreadSchema, required=True)
+    spread = sent(fields.Nested, SpreadSchema)
 
 
 class ConflictListSchema(ma.Schema):
-    items = fields.List(
-        fields.Nested(ConflictSchema),
-        required=True,
-        metadata={"description": "Newest briefing date first."},
-    )
+    items = sent_list(ConflictSchema, doc="Newest briefing date first.")

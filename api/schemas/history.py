@@ -7,60 +7,40 @@ from marshmallow import fields, validate
 
 from models import REVISION_KINDS
 
-from .facts import FactSchema, PageSchema
+from ..fields import sent, sent_list
+from .facts import FactSchema, PageSchema, page_of
 
 CHANGE_KINDS = ("upsert", "remove")
 
 
 class RecordCountsSchema(ma.Schema):
-    added = fields.Integer(required=True)
-    updated = fields.Integer(required=True)
-    removed = fields.Integer(required=True)
-    unchanged = fields.Integer(required=True)
+    added = sent(fields.Integer)
+    updated = sent(fields.Integer)
+    removed = sent(fields.Integer)
+    unchanged = sent(fields.Integer)
 
 
 class VersionSchema(ma.Schema):
     """One loader run that changed the data set."""
 
-    id = fields.Integer(
-        required=True,
-        metadata={"description": "Grows with every change; pass as `since` to /v1/changes."},
+    id = sent(fields.Integer, doc="Grows with every change; pass as `since` to /v1/changes.")
+    created_at = sent(fields.AwareDateTime, doc="When the load committed (UTC).")
+    files_digest = sent(
+        fields.String,
+        doc="SHA-256 (hex) of the seed files' bytes in load order; empty for the baseline version of data loaded before versions were recorded.",
     )
-    created_at = fields.AwareDateTime(
-        required=True, metadata={"description": "When the load committed (UTC)."}
-    )
-    files_digest = fields.String(
-        required=True,
-        metadata={
-            "description": (
-                "SHA-256 (hex) of the seed files' bytes in load order; empty for the baseline "
-                "version of data loaded before versions were recorded."
-            )
-        },
-    )
-    added = fields.Integer(required=True, metadata={"description": "Facts added."})
-    updated = fields.Integer(required=True, metadata={"description": "Facts updated."})
-    removed = fields.Integer(
-        required=True, metadata={"description": "Facts removed (replaced ones included)."}
-    )
-    counts = fields.Dict(
+    added = sent(fields.Integer, doc="Facts added.")
+    updated = sent(fields.Integer, doc="Facts updated.")
+    removed = sent(fields.Integer, doc="Facts removed (replaced ones included).")
+    counts = sent(
+        fields.Dict,
+        doc="Per record kind (sources, articles, briefings, facts, replaces): what the load did.",
         keys=fields.String(),
         values=fields.Nested(RecordCountsSchema),
-        required=True,
-        metadata={
-            "description": (
-                "Per record kind (sources, articles, briefings, facts, replaces): what the load did."
-            )
-        },
     )
 
 
-class VersionPageSchema(PageSchema):
-    items = fields.List(
-        fields.Nested(VersionSchema),
-        required=True,
-        metadata={"description": "Newest first."},
-    )
+VersionPageSchema = page_of(VersionSchema, doc="Newest first.")
 
 
 class FactSnapshotSchema(FactSchema):
@@ -74,90 +54,69 @@ class FactSnapshotSchema(FactSchema):
 
 
 class RevisionSchema(ma.Schema):
-    version = fields.Integer(required=True, metadata={"description": "The dataset version."})
-    loaded_at = fields.AwareDateTime(
-        required=True, metadata={"description": "When that version was loaded (UTC)."}
+    version = sent(fields.Integer, doc="The dataset version.")
+    loaded_at = sent(fields.AwareDateTime, doc="When that version was loaded (UTC).")
+    change = sent(fields.String, validate=validate.OneOf(REVISION_KINDS))
+    reason = sent(
+        fields.String, nullable=True, doc="The seed record's `change_reason`, when it gave one."
     )
-    change = fields.String(required=True, validate=validate.OneOf(REVISION_KINDS))
-    reason = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "The seed record's `change_reason`, when it gave one."},
+    replaced_by = sent(
+        fields.String,
+        nullable=True,
+        doc="For a removal by merge or rename: the fact that took over.",
     )
-    replaced_by = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "For a removal by merge or rename: the fact that took over."},
-    )
-    before = fields.Nested(
+    before = sent(
+        fields.Nested,
         FactSnapshotSchema,
-        required=True,
-        allow_none=True,
-        metadata={"description": "The fact before the change; null when it was added."},
+        nullable=True,
+        doc="The fact before the change; null when it was added.",
     )
-    after = fields.Nested(
+    after = sent(
+        fields.Nested,
         FactSnapshotSchema,
-        required=True,
-        allow_none=True,
-        metadata={"description": "The fact after the change; null when it was removed."},
+        nullable=True,
+        doc="The fact after the change; null when it was removed.",
     )
 
 
 class FactHistorySchema(PageSchema):
-    id = fields.String(required=True)
-    items = fields.List(
-        fields.Nested(RevisionSchema),
-        required=True,
-        metadata={"description": "Oldest change first."},
-    )
+    id = sent(fields.String)
+    items = sent_list(RevisionSchema, doc="Oldest change first.")
 
 
 class ChangeSchema(ma.Schema):
     """What to do with one fact id to catch up: store `fact`, or delete the id."""
 
-    change = fields.String(
-        required=True,
+    change = sent(
+        fields.String,
+        doc="`upsert`: store `fact` under `id`. `remove`: delete `id` (a tombstone).",
         validate=validate.OneOf(CHANGE_KINDS),
-        metadata={
-            "description": "`upsert`: store `fact` under `id`. `remove`: delete `id` (a tombstone)."
-        },
     )
-    id = fields.String(required=True)
-    version = fields.Integer(
-        required=True, metadata={"description": "The version of the id's latest change."}
-    )
-    fact = fields.Nested(
+    id = sent(fields.String)
+    version = sent(fields.Integer, doc="The version of the id's latest change.")
+    fact = sent(
+        fields.Nested,
         FactSchema,
-        required=True,
-        allow_none=True,
-        metadata={"description": "The current fact (as /v1/facts/{id}); null for `remove`."},
+        nullable=True,
+        doc="The current fact (as /v1/facts/{id}); null for `remove`.",
     )
-    replaced_by = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "For `remove`: the fact this id was merged or renamed into."},
+    replaced_by = sent(
+        fields.String,
+        nullable=True,
+        doc="For `remove`: the fact this id was merged or renamed into.",
     )
 
 
 class ChangePageSchema(PageSchema):
-    current_version = fields.Integer(
-        required=True,
-        metadata={
-            "description": (
-                "The dataset version this answer is current to (0 before any load): pass the "
-                "last page's value as `since` next time."
-            )
-        },
+    current_version = sent(
+        fields.Integer,
+        doc="The dataset version this answer is current to (0 before any load): pass the last page's value as `since` next time.",
     )
-    items = fields.List(
-        fields.Nested(ChangeSchema),
-        required=True,
-        metadata={"description": "Ordered by version, then id; each id at most once."},
-    )
+    items = sent_list(ChangeSchema, doc="Ordered by version, then id; each id at most once.")
 
 
 class FactRedirectSchema(ma.Schema):
     """A replaced id: the fact now lives under ``replaced_by`` (see the Location header)."""
 
-    id = fields.String(required=True)
-    replaced_by = fields.String(required=True)
+    id = sent(fields.String)
+    replaced_by = sent(fields.String)
