@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import marshmallow as ma
+import pytest
+
+from api import schemas
 from api.schemas import FactSchema
 from models import Article, Briefing, Fact, FactArticle, FactSupersession, database
+from tests.loads import SUBJECT
 
 
 def _date(value):
@@ -57,3 +62,33 @@ def test_api_output_equals_the_schema_dump_for_every_fact(client):
 def test_integral_figures_are_written_as_integers(client):
     fact = client.get("/v1/facts/nis-2025-04-30-killed").get_json()
     assert fact["value"] == 600 and isinstance(fact["value"], int)
+
+
+ANSWERS = [
+    ("/v1/facts?page_size=500&facet=measure,source", schemas.FactPageSchema),
+    ("/v1/facts?source=NIS&page_size=2", schemas.FactPageSchema),
+    ("/v1/facts/nis-2025-04-30-killed", schemas.FactSchema),
+    ("/v1/facts/nis-2025-04-30-killed/history", schemas.FactHistorySchema),
+    ("/v1/sources?q=spy", schemas.SourcePageSchema),
+    ("/v1/sources/lee-seong-kweun", schemas.SourceSchema),
+    ("/v1/articles", schemas.ArticlePageSchema),
+    ("/v1/articles/unn-2025-04-30", schemas.ArticleDetailSchema),
+    ("/v1/briefings", schemas.BriefingPageSchema),
+    ("/v1/briefings/nis-2025-04-30", schemas.BriefingDetailSchema),
+    (f"/v1/timeline?subject={SUBJECT}&measure=killed", schemas.TimelineSchema),
+    ("/v1/conflicts", schemas.ConflictListSchema),
+    ("/v1/measures", schemas.MeasureListSchema),
+    ("/v1/versions", schemas.VersionPageSchema),
+    ("/v1/changes", schemas.ChangePageSchema),
+    ("/healthz", schemas.HealthSchema),
+    ("/readyz", schemas.HealthSchema),
+]
+
+
+@pytest.mark.parametrize("path, schema", ANSWERS, ids=[path for path, _ in ANSWERS])
+def test_every_answer_is_what_its_schema_documents(client, path, schema):
+    """The views build answers without the schemas; loading one back and dumping it again
+    gives it unchanged: every field the schema has, none it lacks, in its wire form."""
+    body = client.get(path).get_json()
+    assert body and body.get("items", [None]), "an empty answer would prove nothing"
+    assert schema().dump(schema().load(body, unknown=ma.RAISE)) == body
