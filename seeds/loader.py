@@ -33,6 +33,7 @@ from models import (
 )
 from models.migrations import require_current
 
+from .fastload import fast_loader
 from .reader import (
     DOCUMENT_SUFFIXES,
     NDJSON_SUFFIXES,
@@ -43,14 +44,7 @@ from .reader import (
     read_ndjson,
     unparsable_error,
 )
-from .records import (
-    ArticleRecord,
-    BriefingRecord,
-    FactRecord,
-    SourceRecord,
-    fast_loader,
-    flatten_errors,
-)
+from .records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, flatten_errors
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 BATCH_SIZE = 2_000

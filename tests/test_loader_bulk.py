@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 import seeds.loader
 from bench.generate import generate, iter_facts, source_records
 from models import bound, database, is_postgres, make_database
+from seeds.fastload import fast_loader
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
-from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, fast_loader
+from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord
 
 MISSING = object()
 # Values that probe every check the mirrored fields make: types, blanks, NULs, newlines
