@@ -1,0 +1,177 @@
+"""Stage validated facts in temporary tables, and check what needs them all: ids and replaces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from models import database
+
+from .reader import RawRecord
+from .report import Problems
+from .sql import BATCH_SIZE, marks
+from .validate import digest
+
+# Fact columns in the order the staging table and the INSERT use them.
+FACT_COLUMNS = (
+    "id",
+    "claim",
+    "subject",
+    "measure",
+    "value",
+    "qualifier",
+    "value_low",
+    "value_high",
+    "value_text",
+    "magnitude",
+    "unit",
+    "briefing_date",
+    "date_precision",
+    "period_start",
+    "period_end",
+    "source_id",
+    "via_id",
+    "location",
+    "notes",
+    "briefing_id",
+    "content_hash",
+)
+STAGE_COLUMNS = (*FACT_COLUMNS, "origin", "change_reason")
+
+# Staged facts compared with the stored ones (``s``: stage_fact, ``f``: fact).
+NEW_FACTS = "stage_fact s WHERE s.id NOT IN (SELECT id FROM fact)"
+GONE_FACTS = "fact f WHERE f.id NOT IN (SELECT id FROM stage_fact)"
+CHANGED_FACTS = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def fact_row(origin: str, data: dict[str, Any]) -> tuple[Any, ...]:
+    """A validated fact as a ``stage_fact`` row (``STAGE_COLUMNS``), with its content hash."""
+    values = (
+        data["id"], data["claim"], data["subject"], data["measure"], data["value"],
+        data["qualifier"], data["value_low"], data["value_high"], data["value_text"],
+        data["magnitude"], data["unit"], data["briefing_date"].isoformat(),
+        data["date_precision"], _iso(data["period_start"]), _iso(data["period_end"]),
+        data["source"], data["via"], data["location"], data["notes"], data["briefing"],
+    )  # fmt: skip
+    hashed = dict(zip(FACT_COLUMNS[:-1], values, strict=True))
+    hashed["reported_in"] = data["reported_in"]
+    return (*values, digest(hashed), origin, data["change_reason"])
+
+
+class Stage:
+    """The temporary tables of one load: every one is created here and dropped at its end."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.tables: list[str] = []
+        self.fact_sql = self.link_sql = self.replace_sql = ""
+
+    def create_table(self, name: str, definition: str) -> None:
+        """Create temporary table ``name`` (``(columns)`` or ``AS SELECT ...``) for this load."""
+        database.execute_sql(f"DROP TABLE IF EXISTS {name}")
+        database.execute_sql(f"CREATE TEMPORARY TABLE {name} {definition}")
+        self.tables.append(name)
+
+    def create(self) -> None:
+        """Create the staging tables; a staged fact has fact's columns and types, and its origin."""
+        columns = ", ".join(FACT_COLUMNS)
+        self.create_table("stage_fact", f"AS SELECT {columns} FROM fact WHERE 1 = 0")
+        database.execute_sql("ALTER TABLE stage_fact ADD COLUMN origin TEXT")
+        database.execute_sql("ALTER TABLE stage_fact ADD COLUMN change_reason TEXT")
+        self.create_table("stage_link", "(fact_id TEXT, article_id TEXT)")
+        self.create_table(
+            "stage_replace", "(old_id TEXT, fact_id TEXT, position INTEGER, origin TEXT)"
+        )
+        staged = ", ".join(STAGE_COLUMNS)
+        self.fact_sql = f"INSERT INTO stage_fact ({staged}) VALUES ({marks(len(STAGE_COLUMNS))})"
+        self.link_sql = f"INSERT INTO stage_link (fact_id, article_id) VALUES ({marks(2)})"
+        self.replace_sql = (
+            f"INSERT INTO stage_replace (old_id, fact_id, position, origin) VALUES ({marks(4)})"
+        )
+
+    def fill(self, facts: Iterable[tuple[RawRecord, dict[str, Any]]]) -> None:
+        """Stage validated facts, their article links and the ids they replace, then index them."""
+        rows: list[tuple[Any, ...]] = []
+        links: list[tuple[str, str]] = []
+        replaces: list[tuple[str, str, int, str]] = []
+        cursor = database.cursor()
+        for record, data in facts:
+            origin = f"{record.path}\t{record.locator}"
+            rows.append(fact_row(origin, data))
+            links.extend((data["id"], article) for article in data["reported_in"])
+            if data["replaces"]:
+                replaces.extend(
+                    (old, data["id"], position, origin)
+                    for position, old in enumerate(data["replaces"])
+                )
+            if len(rows) >= BATCH_SIZE:
+                cursor.executemany(self.fact_sql, rows)
+                cursor.executemany(self.link_sql, links)
+                rows, links = [], []
+        if rows:
+            cursor.executemany(self.fact_sql, rows)
+            cursor.executemany(self.link_sql, links)
+        if replaces:
+            cursor.executemany(self.replace_sql, replaces)
+        database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
+        database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
+        database.execute_sql("CREATE INDEX stage_replace_old ON stage_replace (old_id)")
+
+    def check(self) -> None:
+        """Note duplicate fact ids and misused ``replaces`` among all staged facts."""
+        self._check_duplicate_ids()
+        self._check_replaces()
+
+    def _check_duplicate_ids(self) -> None:
+        cursor = database.execute_sql(
+            "SELECT s.id, s.origin FROM stage_fact s WHERE s.id IN "
+            "(SELECT id FROM stage_fact GROUP BY id HAVING COUNT(*) > 1) ORDER BY s.id, s.origin"
+        )
+        first: dict[str, str] = {}
+        for fact_id, origin in cursor.fetchall():
+            path, locator = origin.split("\t", 1)
+            if fact_id not in first:
+                first[fact_id] = f"{path}:{locator}"
+                continue
+            self.problems.add(
+                (path, locator), "id", f"Duplicate id {fact_id!r} (also at {first[fact_id]})."
+            )
+
+    def _check_replaces(self) -> None:
+        """A replaced id must not be a fact of the files, nor be claimed by two facts."""
+        cursor = database.execute_sql(
+            "SELECT old_id, position, origin FROM stage_replace "
+            "WHERE old_id IN (SELECT id FROM stage_fact) ORDER BY origin, position"
+        )
+        for old_id, position, origin in cursor.fetchall():
+            self.problems.add(
+                tuple(origin.split("\t", 1)),
+                f"replaces[{position}]",
+                f"{old_id!r} is the id of a fact in the files; only retired ids can be replaced.",
+            )
+        cursor = database.execute_sql(
+            "SELECT old_id, fact_id, position, origin FROM stage_replace WHERE old_id IN "
+            "(SELECT old_id FROM stage_replace GROUP BY old_id HAVING COUNT(*) > 1) "
+            "ORDER BY old_id, origin, position"
+        )
+        first: dict[str, tuple[str, str]] = {}
+        for old_id, fact_id, position, origin in cursor.fetchall():
+            path, locator = origin.split("\t", 1)
+            if old_id not in first:
+                first[old_id] = (fact_id, f"{path}:{locator}")
+                continue
+            claimant, where = first[old_id]
+            self.problems.add(
+                (path, locator),
+                f"replaces[{position}]",
+                f"{old_id!r} is already replaced by {claimant!r} (at {where}).",
+            )
+
+    def drop(self) -> None:
+        for name in reversed(self.tables):
+            database.execute_sql(f"DROP TABLE IF EXISTS {name}")
+        self.tables.clear()
