@@ -5,13 +5,10 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from models import bulk_fact_insert, database, is_postgres
+from models.history import KEPT_COLUMNS, KEPT_NAMES
 
 from .feed import ChangeFeed
 from .stage import CHANGED_FACTS, FACT_COLUMNS, GONE_FACTS, NEW_FACTS, Stage
-
-# Fact columns a revision keeps of the fact's previous state (besides captured names): the
-# record's own content, without its id, the derived sort key and the hash.
-SNAPSHOT_COLUMNS = tuple(c for c in FACT_COLUMNS if c not in {"id", "magnitude", "content_hash"})
 
 
 class FactWrite:
@@ -50,18 +47,22 @@ class FactWrite:
         articles += (
             " FROM fact_article fa JOIN article a ON a.id = fa.article_id WHERE fa.fact_id = f.key)"
         )
-        columns = ", ".join(SNAPSHOT_COLUMNS)
+        # The source names as they are now: one join on source per reference a revision keeps.
+        names = list(KEPT_NAMES.items())
+        name_joins = " ".join(
+            f"LEFT JOIN source n{i} ON n{i}.id = f.{column}" for i, (_, column) in enumerate(names)
+        )
         database.execute_sql(
             f"""
-            INSERT INTO fact_revision (version_id, fact_id, kind, reason, replaced_by, {columns},
-                                       source_name, via_name, reported_in)
+            INSERT INTO fact_revision (version_id, fact_id, kind, reason, replaced_by,
+                                       {", ".join(KEPT_COLUMNS)},
+                                       {", ".join(name for name, _ in names)}, reported_in)
             SELECT {self.version}, f.id, CASE WHEN s.id IS NULL THEN 'removed' ELSE 'updated' END,
                    COALESCE(s.change_reason, rs.change_reason), r.fact_id,
-                   {", ".join("f." + c for c in SNAPSHOT_COLUMNS)},
-                   src.name, via.name, {articles}
+                   {", ".join("f." + c for c in KEPT_COLUMNS)},
+                   {", ".join(f"n{i}.name" for i in range(len(names)))}, {articles}
             FROM fact f
-            JOIN source src ON src.id = f.source_id
-            LEFT JOIN source via ON via.id = f.via_id
+            {name_joins}
             LEFT JOIN stage_fact s ON s.id = f.id
             LEFT JOIN stage_replace r ON r.old_id = f.id
             LEFT JOIN stage_fact rs ON rs.id = r.fact_id

@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from typing import Any
 
-from models import database
+import peewee as pw
+
+from models import Fact, database
 
 from .reader import RawRecord
 from .report import Problems
 from .sql import BATCH_SIZE, marks
 from .validate import digest
 
-# Fact columns in the order the staging table and the INSERT use them.
-FACT_COLUMNS = (
-    "id",
-    "claim",
-    "subject",
-    "measure",
-    "value",
-    "qualifier",
-    "value_low",
-    "value_high",
-    "value_text",
-    "magnitude",
-    "unit",
-    "briefing_date",
-    "date_precision",
-    "period_start",
-    "period_end",
-    "source_id",
-    "via_id",
-    "location",
-    "notes",
-    "briefing_id",
-    "content_hash",
-)
-STAGE_COLUMNS = (*FACT_COLUMNS, "origin", "change_reason")
+_FIELDS = tuple(f for f in Fact._meta.sorted_fields if f is not Fact._meta.primary_key)
+# Fact's columns in the model's order, as the staging table, the INSERT and the UPDATE use them.
+FACT_COLUMNS = tuple(f.column_name for f in _FIELDS)
+# The columns a validated fact record fills, each from the record's key of the field's name
+# (``source`` fills ``source_id``); the hash is computed from them.
+_RECORD_FIELDS = tuple(f for f in _FIELDS if f is not Fact.content_hash)
+RECORD_COLUMNS = tuple(f.column_name for f in _RECORD_FIELDS)
+_record_values = operator.itemgetter(*(f.name for f in _RECORD_FIELDS))
+_DATES = tuple(i for i, f in enumerate(_RECORD_FIELDS) if isinstance(f, pw.DateField))
+STAGE_COLUMNS = (*RECORD_COLUMNS, Fact.content_hash.column_name, "origin", "change_reason")
 
 # Staged facts compared with the stored ones (``s``: stage_fact, ``f``: fact).
 NEW_FACTS = "stage_fact s WHERE s.id NOT IN (SELECT id FROM fact)"
@@ -44,22 +32,24 @@ GONE_FACTS = "fact f WHERE f.id NOT IN (SELECT id FROM stage_fact)"
 CHANGED_FACTS = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+def fact_values(data: dict[str, Any]) -> list[Any]:
+    """A validated fact's values in ``RECORD_COLUMNS`` order, dates as ISO strings."""
+    values = list(_record_values(data))
+    for index in _DATES:
+        if values[index] is not None:
+            values[index] = values[index].isoformat()
+    return values
 
 
-def fact_row(origin: str, data: dict[str, Any]) -> tuple[Any, ...]:
-    """A validated fact as a ``stage_fact`` row (``STAGE_COLUMNS``), with its content hash."""
-    values = (
-        data["id"], data["claim"], data["subject"], data["measure"], data["value"],
-        data["qualifier"], data["value_low"], data["value_high"], data["value_text"],
-        data["magnitude"], data["unit"], data["briefing_date"].isoformat(),
-        data["date_precision"], _iso(data["period_start"]), _iso(data["period_end"]),
-        data["source"], data["via"], data["location"], data["notes"], data["briefing"],
-    )  # fmt: skip
-    hashed = dict(zip(FACT_COLUMNS[:-1], values, strict=True))
-    hashed["reported_in"] = data["reported_in"]
-    return (*values, digest(hashed), origin, data["change_reason"])
+def fact_hash(values: list[Any], reported_in: list[str]) -> str:
+    """The stored content hash: the record's columns and its articles.
+
+    The input must not change (not even a column name): every stored fact would look
+    updated on the next load.
+    """
+    hashed = dict(zip(RECORD_COLUMNS, values, strict=True))
+    hashed["reported_in"] = reported_in
+    return digest(hashed)
 
 
 class Stage:
@@ -101,7 +91,9 @@ class Stage:
         cursor = database.cursor()
         for record, data in facts:
             origin = f"{record.path}\t{record.locator}"
-            rows.append(fact_row(origin, data))
+            values = fact_values(data)
+            content_hash = fact_hash(values, data["reported_in"])
+            rows.append((*values, content_hash, origin, data["change_reason"]))
             links.extend((data["id"], article) for article in data["reported_in"])
             if data["replaces"]:
                 replaces.extend(
