@@ -40,7 +40,7 @@ class ChangeFeed:
             FROM fact f
             LEFT JOIN fact_supersession n ON n.fact_id = f.key
             LEFT JOIN stage_old_supersession o ON o.id = f.id
-            WHERE f.id NOT IN (SELECT id FROM stage_changed)
+            WHERE NOT EXISTS (SELECT 1 FROM stage_changed c WHERE c.id = f.id)
               AND (COALESCE(n.supersedes, '') <> COALESCE(o.supersedes, '')
                    OR COALESCE(n.superseded_by, '') <> COALESCE(o.superseded_by, ''))
             """

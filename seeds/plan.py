@@ -95,14 +95,16 @@ def _count_replaces() -> Counts:
     total = scalar("SELECT COUNT(*) FROM stage_replace")
     counts = Counts(
         added=scalar(
-            "SELECT COUNT(*) FROM stage_replace WHERE old_id NOT IN (SELECT old_id FROM fact_alias)"
+            "SELECT COUNT(*) FROM stage_replace r "
+            "WHERE NOT EXISTS (SELECT 1 FROM fact_alias a WHERE a.old_id = r.old_id)"
         ),
         updated=scalar(
             "SELECT COUNT(*) FROM stage_replace r JOIN fact_alias a ON a.old_id = r.old_id "
             "WHERE a.fact_id <> r.fact_id"
         ),
         removed=scalar(
-            "SELECT COUNT(*) FROM fact_alias WHERE old_id NOT IN (SELECT old_id FROM stage_replace)"
+            "SELECT COUNT(*) FROM fact_alias a "
+            "WHERE NOT EXISTS (SELECT 1 FROM stage_replace r WHERE r.old_id = a.old_id)"
         ),
     )
     counts.unchanged = total - counts.added - counts.updated

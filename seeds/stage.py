@@ -8,7 +8,7 @@ from typing import Any
 
 import peewee as pw
 
-from models import Fact, database
+from models import Fact, database, is_postgres
 
 from .reader import RawRecord
 from .report import Problems
@@ -27,8 +27,8 @@ _DATES = tuple(i for i, f in enumerate(_RECORD_FIELDS) if isinstance(f, pw.DateF
 STAGE_COLUMNS = (*RECORD_COLUMNS, Fact.content_hash.column_name, "origin", "change_reason")
 
 # Staged facts compared with the stored ones (``s``: stage_fact, ``f``: fact).
-NEW_FACTS = "stage_fact s WHERE s.id NOT IN (SELECT id FROM fact)"
-GONE_FACTS = "fact f WHERE f.id NOT IN (SELECT id FROM stage_fact)"
+NEW_FACTS = "stage_fact s WHERE NOT EXISTS (SELECT 1 FROM fact f WHERE f.id = s.id)"
+GONE_FACTS = "fact f WHERE NOT EXISTS (SELECT 1 FROM stage_fact s WHERE s.id = f.id)"
 CHANGED_FACTS = "SELECT f.id FROM fact f JOIN stage_fact s ON s.id = f.id WHERE s.content_hash <> f.content_hash"
 
 
@@ -65,6 +65,15 @@ class Stage:
         database.execute_sql(f"DROP TABLE IF EXISTS {name}")
         database.execute_sql(f"CREATE TEMPORARY TABLE {name} {definition}")
         self.tables.append(name)
+
+    def analyze(self, *names: str) -> None:
+        """Give PostgreSQL's planner the size of filled tables (autovacuum skips temporary ones).
+
+        SQLite plans these joins well without statistics; none are gathered there.
+        """
+        if is_postgres():
+            for name in names:
+                database.execute_sql(f"ANALYZE {name}")
 
     def create(self) -> None:
         """Create the staging tables; a staged fact has fact's columns and types, and its origin."""
@@ -112,6 +121,7 @@ class Stage:
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
         database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
         database.execute_sql("CREATE INDEX stage_replace_old ON stage_replace (old_id)")
+        self.analyze("stage_fact", "stage_link", "stage_replace")
 
     def check(self) -> None:
         """Note duplicate fact ids and misused ``replaces`` among all staged facts."""
