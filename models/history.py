@@ -6,6 +6,8 @@ import peewee as pw
 
 from .base import BaseModel
 from .dataset import DatasetVersion
+from .fact import Fact
+from .source import Source
 
 REVISION_KINDS = ("added", "updated", "removed")
 
@@ -17,7 +19,7 @@ class FactRevision(BaseModel):
     after a change is the next revision's ``before``, or the live fact for the latest one,
     so a first load of a million facts writes narrow rows instead of a second copy of them.
     Names of the source, relay and articles are captured as they were, so a later rename
-    does not rewrite history.
+    does not rewrite history. The "before" columns are added below, derived from ``Fact``.
     """
 
     key = pw.AutoField()
@@ -26,31 +28,47 @@ class FactRevision(BaseModel):
     kind = pw.CharField(max_length=8)  # REVISION_KINDS
     reason = pw.TextField(null=True)  # the seed record's change_reason
     replaced_by = pw.CharField(max_length=64, null=True)  # removed because merged into it
-    # -- the fact before this change (all null for 'added') --
-    claim = pw.TextField(null=True)
-    subject = pw.CharField(max_length=100, null=True)
-    measure = pw.CharField(max_length=32, null=True)
-    value = pw.DoubleField(null=True)
-    qualifier = pw.CharField(max_length=16, null=True)
-    value_low = pw.DoubleField(null=True)
-    value_high = pw.DoubleField(null=True)
-    value_text = pw.CharField(max_length=100, null=True)
-    unit = pw.CharField(max_length=32, null=True)
-    briefing_date = pw.DateField(null=True)
-    date_precision = pw.CharField(max_length=8, null=True)
-    period_start = pw.DateField(null=True)
-    period_end = pw.DateField(null=True)
-    source_id = pw.CharField(max_length=64, null=True)
-    source_name = pw.CharField(max_length=200, null=True)
-    via_id = pw.CharField(max_length=64, null=True)
-    via_name = pw.CharField(max_length=200, null=True)
-    location = pw.CharField(max_length=200, null=True)
-    notes = pw.TextField(null=True)
-    briefing_id = pw.CharField(max_length=64, null=True)
-    reported_in = pw.TextField(null=True)  # JSON [{id, outlet, published}]
 
     class Meta:
         indexes = ((("fact_id", "version"), True),)
+
+
+def _nullable_copy(field: pw.Field) -> pw.Field:
+    """A plain, nullable column of ``field``'s type (a foreign key: its target's type)."""
+    if isinstance(field, pw.ForeignKeyField):
+        field = field.rel_field
+    if not isinstance(field, pw.CharField | pw.TextField | pw.DoubleField | pw.DateField):
+        raise TypeError(f"revision snapshot: no rule to copy {type(field).__name__} {field.name}")
+    extra = {"max_length": field.max_length} if isinstance(field, pw.CharField) else {}
+    return type(field)(null=True, **extra)
+
+
+def _add_fact_before(model: type[pw.Model]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Give ``model`` a nullable copy of each content column of ``Fact``, in ``Fact``'s order.
+
+    Not copied: the keys, the derived sort key and the hash. A reference to a source also
+    keeps the source's name as it was, right after it. Returns the copied column names and
+    the captured name columns (name column -> the fact's source reference column).
+    """
+    skipped = {Fact._meta.primary_key, Fact.id, Fact.magnitude, Fact.content_hash}
+    copied: list[str] = []
+    names: dict[str, str] = {}
+    for field in Fact._meta.sorted_fields:
+        if field in skipped:
+            continue
+        model._meta.add_field(field.column_name, _nullable_copy(field))
+        copied.append(field.column_name)
+        if isinstance(field, pw.ForeignKeyField) and field.rel_model is Source:
+            name = f"{field.name}_name"
+            model._meta.add_field(name, pw.CharField(max_length=Source.name.max_length, null=True))
+            names[name] = field.column_name
+    model._meta.add_field("reported_in", pw.TextField(null=True))  # JSON [{id, outlet, published}]
+    return tuple(copied), names
+
+
+# The fact before the change (all null for 'added'): the columns copied from ``fact`` and the
+# source names captured beside them (name column -> fact column holding that source's id).
+KEPT_COLUMNS, KEPT_NAMES = _add_fact_before(FactRevision)
 
 
 class FactChange(BaseModel):

@@ -1,15 +1,19 @@
-"""Read seed files: YAML and JSON documents whole, NDJSON streamed one line at a time."""
+"""Find and read seed files: YAML and JSON documents whole, NDJSON streamed line by line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import yaml
+from tqdm import tqdm
 
+DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 KINDS = ("sources", "articles", "briefings", "facts")
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -37,6 +41,33 @@ class RawRecord:
 
 class SeedFileError(Exception):
     """A file that cannot be read or parsed at all."""
+
+
+def discover(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand directories into the seed files they hold, in a stable order."""
+    found: list[Path] = []
+    for raw in paths or [DEFAULT_SEED_DIR]:
+        path = Path(raw)
+        if path.is_dir():
+            suffixes = DOCUMENT_SUFFIXES | NDJSON_SUFFIXES
+            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise SeedFileError(f"{path}: no such file or directory")
+    if not found:
+        raise SeedFileError("no seed files found (expected *.yaml, *.yml, *.json, *.ndjson)")
+    return found
+
+
+def files_digest(paths: Sequence[Path]) -> str:
+    """SHA-256 of the files' bytes in load order (``cat FILES | sha256sum`` gives the same)."""
+    hasher = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def is_ndjson(path: Path) -> bool:
@@ -91,6 +122,28 @@ def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> It
             except ValueError as exc:
                 data = _Unparsable(str(exc))
             yield RawRecord("facts", str(path), f"line {number}", data)
+
+
+def read_facts(
+    paths: Sequence[Path], document_facts: Iterable[RawRecord], *, progress: bool = False
+) -> Iterator[RawRecord]:
+    """Yield the facts already read from documents, then those of each NDJSON file in turn.
+
+    With ``progress`` (and a terminal), show each NDJSON file's progress in bytes on stderr.
+    """
+    yield from document_facts
+    for path in paths:
+        if not is_ndjson(path):
+            continue
+        with tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc=path.name,
+            disable=not (progress and sys.stderr.isatty()),
+            file=sys.stderr,
+        ) as bar:
+            yield from read_ndjson(path, on_bytes=bar.update)
 
 
 @dataclass(frozen=True)

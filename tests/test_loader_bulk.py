@@ -15,11 +15,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import seeds.loader
+import seeds.apply
+import seeds.reader
 from bench.generate import generate, iter_facts, source_records
 from models import bound, database, is_postgres, make_database
+from seeds.fastload import fast_loader
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
-from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord, fast_loader
+from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord
 
 MISSING = object()
 # Values that probe every check the mirrored fields make: types, blanks, NULs, newlines
@@ -225,7 +227,7 @@ def test_bulk_first_load_leaves_what_a_row_by_row_load_leaves(
 ) -> None:
     loads = {}
     for bulk_min in (0, 10**9):
-        monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", bulk_min)
+        monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", bulk_min)
         url = databases.new_url()
         db = make_database(url)
         load_paths([dataset.catalog, dataset.facts], into=db)
@@ -243,9 +245,9 @@ def test_bulk_load_onto_existing_facts_matches_row_by_row(
     for bulk_min in (0, 10**9):
         url = databases.new_url()
         db = make_database(url)
-        monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", 10**9)
+        monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", 10**9)
         load_paths([dataset.catalog, first], into=db)
-        monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", bulk_min)
+        monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", bulk_min)
         report = load_paths([dataset.catalog, dataset.facts], into=db)
         db.close()
         assert report.counts["facts"].added == 1_000
@@ -265,8 +267,8 @@ def test_failed_bulk_load_leaves_the_schema_intact(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(seeds.loader, "BULK_MIN_FACTS", 0)
-    monkeypatch.setattr(seeds.loader, "rebuild_supersession", boom)
+    monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", 0)
+    monkeypatch.setattr(seeds.apply, "rebuild_supersession", boom)
     with pytest.raises(RuntimeError):
         load_paths([dataset.catalog, dataset.facts], into=db)
     db.close()

@@ -1,0 +1,132 @@
+"""Apply a plan: write sources, articles, briefings, facts and replaced ids, then derived data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import peewee as pw
+
+from models import (
+    Article,
+    Briefing,
+    DatasetVersion,
+    FactSupersession,
+    Source,
+    database,
+    normalize_name,
+)
+
+from .catalog import Catalog, Kept
+from .derive import rebuild_supersession
+from .factwrite import FactWrite
+from .feed import ChangeFeed
+from .plan import Plan
+from .reader import files_digest
+from .report import LoadReport
+from .sql import chunks, delete_children, insert, upsert
+from .stage import Stage
+
+# Adding at least this many facts, and no fewer than the table holds, rebuilds fact's indexes
+# and full-text index once afterwards instead of updating them row by row.
+BULK_MIN_FACTS = 10_000
+
+
+class Apply:
+    """The writes of one load, in an order that captures each fact's state before it changes."""
+
+    def __init__(self, plan: Plan, catalog: Catalog, stage: Stage, paths: Sequence[Path]) -> None:
+        self.plan = plan
+        self.catalog = catalog
+        self.stage = stage
+        self.paths = paths
+
+    def run(self, report: LoadReport) -> None:
+        """Make the database match the plan; record a version in ``report`` if anything changed."""
+        if not report.changed:
+            if not FactSupersession.select().exists():
+                rebuild_supersession()  # derived data of a database loaded before it existed
+            current = DatasetVersion.current()
+            report.version = current[0] if current else None
+            return
+        version = self._record_version(report)
+        feed = ChangeFeed(self.stage, version)
+        facts = FactWrite(self.stage, feed, version) if self.plan.facts_changed else None
+        if facts is not None:
+            facts.note_changes()
+            facts.snapshot()
+        self._write_sources()
+        self._write_articles()
+        self._write_briefings()
+        if facts is not None:
+            counts = self.plan.facts
+            existing = counts.unchanged + counts.updated + counts.removed
+            facts.write(bulk=counts.added >= max(BULK_MIN_FACTS, existing))
+        _delete_missing(Briefing, self.catalog.briefings)
+        _delete_missing(Source, self.catalog.sources)
+        _delete_missing(Article, self.catalog.articles)
+        if self.plan.replaces_changed:
+            database.execute_sql("DELETE FROM fact_alias")
+            database.execute_sql(
+                "INSERT INTO fact_alias (old_id, fact_id) SELECT old_id, fact_id FROM stage_replace"
+            )
+        feed.open_queue()
+        if facts is not None or not FactSupersession.select().exists():
+            rebuild_supersession()
+            if facts is not None:
+                feed.touch_supersession_changes()
+        feed.touch_dependents(self.plan.sources.updated_ids, self.plan.articles.updated_ids)
+        feed.flush_queue()
+
+    def _record_version(self, report: LoadReport) -> int:
+        facts = report.counts["facts"]
+        counts = {kind: vars(c) for kind, c in report.counts.items()}
+        version = DatasetVersion.create(
+            files_digest=files_digest(self.paths),
+            added=facts.added,
+            updated=facts.updated,
+            removed=facts.removed,
+            counts=json.dumps(counts, sort_keys=True),
+        )
+        report.version, report.recorded = version.id, True
+        return version.id
+
+    def _write_sources(self) -> None:
+        plan = self.plan.sources
+        columns = ("id", "name", "kind", "country", "content_hash")
+        upsert("source", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        delete_children("source_name", "source_id", plan.updated_ids)
+        names = (
+            (source_id, name, normalize_name(name), alias)
+            for (source_id, canonical, *_), _, _, aliases in plan.writes
+            for name, alias in [(canonical, False)] + [(a, True) for a in aliases if a != canonical]
+        )
+        insert("source_name", ("source_id", "name", "norm", "is_alias"), names)
+
+    def _write_articles(self) -> None:
+        plan = self.plan.articles
+        columns = (
+            "id", "outlet", "published", "published_precision", "url", "language", "credited",
+            "notes", "content_hash",
+        )  # fmt: skip
+        upsert("article", columns, ((*k.row, k.content_hash) for k in plan.writes))
+
+    def _write_briefings(self) -> None:
+        plan = self.plan.briefings
+        columns = ("id", "source_id", "date", "date_precision", "venue", "notes", "content_hash")
+        upsert("briefing", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        delete_children("briefing_relay", "briefing_id", plan.updated_ids)
+        relays = (
+            (kept.row[0], source, position)
+            for kept in plan.writes
+            for position, source in enumerate(kept.extra)
+        )
+        insert("briefing_relay", ("briefing_id", "source_id", "position"), relays)
+
+
+def _delete_missing(model: type[pw.Model], records: dict[str, Kept]) -> None:
+    """Delete the stored rows of ``model`` whose ids the files no longer have."""
+    stale = [row_id for (row_id,) in model.select(model.id).tuples() if row_id not in records]
+    for chunk in chunks(stale):
+        model.delete().where(model.id.in_(chunk)).execute()

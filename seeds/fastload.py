@@ -1,0 +1,233 @@
+"""A fast validator for valid seed records that mirrors the marshmallow schemas in records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date
+from typing import Any, NamedTuple
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+
+from .records import StrictNumber, Text
+
+# -- marshmallow internals: the one place this module reaches past marshmallow's public API --
+
+Hook = tuple[str, bool, dict[str, Any]]  # (method name, many, decorator options)
+
+
+class _Hooks(NamedTuple):
+    pre_load: list[Hook]
+    validates: list[Hook]
+    validates_schema: list[Hook]
+    post_load: list[Hook]
+
+
+def _hooks(schema: ma.Schema) -> _Hooks:
+    """The schema's decorated methods, read from marshmallow's private ``_hooks`` registry.
+
+    marshmallow offers no public way to list them, and the fast path must know every hook
+    to run the schema's own checks (or refuse a schema it cannot mirror). The fuzz tests in
+    tests/test_loader_bulk.py fail if a marshmallow release changes this registry's shape.
+    """
+    registry = schema._hooks
+    return _Hooks(
+        list(registry[PRE_LOAD]),
+        list(registry[VALIDATES]),
+        list(registry[VALIDATES_SCHEMA]),
+        list(registry[POST_LOAD]),
+    )
+
+
+# -- the mirror ----------------------------------------------------------------------------
+
+
+class _Defer(Exception):
+    """The fast path cannot vouch for a value: let marshmallow decide (and word the error)."""
+
+
+Convert = Callable[[Any], Any]
+
+
+def _convert_text(value: Any) -> str:
+    if type(value) is not str:
+        raise _Defer
+    text = value.strip()
+    if not text or "\x00" in text:
+        raise _Defer
+    return text
+
+
+def _convert_string(value: Any) -> str:
+    if type(value) is not str:
+        raise _Defer
+    return value
+
+
+def _convert_number(value: Any) -> float:
+    kind = type(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise _Defer
+        return value
+    if kind is not int:
+        raise _Defer
+    try:
+        return float(value)
+    except OverflowError:
+        raise _Defer from None
+
+
+def _convert_date(value: Any) -> date:
+    if type(value) is not str:
+        raise _Defer
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Defer from None
+
+
+def _checked(convert: Convert, validators: list[Any]) -> Convert | None:
+    """Add a field's validators to ``convert``; None when one is of a kind not mirrored here."""
+    checks: list[Callable[[Any], bool]] = []
+    for validator in validators:
+        kind = type(validator)
+        if kind is validate.Regexp:
+            match = validator.regex.match
+            checks.append(lambda v, match=match: match(v) is not None)
+        elif kind is validate.OneOf:
+            choices = validator.choices
+            checks.append(lambda v, choices=choices: v in choices)
+        elif kind is validate.Length and validator.equal is None:
+            low = -1 if validator.min is None else validator.min
+            high = math.inf if validator.max is None else validator.max
+            checks.append(lambda v, low=low, high=high: low <= len(v) <= high)
+        else:
+            return None
+    if not checks:
+        return convert
+    if len(checks) == 1:
+        (check,) = checks
+
+        def one(value: Any) -> Any:
+            out = convert(value)
+            if not check(out):
+                raise _Defer
+            return out
+
+        return one
+
+    def every(value: Any) -> Any:
+        out = convert(value)
+        for check in checks:
+            if not check(out):
+                raise _Defer
+        return out
+
+    return every
+
+
+def _field_converter(field: fields.Field) -> Convert | None:
+    """Mirror one field's deserialisation and validation, or None when it is not mirrored."""
+    if field.pre_load or field.post_load or field.data_key or field.attribute:
+        return None
+    kind = type(field)
+    if kind is Text:
+        convert: Convert = _convert_text
+    elif kind is fields.String:
+        convert = _convert_string
+    elif kind is StrictNumber:
+        convert = _convert_number
+    elif kind is fields.Date and field.format in ("iso", "iso8601"):
+        convert = _convert_date
+    elif kind is fields.List:
+        inner = field.inner
+        if inner.allow_none or inner.load_default is not ma.missing:
+            return None
+        item = _field_converter(inner)
+        if item is None:
+            return None
+
+        def convert(value: Any, item: Convert = item) -> list[Any]:
+            if type(value) is not list:
+                raise _Defer
+            # None items: the inner field refuses them, so the schema's error is wanted.
+            return [item(each) if each is not None else _defer() for each in value]
+
+    else:
+        return None
+    return _checked(convert, field.validators)
+
+
+def _defer() -> Any:
+    raise _Defer
+
+
+def fast_loader(schema: ma.Schema) -> Callable[[Any], dict[str, Any] | None]:
+    """Build a quick ``schema.load`` for valid records: returns what ``load`` returns, or None.
+
+    None means "ask the schema": the fast path accepts a record only where every check the
+    schema makes passes, and leaves every refusal (and its wording) to marshmallow, so the pair
+    accepts and refuses exactly what the schema does (tests/test_loader_bulk.py fuzzes this).
+    It mirrors String, Text, StrictNumber, ISO Date and List fields with Regexp, OneOf and
+    Length validators, then runs the schema's own ``validates_schema`` and ``post_load``
+    hooks. A schema using anything else gets a loader that always answers None.
+    """
+    hooks = _hooks(schema)
+    plan: list[tuple[str, bool, bool, Any, Convert]] = []
+    supported = (
+        schema.unknown == ma.RAISE
+        and not hooks.pre_load
+        and not hooks.validates
+        and not schema.only
+        and not schema.exclude
+        and all(
+            not many and not options.get("pass_original")
+            for _, many, options in (*hooks.validates_schema, *hooks.post_load)
+        )
+    )
+    for name, field in schema.load_fields.items():
+        convert = _field_converter(field) if supported else None
+        if convert is None:
+            supported = False
+            break
+        plan.append((name, field.required, field.allow_none, field.load_default, convert))
+    if not supported:
+        return lambda data: None
+    names = frozenset(name for name, *_ in plan)
+    validators = [getattr(schema, attr) for attr, _, _ in hooks.validates_schema]
+    processors = [getattr(schema, attr) for attr, _, _ in hooks.post_load]
+    missing = ma.missing
+    options = {"partial": None, "many": False, "unknown": ma.RAISE}
+
+    def load(data: Any) -> dict[str, Any] | None:
+        if type(data) is not dict or not names.issuperset(data):
+            return None
+        out: dict[str, Any] = {}
+        try:
+            for name, required, allow_none, default, convert in plan:
+                value = data.get(name, missing)
+                if value is missing:
+                    if required:
+                        return None
+                    out[name] = default() if callable(default) else default
+                elif value is None:
+                    if not allow_none:
+                        return None
+                    out[name] = None
+                else:
+                    out[name] = convert(value)
+            for validator in validators:
+                validator(out, **options)
+            for processor in processors:
+                out = processor(out, **options)
+        except (_Defer, ma.ValidationError):
+            return None
+        return out
+
+    return load
+
+
+__all__ = ["fast_loader"]

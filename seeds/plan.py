@@ -1,0 +1,111 @@
+"""Plan a load before its first write: per record kind, what it adds, updates and removes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from models import Article, Briefing, Source
+
+from .catalog import Catalog, Kept
+from .report import Counts
+from .sql import scalar
+from .stage import CHANGED_FACTS, GONE_FACTS, NEW_FACTS
+
+
+@dataclass
+class KeyedPlan:
+    """What a load will do to one kind of document record (sources, articles, briefings)."""
+
+    counts: Counts
+    writes: list[Kept] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, model: type[pw.Model], records: dict[str, Kept]) -> KeyedPlan:
+        """Compare ``records`` with the stored rows of ``model`` by id and content hash."""
+        existing = dict(model.select(model.id, model.content_hash).tuples())
+        plan = cls(Counts(removed=sum(1 for i in existing if i not in records)))
+        for record_id, kept in records.items():
+            if existing.get(record_id) == kept.content_hash:
+                plan.counts.unchanged += 1
+                continue
+            if record_id in existing:
+                plan.counts.updated += 1
+                plan.updated_ids.append(record_id)
+            else:
+                plan.counts.added += 1
+            plan.writes.append(kept)
+        return plan
+
+
+@dataclass
+class Plan:
+    """Everything a load will change, so an unchanged load writes nothing at all."""
+
+    sources: KeyedPlan
+    articles: KeyedPlan
+    briefings: KeyedPlan
+    facts: Counts
+    replaces: Counts
+
+    @classmethod
+    def make(cls, catalog: Catalog) -> Plan:
+        """Compare the catalog and the staged facts with the database."""
+        return cls(
+            KeyedPlan.of(Source, catalog.sources),
+            KeyedPlan.of(Article, catalog.articles),
+            KeyedPlan.of(Briefing, catalog.briefings),
+            _count_facts(),
+            _count_replaces(),
+        )
+
+    def counts(self) -> dict[str, Counts]:
+        """The counts per record kind, in the order a report lists them."""
+        return {
+            "sources": self.sources.counts,
+            "articles": self.articles.counts,
+            "briefings": self.briefings.counts,
+            "facts": self.facts,
+            "replaces": self.replaces,
+        }
+
+    @property
+    def facts_changed(self) -> bool:
+        return bool(self.facts.added or self.facts.updated or self.facts.removed)
+
+    @property
+    def replaces_changed(self) -> bool:
+        return bool(self.replaces.added or self.replaces.updated or self.replaces.removed)
+
+
+def _count_facts() -> Counts:
+    total = scalar("SELECT COUNT(*) FROM stage_fact")
+    counts = Counts(
+        added=scalar(f"SELECT COUNT(*) FROM {NEW_FACTS}"),
+        updated=scalar(f"SELECT COUNT(*) FROM ({CHANGED_FACTS}) c"),
+        removed=scalar(f"SELECT COUNT(*) FROM {GONE_FACTS}"),
+    )
+    counts.unchanged = total - counts.added - counts.updated
+    return counts
+
+
+def _count_replaces() -> Counts:
+    total = scalar("SELECT COUNT(*) FROM stage_replace")
+    counts = Counts(
+        added=scalar(
+            "SELECT COUNT(*) FROM stage_replace r "
+            "WHERE NOT EXISTS (SELECT 1 FROM fact_alias a WHERE a.old_id = r.old_id)"
+        ),
+        updated=scalar(
+            "SELECT COUNT(*) FROM stage_replace r JOIN fact_alias a ON a.old_id = r.old_id "
+            "WHERE a.fact_id <> r.fact_id"
+        ),
+        removed=scalar(
+            "SELECT COUNT(*) FROM fact_alias a "
+            "WHERE NOT EXISTS (SELECT 1 FROM stage_replace r WHERE r.old_id = a.old_id)"
+        ),
+    )
+    counts.unchanged = total - counts.added - counts.updated
+    return counts

@@ -1,0 +1,57 @@
+"""SQL helpers of the loader: prepared statements run in batches, chunked id lists, counts."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from models import database
+
+BATCH_SIZE = 2_000
+# Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters.
+CHUNK_SIZE = 500
+
+
+def executemany(sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Run one prepared statement per row, ``BATCH_SIZE`` rows at a time (flat memory)."""
+    cursor = database.cursor()
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+        cursor.executemany(sql, batch)
+
+
+def marks(count: int) -> str:
+    """``count`` comma-separated parameter placeholders of the bound database."""
+    return ", ".join([database.param] * count)
+
+
+def insert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` with one prepared statement (no per-row ORM objects or SQL)."""
+    executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))})", rows)
+
+
+def upsert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` keyed by their first column, ``id``, updating the rows that exist."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}",
+        rows,
+    )
+
+
+def chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Split ``ids`` into lists short enough for one ``IN (...)`` of bound parameters."""
+    for start in range(0, len(ids), CHUNK_SIZE):
+        yield ids[start : start + CHUNK_SIZE]
+
+
+def delete_children(table: str, column: str, parent_ids: list[str]) -> None:
+    """Delete the rows of ``table`` that belong to the (updated) parents ``parent_ids``."""
+    for chunk in chunks(parent_ids):
+        database.execute_sql(f"DELETE FROM {table} WHERE {column} IN ({marks(len(chunk))})", chunk)
+
+
+def scalar(sql: str) -> int:
+    return int(database.execute_sql(sql).fetchone()[0])

@@ -1,0 +1,108 @@
+"""The loader's SQL stays linear at a million facts: anti-joins instead of NOT IN over a subquery, no per-row scans, and staged tables analyzed on PostgreSQL before they are joined."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+import pytest
+import yaml
+
+from models import is_postgres
+from seeds.loader import DEFAULT_SEED_DIR, load_paths
+
+NOT_IN_SUBQUERY = re.compile(r"NOT\s+IN\s*\(\s*SELECT", re.IGNORECASE)
+PLANNED = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b")
+STAGED = ("stage_fact", "stage_link", "stage_replace")
+
+
+def postgres_per_row(execute: Callable[..., Any], query: str, params: Any) -> list[str]:
+    """Plan lines that run a NOT IN subquery as a filter (with a tiny work_mem: row by row)."""
+    execute("SET LOCAL work_mem = '64kB'")
+    plan = [row[0] for row in execute(f"EXPLAIN {query}", params).fetchall()]
+    execute("RESET work_mem")
+    return [line for line in plan if re.search(r"NOT \((hashed )?SubPlan", line)]
+
+
+def sqlite_per_row(execute: Callable[..., Any], query: str, params: Any) -> list[str]:
+    """Plan lines that scan a whole table inside a correlated subquery (once per outer row)."""
+    nodes = {
+        n: (parent, detail)
+        for n, parent, _, detail in execute(f"EXPLAIN QUERY PLAN {query}", params)
+    }
+
+    def correlated(node: int) -> bool:
+        while node in nodes:
+            node, detail = nodes[node]
+            if detail.startswith("CORRELATED"):
+                return True
+        return False
+
+    return [d for n, (p, d) in nodes.items() if d.startswith("SCAN ") and correlated(p)]
+
+
+@pytest.fixture
+def statements(
+    empty_database: pw.Database, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[tuple[str, list[str]]]]:
+    """Every statement the test's loads run through ``execute_sql``, with its per-row steps.
+
+    Plans are taken in the load's own transaction, while its temporary tables exist.
+    """
+    seen: list[tuple[str, list[str]]] = []
+    execute = empty_database.execute_sql
+    per_row = postgres_per_row if is_postgres(empty_database) else sqlite_per_row
+
+    def spy(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        query = re.sub(r"^\s*CREATE TEMPORARY TABLE \w+ AS ", "", sql)
+        steps = per_row(execute, query, params) if PLANNED.match(query) else []
+        seen.append((sql, steps))
+        return execute(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(empty_database, "execute_sql", spy)
+    yield seen
+
+
+def edited_seeds(tmp_path: Path) -> Path:
+    """The project's seeds with a fact renamed (``replaces``), one edited and one removed."""
+    path = tmp_path / "seeds.yaml"
+    document = yaml.safe_load((DEFAULT_SEED_DIR / "korea-2024-2025.yaml").read_text())
+    facts = document["facts"]
+    facts[0].update(id=facts[0]["id"] + "-renamed", replaces=[facts[0]["id"]])
+    facts[1]["notes"] = "Edited for the test."
+    del facts[2]
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def test_no_statement_runs_a_subquery_once_per_row(
+    empty_database: pw.Database, statements: list, tmp_path: Path
+) -> None:
+    load_paths([DEFAULT_SEED_DIR], into=empty_database)
+    report = load_paths([edited_seeds(tmp_path)], into=empty_database)
+    facts = report.counts["facts"]
+    assert (facts.added, facts.updated, facts.removed) == (1, 1, 2)
+    assert report.counts["replaces"].added == 1
+    assert statements
+    for sql, per_row in statements:
+        # PostgreSQL cannot run NOT IN (SELECT ...) as an anti-join: it filters row by row.
+        assert not NOT_IN_SUBQUERY.search(sql), sql
+        assert per_row == [], sql
+
+
+def test_staged_tables_are_analyzed_once_filled_on_postgresql(
+    empty_database: pw.Database, statements: list
+) -> None:
+    load_paths([DEFAULT_SEED_DIR], into=empty_database)
+    sqls = [sql.strip() for sql, _ in statements]
+    analyzed = [sqls.index(f"ANALYZE {table}") for table in STAGED if f"ANALYZE {table}" in sqls]
+    if not is_postgres(empty_database):
+        assert analyzed == []
+        return
+    assert len(analyzed) == len(STAGED)
+    filled = sqls.index("CREATE INDEX stage_replace_old ON stage_replace (old_id)")
+    first_count = next(i for i, sql in enumerate(sqls) if sql.startswith("SELECT COUNT(*) FROM"))
+    assert filled < min(analyzed) and max(analyzed) < first_count
