@@ -7,22 +7,22 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
+from seeds.records import Text
+
 MAX_PARAM_LENGTH = 200
 
 
-class QueryText(fields.String):
+class QueryText(Text):
     """A query-string value: trimmed, non-empty, bounded, without NUL bytes."""
+
+    blank_message = "Must not be empty."
 
     def __init__(self, *, max_length: int = MAX_PARAM_LENGTH, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not text:
-            raise ma.ValidationError("Must not be empty.")
-        if "\x00" in text:
-            raise ma.ValidationError("Must not contain NUL characters.")
+        text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > self.max_length:
             raise ma.ValidationError(f"Must be at most {self.max_length} characters.")
         return text

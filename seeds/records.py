@@ -34,10 +34,12 @@ class StrictNumber(fields.Float):
 class Text(fields.String):
     """A string with surrounding whitespace removed that must not end up empty."""
 
+    blank_message = "Must not be blank."
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not text:
-            raise ma.ValidationError("Must not be blank.")
+            raise ma.ValidationError(self.blank_message)
         if "\x00" in text:
             raise ma.ValidationError("Must not contain NUL characters.")
         return text

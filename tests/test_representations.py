@@ -64,31 +64,31 @@ def test_integral_figures_are_written_as_integers(client):
     assert fact["value"] == 600 and isinstance(fact["value"], int)
 
 
-ANSWERS = [
-    ("/v1/facts?page_size=500&facet=measure,source", schemas.FactPageSchema),
-    ("/v1/facts?source=NIS&page_size=2", schemas.FactPageSchema),
-    ("/v1/facts/nis-2025-04-30-killed", schemas.FactSchema),
-    ("/v1/facts/nis-2025-04-30-killed/history", schemas.FactHistorySchema),
-    ("/v1/sources?q=spy", schemas.SourcePageSchema),
-    ("/v1/sources/lee-seong-kweun", schemas.SourceSchema),
-    ("/v1/articles", schemas.ArticlePageSchema),
-    ("/v1/articles/unn-2025-04-30", schemas.ArticleDetailSchema),
-    ("/v1/briefings", schemas.BriefingPageSchema),
-    ("/v1/briefings/nis-2025-04-30", schemas.BriefingDetailSchema),
-    (f"/v1/timeline?subject={SUBJECT}&measure=killed", schemas.TimelineSchema),
-    ("/v1/conflicts", schemas.ConflictListSchema),
-    ("/v1/measures", schemas.MeasureListSchema),
-    ("/v1/versions", schemas.VersionPageSchema),
-    ("/v1/changes", schemas.ChangePageSchema),
-    ("/healthz", schemas.HealthSchema),
-    ("/readyz", schemas.HealthSchema),
-]
+ANSWERS = {
+    "/v1/facts?page_size=500&facet=measure,source": schemas.FactPageSchema,
+    "/v1/facts?source=NIS&page_size=2": schemas.FactPageSchema,
+    "/v1/facts/nis-2025-04-30-killed": schemas.FactSchema,
+    "/v1/facts/nis-2025-04-30-killed/history": schemas.FactHistorySchema,
+    "/v1/sources?q=spy": schemas.SourcePageSchema,
+    "/v1/sources/lee-seong-kweun": schemas.SourceSchema,
+    "/v1/articles": schemas.ArticlePageSchema,
+    "/v1/articles/unn-2025-04-30": schemas.ArticleDetailSchema,
+    "/v1/briefings": schemas.BriefingPageSchema,
+    "/v1/briefings/nis-2025-04-30": schemas.BriefingDetailSchema,
+    f"/v1/timeline?subject={SUBJECT}&measure=killed": schemas.TimelineSchema,
+    "/v1/conflicts": schemas.ConflictListSchema,
+    "/v1/measures": schemas.MeasureListSchema,
+    "/v1/versions": schemas.VersionPageSchema,
+    "/v1/changes": schemas.ChangePageSchema,
+    "/healthz": schemas.HealthSchema,
+    "/readyz": schemas.HealthSchema,
+}
 
 
-@pytest.mark.parametrize("path, schema", ANSWERS, ids=[path for path, _ in ANSWERS])
-def test_every_answer_is_what_its_schema_documents(client, path, schema):
+@pytest.mark.parametrize("path", ANSWERS)
+def test_every_answer_is_what_its_schema_documents(client, path):
     """The views build answers without the schemas; loading one back and dumping it again
     gives it unchanged: every field the schema has, none it lacks, in its wire form."""
-    body = client.get(path).get_json()
+    schema, body = ANSWERS[path], client.get(path).get_json()
     assert body and body.get("items", [None]), "an empty answer would prove nothing"
     assert schema().dump(schema().load(body, unknown=ma.RAISE)) == body
