@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 import orjson
 from flask import Response, request
+from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -143,3 +144,9 @@ def valid_id(value: str) -> bool:
 
 def not_found(detail: str) -> Response:
     return problem(404, detail)
+
+
+def refuse(messages: dict[str, list[str]]) -> None:
+    """Answer 400 for query parameters whose values name nothing (``{name: [messages]}``)."""
+    if messages:
+        abort(400, messages={"query": messages})

@@ -39,17 +39,29 @@ SELECT = (
     '"t1"."qualifier", "t1"."value_low", "t1"."value_high", "t1"."value_text", "t1"."unit", '
     '"t1"."briefing_date", "t1"."date_precision", "t1"."period_start", "t1"."period_end", '
     '"t1"."source_id", "t1"."via_id", "t1"."location", "t1"."notes", "t1"."briefing_id", '
+    '"t1"."place_id", "t1"."breakdown", "t1"."aspect", "t1"."status", "t1"."origin", '
+    '"t1"."baseline", "t1"."period_label", "t1"."briefing_time", "t1"."bounds_basis", '
+    '"t1"."revises", "t1"."relay_chain", "t1"."known_since", '
     '"t2"."name" AS "source_name", "via_source"."name" AS "via_name", '
-    '"t3"."supersedes", "t3"."superseded_by"{extra} '
+    '"t3"."name" AS "place_name", "t3"."iso_code" AS "place_iso_code", '
+    '"t4"."supersedes", "t4"."superseded_by"{extra} '
     'FROM "fact" AS "t1" INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
     'LEFT OUTER JOIN "source" AS "via_source" ON ("t1"."via_id" = "via_source"."id") '
-    'LEFT OUTER JOIN "fact_supersession" AS "t3" ON ("t3"."fact_id" = "t1"."key")'
+    'LEFT OUTER JOIN "place" AS "t3" ON ("t1"."place_id" = "t3"."id") '
+    'LEFT OUTER JOIN "fact_supersession" AS "t4" ON ("t4"."fact_id" = "t1"."key")'
 )
 ARTICLES = (
-    'SELECT "t1"."fact_id", "t2"."id", "t2"."outlet", "t2"."published" '
+    'SELECT "t1"."fact_id", "t2"."id", "t2"."outlet", "t2"."published", "t1"."quote" '
     'FROM "fact_article" AS "t1" INNER JOIN "article" AS "t2" ON ("t1"."article_id" = "t2"."id") '
-    'WHERE ("t1"."fact_id" IN ({marks})) ORDER BY "t2"."published", "t2"."id"'
+    'WHERE ("t1"."fact_id" IN ({marks})) ORDER BY "t2"."published" ASC NULLS LAST, "t2"."id"'
 )
+RELAYS = (
+    'SELECT "t1"."fact_id", "t2"."id", "t2"."name" FROM "fact_relay" AS "t1" '
+    'INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
+    'WHERE ("t1"."fact_id" IN ({marks})) ORDER BY "t1"."fact_id", "t1"."position"'
+)
+KNOWN = 'SELECT "t1"."id" FROM "{table}" AS "t1" WHERE ("t1"."id" IN ({marks}))'
+NOT_VAGUE = 'NOT (("t1"."value" IS NULL) AND ("t1"."bounds_basis" = ?))'
 RESOLVE_NAMES = (
     'SELECT "t1"."source_id", "t1"."norm", "t1"."name", "t2"."name", "t1"."is_alias" '
     'FROM "source_name" AS "t1" INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
@@ -58,13 +70,14 @@ RESOLVE_NAMES = (
 RESOLVE_IDS = 'SELECT "t1"."id" FROM "source" AS "t1" WHERE ("t1"."id" IN ({marks}))'
 # sort -> (column, descending); ties break on id in the same direction.
 SORTS = {
-    "-briefing_date": ('"t1"."briefing_date"', True),
-    "briefing_date": ('"t1"."briefing_date"', False),
+    "-briefing_date": ('"t1"."known_since"', True),
+    "briefing_date": ('"t1"."known_since"', False),
     "-value": ('"t1"."magnitude"', True),
     "value": ('"t1"."magnitude"', False),
     "id": ('"t1"."id"', False),
 }
-MAGNITUDE = 24  # index of the extra column selected when sorting by value
+KNOWN_SINCE = 31  # index of known_since, the key of sort=briefing_date
+MAGNITUDE = 38  # index of the extra column selected when sorting by value
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _local = threading.local()
@@ -103,10 +116,17 @@ def marks(values: list[Any]) -> str:
 
 
 def conjunction(conditions: list[str]) -> str:
-    """AND conditions with peewee's left-nested parentheses, so the SQL text is identical."""
-    expression = f"({conditions[0]})"
+    """AND conditions with peewee's left-nested parentheses, so the SQL text is identical.
+
+    peewee puts no parentheses of its own around a negation (``NOT (...)``).
+    """
+
+    def wrapped(condition: str) -> str:
+        return condition if condition.startswith("NOT ") else f"({condition})"
+
+    expression = wrapped(conditions[0])
     for condition in conditions[1:]:
-        expression = f"({expression} AND ({condition}))"
+        expression = f"({expression} AND {wrapped(condition)})"
     return expression
 
 
@@ -177,15 +197,26 @@ def conditions_for(
     """The WHERE conditions newsfacts builds for these filters, in the same order."""
     conditions: list[str] = []
     params: list[Any] = []
+    for name, table in (("measure", "measure"), ("unit", "unit")):
+        if values := sorted(set(args.get(name, []))):
+            known = {row[0] for row in run(KNOWN.format(table=table, marks=marks(values)), values)}
+            if len(known) < len(values):
+                raise BadRequest(f"Unknown {name}.")
     for name in ("measure", "subject", "unit", "qualifier", "briefing_date"):
         if values := sorted(set(args.get(name, []))):
             conditions.append(f'"t1"."{name}" IN ({marks(values)})')
             params.extend(values)
-    for name in ("source", "via"):
-        if names := args.get(name):
-            ids = resolve_sources(names, name, matched)
-            conditions.append(f'"t1"."{name}_id" IN ({marks(ids)})')
-            params.extend(ids)
+    if names := args.get("source"):
+        ids = resolve_sources(names, "source", matched)
+        conditions.append(f'"t1"."source_id" IN ({marks(ids)})')
+        params.extend(ids)
+    if names := args.get("via"):
+        ids = resolve_sources(names, "via", matched)
+        conditions.append(
+            f'"t1"."key" IN (SELECT "t2"."fact_id" FROM "fact_relay" AS "t2" '
+            f'WHERE ("t2"."source_id" IN ({marks(ids)})))'
+        )
+        params.extend(ids)
     for name, sql in (
         ("briefing_date_from", '"t1"."briefing_date" >= ?'),
         ("briefing_date_to", '"t1"."briefing_date" <= ?'),
@@ -195,6 +226,9 @@ def conditions_for(
         if args.get(name) is not None:
             conditions.append(sql)
             params.append(args[name])
+    if args.get("value_min") is not None or args.get("value_max") is not None:
+        conditions.append(NOT_VAGUE)
+        params.append("convention")
     if text := args.get("q"):
         match = " ".join(f'"{term}"' for term in _WORD.findall(text.casefold()))
         # The same plan choice newsfacts makes: probe how common the terms are first.
@@ -240,14 +274,34 @@ def figure(value: float | None) -> int | float | None:
 def articles_for(keys: list[int]) -> dict[int, list[dict[str, Any]]]:
     reported: dict[int, list[dict[str, Any]]] = {key: [] for key in keys}
     if keys:
-        for key, article_id, outlet, published in run(ARTICLES.format(marks=marks(keys)), keys):
-            reported[key].append({"id": article_id, "outlet": outlet, "published": published})
+        for key, article_id, outlet, published, quote in run(
+            ARTICLES.format(marks=marks(keys)), keys
+        ):
+            reported[key].append(
+                {"id": article_id, "outlet": outlet, "published": published, "quote": quote}
+            )
     return reported
 
 
+def relays_for(rows: list[tuple]) -> dict[int, list[dict[str, Any]]]:
+    """Each fact's relays: its via, or (for the rare chains) one query for the page."""
+    keys = [row[0] for row in rows if row[30]]
+    chains: dict[int, list[dict[str, Any]]] = {key: [] for key in keys}
+    if keys:
+        for key, source_id, name in run(RELAYS.format(marks=marks(keys)), keys):
+            chains[key].append({"id": source_id, "name": name})
+    return {
+        row[0]: chains[row[0]]
+        if row[30]
+        else ([{"id": row[16], "name": row[33]}] if row[16] else [])
+        for row in rows
+    }
+
+
 def facts(rows: list[tuple]) -> list[dict[str, Any]]:
-    """Rows of ``SELECT`` as wire dicts, with their articles fetched in one query."""
+    """Rows of ``SELECT`` as wire dicts, with their articles (and relay chains) fetched."""
     reported = articles_for([row[0] for row in rows])
+    relays = relays_for(rows)
     return [
         {
             "id": row[1],
@@ -264,14 +318,28 @@ def facts(rows: list[tuple]) -> list[dict[str, Any]]:
             "date_precision": row[12],
             "period_start": row[13],
             "period_end": row[14],
-            "source": {"id": row[15], "name": row[20]},
-            "via": None if row[16] is None else {"id": row[16], "name": row[21]},
+            "source": {"id": row[15], "name": row[32]},
+            "via": None if row[16] is None else {"id": row[16], "name": row[33]},
             "location": row[17],
             "notes": row[18],
             "reported_in": reported[row[0]],
             "briefing": None if row[19] is None else {"id": row[19], "date": row[11]},
-            "supersedes": sorted(row[22].split()) if row[22] else [],
-            "superseded_by": sorted(row[23].split()) if row[23] else [],
+            "supersedes": sorted(row[36].split()) if row[36] else [],
+            "superseded_by": sorted(row[37].split()) if row[37] else [],
+            "place": None
+            if row[20] is None
+            else {"id": row[20], "name": row[34], "iso_code": row[35]},
+            "breakdown": row[21],
+            "aspect": row[22],
+            "status": row[23],
+            "origin": row[24],
+            "baseline": row[25],
+            "period_label": row[26],
+            "briefing_time": row[27],
+            "known_since": row[31] or None,
+            "bounds_basis": row[28],
+            "relays": relays[row[0]],
+            "revises": sorted(row[29].split()) if row[29] else [],
         }
         for row in rows
     ]
@@ -305,7 +373,7 @@ def list_facts(args: dict[str, Any]) -> dict[str, Any]:
     if len(rows) > args["page_size"]:
         rows = rows[: args["page_size"]]
         last = rows[-1]
-        key = [last[1]] if by_id else [last[MAGNITUDE] if extra else last[11], last[1]]
+        key = [last[1]] if by_id else [last[MAGNITUDE] if extra else last[KNOWN_SINCE], last[1]]
         token = sign({"s": args["sort"], "f": fingerprint(args), "k": key})
     body: dict[str, Any] = {"items": facts(rows), "next_page_token": token}
     if "source" in args or "via" in args:

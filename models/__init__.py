@@ -4,22 +4,43 @@ from .article import Article
 from .base import bound, database, grant_reader_sql, init_database, is_postgres, make_database
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
-from .fact import Fact, FactArticle, FactSupersession
+from .fact import Fact, FactArticle, FactRelay, FactSupersession
 from .history import REVISION_KINDS, FactAlias, FactChange, FactRevision
 from .meta import Meta
 from .schema import ALL_MODELS, SCHEMA_VERSION, bulk_fact_insert, create_schema
 from .source import Source, SourceName, normalize_name
-from .vocabulary import DATE_PRECISIONS, ID_PATTERN, MEASURES, QUALIFIERS, SOURCE_KINDS
+from .terms import Measure, Place, Unit
+from .vocabulary import (
+    ACTUAL_STATUSES,
+    ASPECTS,
+    BOUNDS_BASES,
+    DATE_PRECISIONS,
+    DIMENSIONS,
+    ID_PATTERN,
+    LEGACY_MEASURES,
+    ORIGINS,
+    PLACE_KINDS,
+    QUALIFIERS,
+    SOURCE_KINDS,
+    STATUSES,
+)
 
 __all__ = [
+    "ACTUAL_STATUSES",
     "ALL_MODELS",
+    "ASPECTS",
+    "BOUNDS_BASES",
     "DATE_PRECISIONS",
+    "DIMENSIONS",
     "ID_PATTERN",
-    "MEASURES",
+    "LEGACY_MEASURES",
+    "ORIGINS",
+    "PLACE_KINDS",
     "QUALIFIERS",
     "REVISION_KINDS",
     "SCHEMA_VERSION",
     "SOURCE_KINDS",
+    "STATUSES",
     "Article",
     "Briefing",
     "BriefingRelay",
@@ -28,11 +49,15 @@ __all__ = [
     "FactAlias",
     "FactArticle",
     "FactChange",
+    "FactRelay",
     "FactRevision",
     "FactSupersession",
+    "Measure",
     "Meta",
+    "Place",
     "Source",
     "SourceName",
+    "Unit",
     "bound",
     "bulk_fact_insert",
     "create_schema",

@@ -13,11 +13,12 @@ class Briefing(BaseModel):
 
     id = pw.CharField(primary_key=True, max_length=64)
     source = pw.ForeignKeyField(Source, backref="briefings", on_delete="RESTRICT")
-    date = pw.DateField()
+    date = pw.DateField(null=True)
     date_precision = pw.CharField(max_length=8, default="day")
     venue = pw.CharField(max_length=200, null=True)  # where, or to whom, it was briefed
     notes = pw.TextField(null=True)
     content_hash = pw.CharField(max_length=64)
+    time = pw.CharField(max_length=5, null=True)  # HH:MM (schema version 4)
 
     class Meta:
         indexes = ((("date", "id"), False), (("source", "date", "id"), False))

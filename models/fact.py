@@ -8,6 +8,7 @@ from .article import Article
 from .base import BaseModel
 from .briefing import Briefing
 from .source import Source
+from .terms import Place
 
 
 class Fact(BaseModel):
@@ -25,7 +26,7 @@ class Fact(BaseModel):
     # The figure used by value filters and value sorting: value, else a bound. Never null.
     magnitude = pw.DoubleField()
     unit = pw.CharField(max_length=32)
-    briefing_date = pw.DateField()
+    briefing_date = pw.DateField(null=True)  # null: the articles do not say when
     date_precision = pw.CharField(max_length=8)
     period_start = pw.DateField(null=True)
     period_end = pw.DateField(null=True)
@@ -35,18 +36,38 @@ class Fact(BaseModel):
     notes = pw.TextField(null=True)
     briefing = pw.ForeignKeyField(Briefing, backref="facts", null=True, on_delete="RESTRICT")
     content_hash = pw.CharField(max_length=64)
+    # -- schema version 4: what kind of figure, where, which part, relays, revisions --
+    place = pw.ForeignKeyField(Place, backref="facts", null=True, on_delete="RESTRICT")
+    breakdown = pw.CharField(max_length=64, null=True)  # the part of the subject's total
+    aspect = pw.CharField(max_length=16, default="level", constraints=[pw.SQL("DEFAULT 'level'")])
+    status = pw.CharField(
+        max_length=16, default="reported", constraints=[pw.SQL("DEFAULT 'reported'")]
+    )
+    origin = pw.CharField(max_length=16, null=True)
+    baseline = pw.CharField(max_length=200, null=True)  # what a change or share is against
+    period_label = pw.CharField(max_length=64, null=True)
+    briefing_time = pw.CharField(max_length=5, null=True)  # HH:MM, the source's local time
+    bounds_basis = pw.CharField(max_length=16, null=True)
+    revises = pw.TextField(null=True)  # ids of facts this one revises, space-separated
+    # The whole relay chain (source ids, nearest first) when there is more than ``via``.
+    relay_chain = pw.TextField(null=True)
+    # Derived by the loader: when the figure was first known (the briefing date and time,
+    # else the earliest publication date of its articles) as ISO text, '' if never; the
+    # time axis of supersession, as_of and timelines, and the sort key of sort=briefing_date.
+    known_since = pw.CharField(max_length=16, default="", constraints=[pw.SQL("DEFAULT ''")])
 
     class Meta:
         indexes = (
-            (("briefing_date", "id"), False),
+            (("known_since", "id"), False),
             (("magnitude", "id"), False),
-            (("measure", "briefing_date", "id"), False),
+            (("measure", "known_since", "id"), False),
             (("measure", "magnitude", "id"), False),
-            (("subject", "measure", "briefing_date", "id"), False),
-            (("source", "briefing_date", "id"), False),
+            (("subject", "measure", "known_since", "id"), False),
+            (("source", "known_since", "id"), False),
             (("source", "magnitude", "id"), False),
-            (("via", "briefing_date", "id"), False),
+            (("via", "known_since", "id"), False),
             (("briefing", "id"), False),
+            (("place", "known_since", "id"), False),
         )
 
 
@@ -55,18 +76,37 @@ class FactArticle(BaseModel):
 
     fact = pw.ForeignKeyField(Fact, field=Fact.key, backref="links", on_delete="CASCADE")
     article = pw.ForeignKeyField(Article, backref="links", on_delete="RESTRICT")
+    quote = pw.TextField(null=True)  # the article's own words for the figure (at most 25)
 
     class Meta:
         primary_key = pw.CompositeKey("fact", "article")
         indexes = ((("article", "fact"), False),)
 
 
-class FactSupersession(BaseModel):
-    """Derived by the loader: how a fact stands in its series (same subject, measure, source).
+class FactRelay(BaseModel):
+    """Who passed a figure on, in order from the source towards the outlets.
 
-    A fact is superseded by the facts of the next later briefing date in its series; facts
-    of the same date disagree rather than supersede. Ids are space-separated so a page of
-    facts reads them with a join instead of one query per fact.
+    The first relay is the fact's ``via``; every one is matched by the ``via`` filter.
+    """
+
+    fact = pw.ForeignKeyField(Fact, field=Fact.key, backref="relays", on_delete="CASCADE")
+    position = pw.SmallIntegerField()
+    source = pw.ForeignKeyField(Source, backref="relays", on_delete="RESTRICT")
+
+    class Meta:
+        primary_key = pw.CompositeKey("fact", "position")
+        indexes = ((("source", "fact"), False),)
+
+
+class FactSupersession(BaseModel):
+    """Derived by the loader: how a fact stands in its series.
+
+    A series is one source's figures for one subject, measure, place, breakdown, period,
+    aspect and unit, with plans, projections and targets each apart from counts. A fact is
+    superseded by the facts first known at the next later time of its series (facts known at
+    the same time disagree rather than supersede), and by any fact that names it in
+    ``revises``. Increments stand alone. Ids are space-separated so a page of facts reads
+    them with a join instead of one query per fact.
     """
 
     fact = pw.ForeignKeyField(
@@ -74,4 +114,4 @@ class FactSupersession(BaseModel):
     )
     supersedes = pw.TextField(null=True)
     superseded_by = pw.TextField(null=True)
-    superseded_on = pw.DateField(null=True, index=True)  # briefing date of superseded_by
+    superseded_on = pw.DateField(null=True, index=True)  # when superseded_by became known

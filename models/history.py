@@ -8,6 +8,7 @@ from .base import BaseModel
 from .dataset import DatasetVersion
 from .fact import Fact
 from .source import Source
+from .terms import Place
 
 REVISION_KINDS = ("added", "updated", "removed")
 
@@ -43,31 +44,43 @@ def _nullable_copy(field: pw.Field) -> pw.Field:
     return type(field)(null=True, **extra)
 
 
-def _add_fact_before(model: type[pw.Model]) -> tuple[tuple[str, ...], dict[str, str]]:
+def _add_fact_before(
+    model: type[pw.Model],
+) -> tuple[tuple[str, ...], dict[str, tuple[str, str]]]:
     """Give ``model`` a nullable copy of each content column of ``Fact``, in ``Fact``'s order.
 
-    Not copied: the keys, the derived sort key and the hash. A reference to a source also
-    keeps the source's name as it was, right after it. Returns the copied column names and
-    the captured name columns (name column -> the fact's source reference column).
+    Not copied: the keys, what is derived (the sort key, ``known_since``) and the hash. A
+    reference to a source or a place also keeps its name (a place: and ISO code) as it was,
+    right after it. Returns the copied column names and the captured columns (captured
+    column -> (the fact's reference column, the referenced table's column)).
     """
-    skipped = {Fact._meta.primary_key, Fact.id, Fact.magnitude, Fact.content_hash}
+    skipped = {Fact._meta.primary_key, Fact.id, Fact.magnitude, Fact.content_hash, Fact.known_since}
     copied: list[str] = []
-    names: dict[str, str] = {}
+    names: dict[str, tuple[str, str]] = {}
     for field in Fact._meta.sorted_fields:
         if field in skipped:
             continue
         model._meta.add_field(field.column_name, _nullable_copy(field))
         copied.append(field.column_name)
-        if isinstance(field, pw.ForeignKeyField) and field.rel_model is Source:
-            name = f"{field.name}_name"
-            model._meta.add_field(name, pw.CharField(max_length=Source.name.max_length, null=True))
-            names[name] = field.column_name
+        if isinstance(field, pw.ForeignKeyField) and field.rel_model in CAPTURED:
+            for column in CAPTURED[field.rel_model]:
+                name = f"{field.name}_{column.name}"
+                model._meta.add_field(name, pw.CharField(max_length=column.max_length, null=True))
+                names[name] = (field.column_name, column.column_name)
     model._meta.add_field("reported_in", pw.TextField(null=True))  # JSON [{id, outlet, published}]
+    model._meta.add_field("relays", pw.TextField(null=True))  # JSON [{id, name}]
     return tuple(copied), names
 
 
+# What a revision keeps of the records a fact references, as they were.
+CAPTURED: dict[type[pw.Model], tuple[pw.Field, ...]] = {
+    Source: (Source.name,),
+    Place: (Place.name, Place.iso_code),
+}
+
+
 # The fact before the change (all null for 'added'): the columns copied from ``fact`` and the
-# source names captured beside them (name column -> fact column holding that source's id).
+# names captured beside them (captured column -> (fact column, referenced table's column)).
 KEPT_COLUMNS, KEPT_NAMES = _add_fact_before(FactRevision)
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import peewee as pw
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
+from .article import Article
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
-from .fact import FactSupersession
+from .fact import Fact, FactArticle, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
 from .meta import Meta
+from .supersession import rebuild_supersession
+from .terms import Measure, Place, Unit
+from .vocabulary import LEGACY_MEASURES
 
 
 class SchemaOutdated(Exception):
@@ -59,10 +64,117 @@ def _v3_versions_and_history() -> None:
     )
 
 
+def _add_missing_columns(model: type[pw.Model]) -> None:
+    """Add the model's columns the table lacks, as the model declares them (at the end).
+
+    A table that does not exist at all is created as the model declares it.
+    """
+    table = model._meta.table_name
+    if not database.table_exists(table):
+        model.create_table(safe=True)
+        return
+    present = {column.name for column in database.get_columns(table)}
+    for field in model._meta.sorted_fields:
+        if field.column_name in present:
+            continue
+        ctx = database.get_sql_context()
+        ddl = ctx.sql(field.ddl(ctx)).query()[0]
+        if isinstance(field, pw.ForeignKeyField):
+            target = field.rel_model._meta.table_name
+            ddl += f' REFERENCES "{target}" ("{field.rel_field.column_name}")'
+        database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {ddl}')
+
+
+def _drop_not_null(table: str, column: str) -> None:
+    """Let ``column`` hold NULL, without rewriting the table.
+
+    SQLite cannot alter a column; its documented way to drop a NOT NULL constraint is to edit
+    the stored CREATE TABLE statement (PRAGMA writable_schema), which leaves the rows as they
+    are, then to bump the schema version so every connection reads the new definition.
+    """
+    if is_postgres():
+        database.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP NOT NULL')
+        return
+    (sql,) = database.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    pattern = re.compile(rf'("{re.escape(column)}" [A-Z]+(?:\(\d+\))?) NOT NULL')
+    if not pattern.search(sql):
+        return
+    (version,) = database.execute_sql("PRAGMA schema_version").fetchone()
+    database.execute_sql("PRAGMA writable_schema = ON")
+    database.execute_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+        (pattern.sub(r"\1", sql, count=1), table),
+    )
+    database.execute_sql(f"PRAGMA schema_version = {version + 1}")
+    database.execute_sql("PRAGMA writable_schema = OFF")
+
+
+# Fact indexes of version 3 that sorted on briefing_date, which version 4 sorts on known_since.
+_V3_DATE_INDEXES = (
+    "fact_briefing_date_id", "fact_measure_briefing_date_id",
+    "fact_subject_measure_briefing_date_id", "fact_source_id_briefing_date_id",
+    "fact_via_id_briefing_date_id",
+)  # fmt: skip
+
+
+def _v4_second_record_model() -> None:
+    """Version 4: declared measures, units and places; kinds of figure; relay chains; dates
+    that may be unknown; quotes; and supersession by series.
+
+    What a version 3 database holds is carried over as what it meant: every fact a reported
+    level, its relay its only relay, its bounds stated, known since its briefing date; the
+    measures this code used to fix and the units the facts use become the declared ones.
+    """
+    database.create_tables([Measure, Unit, Place, FactRelay], safe=True)
+    for model in (Article, Briefing, Fact, FactArticle, FactRevision):
+        _add_missing_columns(model)
+    for table, column in (
+        ("fact", "briefing_date"),
+        ("article", "published"),
+        ("briefing", "date"),
+    ):
+        _drop_not_null(table, column)
+    for name in _V3_DATE_INDEXES:
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    Fact._schema.create_indexes(safe=True)
+    as_text = "CAST(briefing_date AS TEXT)"
+    database.execute_sql(f"UPDATE fact SET known_since = {as_text} WHERE briefing_date IS NOT NULL")
+    database.execute_sql(
+        "UPDATE fact SET bounds_basis = 'stated' "
+        "WHERE value_low IS NOT NULL OR value_high IS NOT NULL"
+    )
+    database.execute_sql(
+        "INSERT INTO fact_relay (fact_id, position, source_id) "
+        "SELECT key, 0, via_id FROM fact WHERE via_id IS NOT NULL"
+    )
+    database.execute_sql(
+        "UPDATE fact_revision SET aspect = 'level', status = 'reported' WHERE kind <> 'added'"
+    )
+    for revision in FactRevision.select().where(FactRevision.via_id.is_null(False)):
+        relays = [{"id": revision.via_id, "name": revision.via_name}]
+        FactRevision.update(relays=json.dumps(relays)).where(
+            FactRevision.key == revision.key
+        ).execute()
+    legacy = [
+        {"id": m, "name": m.replace("_", " ").capitalize(), "description": text,
+         "dimension": "count", "content_hash": ""}
+        for m, text in LEGACY_MEASURES.items()
+    ]  # fmt: skip
+    Measure.insert_many(legacy).on_conflict_ignore().execute()
+    units = [u for (u,) in database.execute_sql("SELECT DISTINCT unit FROM fact").fetchall()]
+    if units:
+        rows = [{"id": u, "name": u, "dimension": "count", "content_hash": ""} for u in units]
+        Unit.insert_many(rows).on_conflict_ignore().execute()
+    rebuild_supersession()
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
     3: _v3_versions_and_history,
+    4: _v4_second_record_model,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

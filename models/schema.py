@@ -12,15 +12,16 @@ from .article import Article
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
-from .fact import Fact, FactArticle, FactSupersession
+from .fact import Fact, FactArticle, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
 from .meta import Meta
 from .migrations import LATEST_VERSION, require_current
 from .source import Source, SourceName
+from .terms import Measure, Place, Unit
 
 ALL_MODELS: list[type[pw.Model]] = [
-    Meta, Source, SourceName, Article, Briefing, BriefingRelay, Fact, FactArticle, FactSupersession,
-    DatasetVersion, FactRevision, FactChange, FactAlias,
+    Meta, Source, SourceName, Measure, Unit, Place, Article, Briefing, BriefingRelay, Fact,
+    FactArticle, FactRelay, FactSupersession, DatasetVersion, FactRevision, FactChange, FactAlias,
 ]  # fmt: skip
 
 SCHEMA_VERSION = LATEST_VERSION

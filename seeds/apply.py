@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import peewee as pw
 
-from models import (
-    Article,
-    Briefing,
-    DatasetVersion,
-    FactSupersession,
-    Source,
-    database,
-    normalize_name,
-)
+from models import DatasetVersion, FactSupersession, database, normalize_name
 
 from .catalog import Catalog, Kept
-from .derive import rebuild_supersession
+from .derive import rebuild_supersession, refresh_known_since, remember_supersession
 from .factwrite import FactWrite
 from .feed import ChangeFeed
-from .plan import Plan
+from .plan import MODELS, Plan
 from .reader import files_digest
 from .report import LoadReport
 from .sql import chunks, delete_children, insert, upsert
@@ -53,9 +46,11 @@ class Apply:
         version = self._record_version(report)
         feed = ChangeFeed(self.stage, version)
         facts = FactWrite(self.stage, feed, version) if self.plan.facts_changed else None
+        remember_supersession(self.stage)
         if facts is not None:
             facts.note_changes()
             facts.snapshot()
+        self._write_vocabularies()
         self._write_sources()
         self._write_articles()
         self._write_briefings()
@@ -63,20 +58,23 @@ class Apply:
             counts = self.plan.facts
             existing = counts.unchanged + counts.updated + counts.removed
             facts.write(bulk=counts.added >= max(BULK_MIN_FACTS, existing))
-        _delete_missing(Briefing, self.catalog.briefings)
-        _delete_missing(Source, self.catalog.sources)
-        _delete_missing(Article, self.catalog.articles)
+        for kind in ("briefings", "sources", "articles", "measures", "units", "places"):
+            _delete_missing(MODELS[kind], self.catalog.records[kind])
         if self.plan.replaces_changed:
             database.execute_sql("DELETE FROM fact_alias")
             database.execute_sql(
                 "INSERT INTO fact_alias (old_id, fact_id) SELECT old_id, fact_id FROM stage_replace"
             )
         feed.open_queue()
-        if facts is not None or not FactSupersession.select().exists():
+        if refresh_known_since() or facts is not None or not FactSupersession.select().exists():
             rebuild_supersession()
-            if facts is not None:
-                feed.touch_supersession_changes()
-        feed.touch_dependents(self.plan.sources.updated_ids, self.plan.articles.updated_ids)
+            feed.touch_supersession_changes()
+        plans = self.plan.keyed
+        feed.touch_dependents(
+            plans["sources"].updated_ids,
+            plans["articles"].updated_ids,
+            plans["places"].updated_ids,
+        )
         feed.flush_queue()
 
     def _record_version(self, report: LoadReport) -> int:
@@ -95,7 +93,7 @@ class Apply:
     def _write_sources(self) -> None:
         plan = self.plan.sources
         columns = ("id", "name", "kind", "country", "content_hash")
-        upsert("source", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        upsert("source", columns, _rows(plan.writes))
         delete_children("source_name", "source_id", plan.updated_ids)
         names = (
             (source_id, name, normalize_name(name), alias)
@@ -104,18 +102,33 @@ class Apply:
         )
         insert("source_name", ("source_id", "name", "norm", "is_alias"), names)
 
+    def _write_vocabularies(self) -> None:
+        """Measures, units and places (each place after the one it lies within)."""
+        for kind, columns in (
+            ("measures", ("id", "name", "description", "dimension")),
+            ("units", ("id", "name", "dimension", "currency", "per")),
+        ):
+            writes = self.plan.keyed[kind].writes
+            upsert(MODELS[kind]._meta.table_name, (*columns, "content_hash"), _rows(writes))
+        written = set(self.plan.keyed["places"].writes)
+        ordered = [kept for kept in self.catalog.places_in_order() if kept in written]
+        columns = ("id", "name", "kind", "iso_code", "parent_id", "content_hash")
+        upsert("place", columns, _rows(ordered))
+
     def _write_articles(self) -> None:
         plan = self.plan.articles
         columns = (
             "id", "outlet", "published", "published_precision", "url", "language", "credited",
-            "notes", "content_hash",
+            "notes", "title", "content_hash",
         )  # fmt: skip
-        upsert("article", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        upsert("article", columns, _rows(plan.writes))
 
     def _write_briefings(self) -> None:
         plan = self.plan.briefings
-        columns = ("id", "source_id", "date", "date_precision", "venue", "notes", "content_hash")
-        upsert("briefing", columns, ((*k.row, k.content_hash) for k in plan.writes))
+        columns = (
+            "id", "source_id", "date", "date_precision", "venue", "notes", "time", "content_hash",
+        )  # fmt: skip
+        upsert("briefing", columns, _rows(plan.writes))
         delete_children("briefing_relay", "briefing_id", plan.updated_ids)
         relays = (
             (kept.row[0], source, position)
@@ -123,6 +136,10 @@ class Apply:
             for position, source in enumerate(kept.extra)
         )
         insert("briefing_relay", ("briefing_id", "source_id", "position"), relays)
+
+
+def _rows(writes: Iterable[Kept]) -> Iterator[tuple[Any, ...]]:
+    return ((*kept.row, kept.content_hash) for kept in writes)
 
 
 def _delete_missing(model: type[pw.Model], records: dict[str, Kept]) -> None:

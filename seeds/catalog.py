@@ -1,4 +1,4 @@
-"""The curated records facts refer to (sources, articles, briefings) and the reference checks."""
+"""The curated records facts refer to (vocabularies, sources, articles, briefings) and the checks."""
 
 from __future__ import annotations
 
@@ -7,12 +7,26 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from models import normalize_name
+from models import LEGACY_MEASURES, normalize_name
 
+from .facts_check import FactCheck
 from .reader import RawRecord, is_ndjson, read_document
-from .records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord
+from .records import (
+    ArticleRecord,
+    BriefingRecord,
+    FactRecord,
+    MeasureRecord,
+    PlaceRecord,
+    SourceRecord,
+    UnitRecord,
+)
 from .report import Problems
 from .validate import Validator, digest
+
+# Record kinds several files may declare, as long as each declaration of an id is the same.
+VOCABULARIES = ("measures", "units", "places")
+# Fields the second record model added to documents: a record not using them hashes as before.
+ADDED_FIELDS = {"title": None, "time": None}
 
 
 class Kept(NamedTuple):
@@ -24,45 +38,75 @@ class Kept(NamedTuple):
     extra: tuple[str, ...]  # a source's aliases; a briefing's relays, in order
 
 
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def keep(record: RawRecord, data: dict[str, Any]) -> Kept:
-    """Reduce a validated source, article or briefing to what checks and writes need."""
-    content_hash = digest(data)
-    origin = (sys.intern(record.path), record.locator)
-    if record.kind == "sources":
+    """Reduce a validated record (not a fact) to what checks and writes need."""
+    hashed = {k: v for k, v in data.items() if ADDED_FIELDS.get(k, ...) != v}
+    content_hash = digest(hashed)
+    origin = (sys.intern(record.path), record.where)
+    kind = record.kind
+    if kind == "sources":
         row = (data["id"], data["name"], data["kind"], data["country"])
         return Kept(row, content_hash, origin, tuple(data["aliases"]))
-    if record.kind == "articles":
+    if kind == "articles":
         row = (
-            data["id"], data["outlet"], data["published"].isoformat(),
-            data["published_precision"], data["url"], data["language"],
-            "\n".join(data["credited"]), data["notes"],
+            data["id"], data["outlet"], _iso(data["published"]), data["published_precision"],
+            data["url"], data["language"], "\n".join(data["credited"]), data["notes"],
+            data["title"],
         )  # fmt: skip
         return Kept(row, content_hash, origin, ())
-    row = (
-        data["id"], sys.intern(data["source"]), data["date"].isoformat(),
-        sys.intern(data["date_precision"]), data["venue"], data["notes"],
-    )  # fmt: skip
-    return Kept(row, content_hash, origin, tuple(data["relayed_by"]))
+    if kind == "briefings":
+        row = (
+            data["id"], sys.intern(data["source"]), _iso(data["date"]),
+            sys.intern(data["date_precision"]), data["venue"], data["notes"], data["time"],
+        )  # fmt: skip
+        return Kept(row, content_hash, origin, tuple(data["relayed_by"]))
+    if kind == "measures":
+        row = (data["id"], data["name"], data["description"], data["dimension"])
+    elif kind == "units":
+        row = (data["id"], data["name"], data["dimension"], data["currency"], data["per"])
+    else:
+        row = (data["id"], data["name"], data["kind"], data["iso_code"], data["parent"])
+    return Kept(row, content_hash, origin, ())
+
+
+SCHEMAS = {
+    "measures": MeasureRecord,
+    "units": UnitRecord,
+    "places": PlaceRecord,
+    "sources": SourceRecord,
+    "articles": ArticleRecord,
+    "briefings": BriefingRecord,
+}
 
 
 class Catalog:
-    """The sources, articles and briefings of the seed documents, by id, checked together."""
+    """Every record of the seed documents but facts, by kind and id, checked together."""
 
     def __init__(self, problems: Problems) -> None:
         self.problems = problems
-        self.sources: dict[str, Kept] = {}
-        self.articles: dict[str, Kept] = {}
-        self.briefings: dict[str, Kept] = {}
+        self.records: dict[str, dict[str, Kept]] = {kind: {} for kind in SCHEMAS}
+        self.legacy_units = False  # no file declares units: facts' units are taken as counts
+
+    @property
+    def sources(self) -> dict[str, Kept]:
+        return self.records["sources"]
+
+    @property
+    def articles(self) -> dict[str, Kept]:
+        return self.records["articles"]
+
+    @property
+    def briefings(self) -> dict[str, Kept]:
+        return self.records["briefings"]
 
     def read(self, paths: Sequence[Path]) -> list[RawRecord]:
         """Read the YAML/JSON documents (small, curated); return their facts, unvalidated."""
         facts: list[RawRecord] = []
-        validators = {
-            "sources": Validator(SourceRecord(), self.problems),
-            "articles": Validator(ArticleRecord(), self.problems),
-            "briefings": Validator(BriefingRecord(), self.problems),
-        }
-        targets = {"sources": self.sources, "articles": self.articles, "briefings": self.briefings}
+        validators = {kind: Validator(schema(), self.problems) for kind, schema in SCHEMAS.items()}
         for path in paths:
             if is_ndjson(path):
                 continue
@@ -71,23 +115,47 @@ class Catalog:
                     facts.append(record)
                     continue
                 data = validators[record.kind](record)
-                if data is None:
-                    continue
-                kept = targets[record.kind]
-                if self._duplicate(record, data["id"], kept):
-                    continue
-                kept[data["id"]] = keep(record, data)
+                if data is not None:
+                    self._add(record, keep(record, data))
+        self._fall_back_to_legacy_vocabulary()
         self._check_alias_clashes()
-        self._check_briefing_references()
+        self._check_references()
         return facts
 
-    def _duplicate(self, record: RawRecord, record_id: str, kept: dict[str, Kept]) -> bool:
-        earlier = kept.get(record_id)
+    def _add(self, record: RawRecord, kept: Kept) -> None:
+        records = self.records[record.kind]
+        earlier = records.get(kept.row[0])
         if earlier is None:
-            return False
+            records[kept.row[0]] = kept
+            return
+        if record.kind in VOCABULARIES and earlier.content_hash == kept.content_hash:
+            return  # the same declaration again, in another file
         path, locator = earlier.origin
-        self.problems.add(record, "id", f"Duplicate id {record_id!r} (first at {path}:{locator}).")
-        return True
+        what = "differs from the declaration" if record.kind in VOCABULARIES else "first"
+        self.problems.add(
+            record, "id", f"Duplicate id {kept.row[0]!r} ({what} at {path}:{locator})."
+        )
+
+    def _fall_back_to_legacy_vocabulary(self) -> None:
+        """Files of the first record model declare no measures or units: use what it fixed."""
+        if not self.records["measures"]:
+            for name, description in LEGACY_MEASURES.items():
+                data = {
+                    "id": name,
+                    "name": name.replace("_", " ").capitalize(),
+                    "description": description,
+                    "dimension": "count",
+                }
+                record = RawRecord("measures", "(built in)", name, data)
+                self._add(record, keep(record, data))
+        self.legacy_units = not self.records["units"]
+
+    def legacy_unit(self, unit: str) -> None:
+        """Declare a unit a fact uses, as a count, when no file declares units."""
+        if unit not in self.records["units"]:
+            data = {"id": unit, "name": unit, "dimension": "count", "currency": None, "per": None}
+            record = RawRecord("units", "(built in)", unit, data)
+            self._add(record, keep(record, data))
 
     def _check_alias_clashes(self) -> None:
         owner: dict[str, str] = {}
@@ -100,7 +168,7 @@ class Catalog:
                         source.origin, "aliases", f"{name!r} already names source {other!r}."
                     )
 
-    def _check_briefing_references(self) -> None:
+    def _check_references(self) -> None:
         for briefing in self.briefings.values():
             source = briefing.row[1]
             if source not in self.sources:
@@ -110,48 +178,43 @@ class Catalog:
                     self.problems.add(
                         briefing.origin, f"relayed_by[{index}]", f"Unknown source {relay!r}."
                     )
+        places = self.records["places"]
+        for place in places.values():
+            seen, parent = {place.row[0]}, place.row[4]
+            while parent is not None:
+                if parent not in places:
+                    self.problems.add(place.origin, "parent", f"Unknown place {parent!r}.")
+                    break
+                if parent in seen:
+                    self.problems.add(
+                        place.origin, "parent", "Places must not lie within themselves."
+                    )
+                    break
+                seen.add(parent)
+                parent = places[parent].row[4]
+
+    def places_in_order(self) -> list[Kept]:
+        """Places, each after the place it lies within."""
+        places, placed, ordered = self.records["places"], set(), []
+
+        def add(place_id: str) -> None:
+            if place_id in placed:
+                return
+            placed.add(place_id)
+            parent = places[place_id].row[4]
+            if parent is not None:
+                add(parent)
+            ordered.append(places[place_id])
+
+        for place_id in places:
+            add(place_id)
+        return ordered
 
     def facts(self, records: Iterable[RawRecord]) -> Iterator[tuple[RawRecord, dict[str, Any]]]:
         """Validate fact records one at a time; yield those whose references hold."""
         validate = Validator(FactRecord(), self.problems)
+        check = FactCheck(self)
         for record in records:
             data = validate(record)
-            if data is not None and self.fact_ok(record, data):
+            if data is not None and check(record, data):
                 yield record, data
-
-    def fact_ok(self, record: RawRecord, data: dict[str, Any]) -> bool:
-        """Whether a validated fact's sources, articles and briefing exist (and agree)."""
-        ok = True
-        for name in ("source", "via"):
-            if data[name] is not None and data[name] not in self.sources:
-                self.problems.add(record, name, f"Unknown source {data[name]!r}.")
-                ok = False
-        for index, article in enumerate(data["reported_in"]):
-            if article not in self.articles:
-                self.problems.add(record, f"reported_in[{index}]", f"Unknown article {article!r}.")
-                ok = False
-        return self._briefing_ok(record, data) and ok
-
-    def _briefing_ok(self, record: RawRecord, data: dict[str, Any]) -> bool:
-        """A fact's briefing must exist and agree on who briefed and when."""
-        if data["briefing"] is None:
-            return True
-        kept = self.briefings.get(data["briefing"])
-        if kept is None:
-            self.problems.add(record, "briefing", f"Unknown briefing {data['briefing']!r}.")
-            return False
-        briefing_id, source, when, precision = kept.row[:4]
-        ok = True
-        for field_name, key, theirs, ours in (
-            ("source", "source", source, data["source"]),
-            ("briefing_date", "date", when, data["briefing_date"].isoformat()),
-            ("date_precision", "date_precision", precision, data["date_precision"]),
-        ):
-            if ours != theirs:
-                self.problems.add(
-                    record,
-                    field_name,
-                    f"Must equal the {key} of briefing {briefing_id!r} ({theirs}).",
-                )
-                ok = False
-        return ok

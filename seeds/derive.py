@@ -1,42 +1,39 @@
-"""Derived data the loader keeps beside the facts: which fact supersedes which."""
+"""Data the loader derives from the records: when facts became known, what supersedes what."""
 
 from __future__ import annotations
 
-from models import database, is_postgres
+from models import database
+from models.supersession import rebuild_supersession
+
+from .sql import scalar
+from .stage import Stage
+
+__all__ = ["rebuild_supersession", "refresh_known_since", "remember_supersession"]
 
 
-def rebuild_supersession() -> None:
-    """Recompute which fact supersedes which, so reads need no per-fact lookups.
-
-    Within a series (same subject, measure and source) the facts of each briefing date
-    supersede those of the previous date; facts of the same date do not supersede each other.
-    """
-    aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
-    database.execute_sql("DELETE FROM fact_supersession")
-    database.execute_sql(
-        f"""
-        WITH ranked AS (
-            SELECT key, id, subject, measure, source_id, briefing_date,
-                   DENSE_RANK() OVER (
-                       PARTITION BY subject, measure, source_id ORDER BY briefing_date
-                   ) AS step
-            FROM fact
-        ),
-        pairs AS (
-            SELECT e.key AS earlier_key, e.id AS earlier_id,
-                   l.key AS later_key, l.id AS later_id, l.briefing_date AS later_date
-            FROM ranked e JOIN ranked l
-              ON l.subject = e.subject AND l.measure = e.measure
-             AND l.source_id = e.source_id AND l.step = e.step + 1
-        ),
-        sides AS (
-            SELECT later_key AS fact_key, earlier_id AS older, NULL AS newer, NULL AS newer_date
-            FROM pairs
-            UNION ALL
-            SELECT earlier_key, NULL, later_id, later_date FROM pairs
-        )
-        INSERT INTO fact_supersession (fact_id, supersedes, superseded_by, superseded_on)
-        SELECT fact_key, {aggregate.format("older")}, {aggregate.format("newer")}, MIN(newer_date)
-        FROM sides GROUP BY fact_key
-        """
+def remember_supersession(stage: Stage) -> None:
+    """Keep each fact's supersession as it is, to tell afterwards which facts it changed for."""
+    stage.create_table(
+        "stage_old_supersession",
+        "AS SELECT f.id, s.supersedes, s.superseded_by "
+        "FROM fact_supersession s JOIN fact f ON f.key = s.fact_id",
     )
+    database.execute_sql("CREATE INDEX stage_old_supersession_id ON stage_old_supersession (id)")
+    stage.analyze("stage_old_supersession")
+
+
+def refresh_known_since() -> int:
+    """Give stored facts the ``known_since`` their staged record now has; how many changed.
+
+    It is derived, not content: a fact whose articles' dates changed is not updated (no
+    revision), but its answer changes, so the change feed queue (``stage_touched``) gets it.
+    """
+    differs = "FROM fact f JOIN stage_fact s ON s.id = f.id WHERE f.known_since <> s.known_since"
+    count = scalar(f"SELECT COUNT(*) {differs}")
+    if count:
+        database.execute_sql(f"INSERT INTO stage_touched (id) SELECT f.id {differs}")
+        database.execute_sql(
+            "UPDATE fact SET known_since = s.known_since FROM stage_fact s "
+            "WHERE s.id = fact.id AND fact.known_since <> s.known_since"
+        )
+    return count

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from models import bulk_fact_insert, database, is_postgres
+from models import Fact, bulk_fact_insert, database, is_postgres
 from models.history import KEPT_COLUMNS, KEPT_NAMES
 
 from .feed import ChangeFeed
@@ -20,52 +20,46 @@ class FactWrite:
         self.version = version
 
     def note_changes(self) -> None:
-        """Note which facts change or go, and their supersession, before anything is written."""
+        """Note which facts change or go, before anything is written."""
         self.stage.create_table("stage_changed", f"AS {CHANGED_FACTS}")
         # Anti-joined against every fact: without an index SQLite scans it once per fact.
         database.execute_sql("CREATE INDEX stage_changed_id ON stage_changed (id)")
         self.stage.create_table("stage_removed", f"AS SELECT f.id FROM {GONE_FACTS}")
-        self.stage.create_table(
-            "stage_old_supersession",
-            "AS SELECT f.id, s.supersedes, s.superseded_by "
-            "FROM fact_supersession s JOIN fact f ON f.key = s.fact_id",
-        )
-        database.execute_sql(
-            "CREATE INDEX stage_old_supersession_id ON stage_old_supersession (id)"
-        )
-        self.stage.analyze("stage_changed", "stage_removed", "stage_old_supersession")
+        self.stage.analyze("stage_changed", "stage_removed")
 
     def snapshot(self) -> None:
         """Record updated and removed facts as they are now (their ``before``), in one INSERT."""
-        if is_postgres():
-            articles = (
-                "(SELECT COALESCE(json_agg(json_build_object("
-                "'id', a.id, 'outlet', a.outlet, 'published', a.published)), '[]'::json)::text"
-            )
-        else:
-            articles = (
-                "(SELECT json_group_array(json_object("
-                "'id', a.id, 'outlet', a.outlet, 'published', a.published))"
-            )
-        articles += (
-            " FROM fact_article fa JOIN article a ON a.id = fa.article_id WHERE fa.fact_id = f.key)"
+        articles = _json_list(
+            "fact_article fa JOIN article a ON a.id = fa.article_id",
+            "fa.fact_id = f.key",
+            {"id": "a.id", "outlet": "a.outlet", "published": "a.published", "quote": "fa.quote"},
         )
-        # The source names as they are now: one join on source per reference a revision keeps.
+        relays = _json_list(
+            "fact_relay fr JOIN source relay ON relay.id = fr.source_id",
+            "fr.fact_id = f.key",
+            {"id": "relay.id", "name": "relay.name"},
+            order="fr.position",
+        )
+        # What the fact references, as it is now: one join per reference a revision keeps.
         names = list(KEPT_NAMES.items())
-        name_joins = " ".join(
-            f"LEFT JOIN source n{i} ON n{i}.id = f.{column}" for i, (_, column) in enumerate(names)
+        references = sorted({column for column, _ in KEPT_NAMES.values()})
+        alias = {column: f"n{i}" for i, column in enumerate(references)}
+        tables = {c: Fact._meta.columns[c].rel_model._meta.table_name for c in references}
+        joins = " ".join(
+            f"LEFT JOIN {tables[c]} {alias[c]} ON {alias[c]}.id = f.{c}" for c in references
         )
+        captured = ", ".join(f"{alias[column]}.{kept}" for _, (column, kept) in names)
         database.execute_sql(
             f"""
             INSERT INTO fact_revision (version_id, fact_id, kind, reason, replaced_by,
                                        {", ".join(KEPT_COLUMNS)},
-                                       {", ".join(name for name, _ in names)}, reported_in)
+                                       {", ".join(name for name, _ in names)}, reported_in, relays)
             SELECT {self.version}, f.id, CASE WHEN s.id IS NULL THEN 'removed' ELSE 'updated' END,
                    COALESCE(s.change_reason, rs.change_reason), r.fact_id,
                    {", ".join("f." + c for c in KEPT_COLUMNS)},
-                   {", ".join(f"n{i}.name" for i in range(len(names)))}, {articles}
+                   {captured}, {articles}, {relays}
             FROM fact f
-            {name_joins}
+            {joins}
             LEFT JOIN stage_fact s ON s.id = f.id
             LEFT JOIN stage_replace r ON r.old_id = f.id
             LEFT JOIN stage_fact rs ON rs.id = r.fact_id
@@ -84,10 +78,11 @@ class FactWrite:
             f"UPDATE fact SET {assignments} FROM stage_fact s "
             "WHERE s.id = fact.id AND fact.id IN (SELECT id FROM stage_changed)"
         )
-        database.execute_sql(
-            "DELETE FROM fact_article WHERE fact_id IN "
-            "(SELECT key FROM fact WHERE id IN (SELECT id FROM stage_changed))"
-        )
+        for table in ("fact_article", "fact_relay"):
+            database.execute_sql(
+                f"DELETE FROM {table} WHERE fact_id IN "
+                "(SELECT key FROM fact WHERE id IN (SELECT id FROM stage_changed))"
+            )
         database.execute_sql(
             "INSERT INTO fact_revision (version_id, fact_id, kind, reason) "
             f"SELECT {self.version}, s.id, 'added', s.change_reason FROM {NEW_FACTS}"
@@ -100,9 +95,32 @@ class FactWrite:
                 f"INSERT INTO fact ({columns}) SELECT {columns} FROM {NEW_FACTS} ORDER BY s.id"
             )
         database.execute_sql(
-            "INSERT INTO fact_article (fact_id, article_id) "
-            "SELECT f.key, l.article_id FROM stage_link l JOIN fact f ON f.id = l.fact_id "
+            "INSERT INTO fact_article (fact_id, article_id, quote) "
+            "SELECT f.key, l.article_id, l.quote FROM stage_link l JOIN fact f ON f.id = l.fact_id "
             "WHERE l.fact_id IN (SELECT id FROM stage_changed)"
+        )
+        database.execute_sql(
+            "INSERT INTO fact_relay (fact_id, position, source_id) "
+            "SELECT f.key, r.position, r.source_id FROM stage_relay r JOIN fact f ON f.id = r.fact_id "
+            "WHERE r.fact_id IN (SELECT id FROM stage_changed)"
         )
         self.feed.record("stage_changed", removed=False)
         self.feed.record("stage_removed", removed=True)
+
+
+def _json_list(
+    source: str, condition: str, fields: dict[str, str], order: str | None = None
+) -> str:
+    """A scalar subquery: the rows of ``source`` matching ``condition`` as a JSON array text.
+
+    PostgreSQL aggregates in ``order``; SQLite in the order it reads the rows, which for
+    ``order`` here is that of the primary key it looks them up by (fact, position).
+    """
+    pairs = ", ".join(f"'{key}', {value}" for key, value in fields.items())
+    if is_postgres():
+        ordering = f" ORDER BY {order}" if order else ""
+        return (
+            f"(SELECT COALESCE(json_agg(json_build_object({pairs}){ordering}), '[]'::json)::text "
+            f"FROM {source} WHERE {condition})"
+        )
+    return f"(SELECT json_group_array(json_object({pairs})) FROM {source} WHERE {condition})"

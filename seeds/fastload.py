@@ -11,7 +11,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from .records import StrictNumber, Text
+from .fields import MAX_QUOTE_WORDS, Report, StrictNumber, Text, word_count
 
 # -- marshmallow internals: the one place this module reaches past marshmallow's public API --
 
@@ -142,6 +142,11 @@ def _field_converter(field: fields.Field) -> Convert | None:
         convert = _convert_number
     elif kind is fields.Date and field.format in ("iso", "iso8601"):
         convert = _convert_date
+    elif kind is Report:
+        report = _report_converter()
+        if report is None:
+            return None
+        convert = report
     elif kind is fields.List:
         inner = field.inner
         if inner.allow_none or inner.load_default is not ma.missing:
@@ -163,6 +168,31 @@ def _field_converter(field: fields.Field) -> Convert | None:
 
 def _defer() -> Any:
     raise _Defer
+
+
+def _report_converter() -> Convert | None:
+    """Mirror ``Report``: an article id, or ``{article, quote}`` with a short enough quote."""
+    article = _field_converter(Report.article)
+    quote = _field_converter(Report.quote)
+    if article is None or quote is None:
+        return None
+
+    def convert(value: Any) -> tuple[str, str | None]:
+        if type(value) is str:
+            return article(value), None
+        if type(value) is not dict or "article" not in value or not _REPORT_KEYS.issuperset(value):
+            raise _Defer
+        given = value["article"]
+        words = value.get("quote")
+        said = None if words is None else quote(words)
+        if given is None or (said is not None and word_count(said) > MAX_QUOTE_WORDS):
+            raise _Defer
+        return article(given), said
+
+    return convert
+
+
+_REPORT_KEYS = frozenset({"article", "quote"})
 
 
 def fast_loader(schema: ma.Schema) -> Callable[[Any], dict[str, Any] | None]:

@@ -60,13 +60,21 @@ class ChangeFeed:
                 f"INSERT INTO stage_touched (id) VALUES ({database.param})", touched
             )
 
-    def touch_dependents(self, source_ids: list[str], article_ids: list[str]) -> None:
-        """Queue facts that show an updated source's name or an updated article's details."""
+    def touch_dependents(
+        self, source_ids: list[str], article_ids: list[str], place_ids: list[str]
+    ) -> None:
+        """Queue facts that show an updated source's or place's name, or an article's details."""
         for chunk in chunks(source_ids):
             database.execute_sql(
                 "INSERT INTO stage_touched (id) SELECT id FROM fact "
-                f"WHERE source_id IN ({marks(len(chunk))}) OR via_id IN ({marks(len(chunk))})",
+                f"WHERE source_id IN ({marks(len(chunk))}) OR key IN "
+                f"(SELECT fact_id FROM fact_relay WHERE source_id IN ({marks(len(chunk))}))",
                 [*chunk, *chunk],
+            )
+        for chunk in chunks(place_ids):
+            database.execute_sql(
+                f"INSERT INTO stage_touched (id) SELECT id FROM fact WHERE place_id IN ({marks(len(chunk))})",
+                chunk,
             )
         for chunk in chunks(article_ids):
             database.execute_sql(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from models import Article, Briefing, Source
+from models import Article, Briefing, Measure, Place, Source, Unit
 
 from .catalog import Catalog, Kept
 from .report import Counts
@@ -40,35 +40,52 @@ class KeyedPlan:
         return plan
 
 
+# The record kind of each keyed model.
+MODELS: dict[str, type[pw.Model]] = {
+    "measures": Measure,
+    "units": Unit,
+    "places": Place,
+    "sources": Source,
+    "articles": Article,
+    "briefings": Briefing,
+}
+# Reports list these before facts (as they always have), the vocabularies after.
+REPORTED_FIRST = ("sources", "articles", "briefings")
+
+
 @dataclass
 class Plan:
     """Everything a load will change, so an unchanged load writes nothing at all."""
 
-    sources: KeyedPlan
-    articles: KeyedPlan
-    briefings: KeyedPlan
+    keyed: dict[str, KeyedPlan]  # record kind -> its plan, for every kind but facts
     facts: Counts
     replaces: Counts
 
     @classmethod
     def make(cls, catalog: Catalog) -> Plan:
         """Compare the catalog and the staged facts with the database."""
-        return cls(
-            KeyedPlan.of(Source, catalog.sources),
-            KeyedPlan.of(Article, catalog.articles),
-            KeyedPlan.of(Briefing, catalog.briefings),
-            _count_facts(),
-            _count_replaces(),
-        )
+        keyed = {kind: KeyedPlan.of(model, catalog.records[kind]) for kind, model in MODELS.items()}
+        return cls(keyed, _count_facts(), _count_replaces())
+
+    @property
+    def sources(self) -> KeyedPlan:
+        return self.keyed["sources"]
+
+    @property
+    def articles(self) -> KeyedPlan:
+        return self.keyed["articles"]
+
+    @property
+    def briefings(self) -> KeyedPlan:
+        return self.keyed["briefings"]
 
     def counts(self) -> dict[str, Counts]:
         """The counts per record kind, in the order a report lists them."""
         return {
-            "sources": self.sources.counts,
-            "articles": self.articles.counts,
-            "briefings": self.briefings.counts,
+            **{kind: self.keyed[kind].counts for kind in REPORTED_FIRST},
             "facts": self.facts,
             "replaces": self.replaces,
+            **{kind: self.keyed[kind].counts for kind in ("measures", "units", "places")},
         }
 
     @property

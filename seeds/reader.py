@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import yaml
 from tqdm import tqdm
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
-KINDS = ("sources", "articles", "briefings", "facts")
+KINDS = ("measures", "units", "places", "sources", "articles", "briefings", "facts")
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
 
@@ -33,10 +34,22 @@ _PlainLoader.yaml_implicit_resolvers = {
 class RawRecord:
     """One record as read from a file, with where it came from for error messages."""
 
-    kind: str  # "sources" | "articles" | "briefings" | "facts"
+    kind: str  # one of KINDS
     path: str
     locator: str  # "facts[3]" in a document, "line 12" in NDJSON
     data: Any
+
+    @property
+    def where(self) -> str:
+        """The locator, with the record's id when it has one: ``facts[3] (id=nis-killed)``."""
+        record_id = self.data.get("id") if isinstance(self.data, dict) else None
+        if isinstance(record_id, str) and _SHOWN_ID.match(record_id):
+            return f"{self.locator} (id={record_id})"
+        return self.locator
+
+
+# An id is shown in a locator only if it cannot garble the one-line message it stands in.
+_SHOWN_ID = re.compile(r"[\w.\-]{1,64}\Z")
 
 
 class SeedFileError(Exception):

@@ -2,66 +2,57 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from models import DATE_PRECISIONS, ID_PATTERN, MEASURES, QUALIFIERS, SOURCE_KINDS
+from models import (
+    ASPECTS,
+    BOUNDS_BASES,
+    DATE_PRECISIONS,
+    DIMENSIONS,
+    ORIGINS,
+    PLACE_KINDS,
+    QUALIFIERS,
+    SOURCE_KINDS,
+    STATUSES,
+    Article,
+    Fact,
+    Measure,
+    Place,
+    Unit,
+)
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+from .fields import (
+    TIME_PATTERN,
+    Report,
+    StrictNumber,
+    Text,
+    check_precision,
+    check_time,
+    fits,
+    id_field,
+    slug_field,
+)
 
 # Qualifiers that imply a bound equal to the value.
 IMPLIED_LOW = {"exact", "at_least", "more_than"}
 IMPLIED_HIGH = {"exact", "at_most", "less_than", "nearly"}
 
 
-class StrictNumber(fields.Float):
-    """A finite JSON number; strings and booleans are refused rather than coerced."""
-
-    default_error_messages = {"type": "Must be a number, not {input_type}."}  # noqa: RUF012
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.make_error("type", input_type=type(value).__name__)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ma.ValidationError("Must be a finite number.")
-        return float(value)
+def _one_of(vocabulary: dict[str, str], **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(list(vocabulary)), **kwargs)
 
 
-class Text(fields.String):
-    """A string with surrounding whitespace removed that must not end up empty."""
-
-    blank_message = "Must not be blank."
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not text:
-            raise ma.ValidationError(self.blank_message)
-        if "\x00" in text:
-            raise ma.ValidationError("Must not contain NUL characters.")
-        return text
+def _optional(field: type[fields.Field], *args: Any, **kwargs: Any) -> fields.Field:
+    return field(*args, load_default=None, allow_none=True, **kwargs)
 
 
-def _id_field(**kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=validate.Regexp(
-            ID_PATTERN, error="Must be 1-64 lowercase letters, digits, '.', '_' or '-'."
-        ),
-        **kwargs,
-    )
-
-
-def check_precision(when: date, precision: str, field_name: str) -> None:
-    """Refuse a date that does not sit where its precision says (month: the 1st; year: Jan 1)."""
-    if precision == "month" and when.day != 1:
-        raise ma.ValidationError(
-            "Must be the 1st of the month when date_precision is 'month'.", field_name
-        )
-    if precision == "year" and (when.month, when.day) != (1, 1):
-        raise ma.ValidationError("Must be January 1 when date_precision is 'year'.", field_name)
+def _precision(data: dict[str, Any], date_field: str) -> str:
+    """The date precision a record gives, or the one its date implies (day, or unknown)."""
+    given = data.get("date_precision", data.get("published_precision"))
+    return given or ("day" if data.get(date_field) is not None else "unknown")
 
 
 class RecordSchema(ma.Schema):
@@ -69,10 +60,60 @@ class RecordSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+# -- vocabularies ---------------------------------------------------------------------------
+
+
+class MeasureRecord(RecordSchema):
+    """What facts count; a level of it is given in a unit of ``dimension``."""
+
+    id = id_field(Measure.id, required=True)
+    name = Text(required=True, validate=fits(Measure.name))
+    description = Text(required=True)
+    dimension = _one_of(DIMENSIONS, required=True)
+
+
+class UnitRecord(RecordSchema):
+    """What values are counted in; money names its currency, a rate what it is per."""
+
+    id = slug_field(Unit.id, "persons", required=True)
+    name = Text(required=True, validate=fits(Unit.name))
+    dimension = _one_of(DIMENSIONS, required=True)
+    currency = _optional(
+        fields.String,
+        validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code like 'USD'."),
+    )
+    per = _optional(Text, validate=fits(Unit.per))
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def check_dimension(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Money needs its currency and a rate what it is per; nothing else has either."""
+        for name, dimension in (("currency", "currency"), ("per", "rate")):
+            if (data.get(name) is None) == (data["dimension"] == dimension):
+                raise ma.ValidationError(f"Required exactly when dimension is {dimension!r}.", name)
+
+
+class PlaceRecord(RecordSchema):
+    """Where figures apply; a place may lie within another."""
+
+    id = id_field(required=True)
+    name = Text(required=True, validate=fits(Place.name))
+    kind = _optional(fields.String, validate=validate.OneOf(list(PLACE_KINDS)))
+    iso_code = _optional(
+        fields.String,
+        validate=validate.Regexp(
+            r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$", error="Must be an ISO 3166-1 or 3166-2 code."
+        ),
+    )
+    parent = _optional(id_field)
+
+
+# -- who, where, when ---------------------------------------------------------------------------
+
+
 class SourceRecord(RecordSchema):
-    id = _id_field(required=True)
+    id = id_field(required=True)
     name = Text(required=True, validate=validate.Length(max=200))
-    kind = fields.String(required=True, validate=validate.OneOf(list(SOURCE_KINDS)))
+    kind = _one_of(SOURCE_KINDS, required=True)
     country = fields.String(
         load_default=None,
         allow_none=True,
@@ -82,12 +123,10 @@ class SourceRecord(RecordSchema):
 
 
 class ArticleRecord(RecordSchema):
-    id = _id_field(required=True)
+    id = id_field(required=True)
     outlet = Text(required=True, validate=validate.Length(max=200))
-    published = fields.Date(required=True)
-    published_precision = fields.String(
-        load_default="day", validate=validate.OneOf(list(DATE_PRECISIONS))
-    )
+    published = fields.Date(required=True, allow_none=True)
+    published_precision = _optional(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
     url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
     language = fields.String(
         load_default="en",
@@ -97,72 +136,120 @@ class ArticleRecord(RecordSchema):
     )
     credited = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
     notes = Text(load_default=None, allow_none=True)
+    title = _optional(Text, validate=fits(Article.title))
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def check_date(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A null date is an unknown one; a known one sits where its precision says."""
+        check_precision(data["published"], _precision(data, "published"), "published")
+
+    @ma.post_load
+    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["published_precision"] = _precision(data, "published")
+        return data
 
 
 class BriefingRecord(RecordSchema):
-    id = _id_field(required=True)
-    source = _id_field(required=True)
-    date = fields.Date(required=True)
-    date_precision = fields.String(
-        load_default="day", validate=validate.OneOf(list(DATE_PRECISIONS))
-    )
+    id = id_field(required=True)
+    source = id_field(required=True)
+    date = fields.Date(required=True, allow_none=True)
+    date_precision = _optional(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    time = _optional(fields.String, validate=validate.Regexp(TIME_PATTERN, error="Must be HH:MM."))
     venue = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    relayed_by = fields.List(_id_field(), load_default=list)
+    relayed_by = fields.List(id_field(), load_default=list)
     notes = Text(load_default=None, allow_none=True)
 
     @ma.validates_schema(skip_on_field_errors=True)
     def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Refuse a date that contradicts its precision and a relay listed twice."""
-        check_precision(data["date"], data.get("date_precision", "day"), "date")
+        precision = _precision(data, "date")
+        check_precision(data["date"], precision, "date")
+        check_time(data["time"], precision, "time")
         if len(set(data["relayed_by"])) != len(data["relayed_by"]):
             raise ma.ValidationError("Lists a source twice.", "relayed_by")
 
+    @ma.post_load
+    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["date_precision"] = _precision(data, "date")
+        return data
+
+
+# -- facts -------------------------------------------------------------------------------------
+
 
 class FactRecord(RecordSchema):
-    id = _id_field(required=True)
+    id = id_field(required=True)
     claim = Text(required=True, validate=validate.Length(max=500))
-    subject = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            SLUG_PATTERN, error="Must be a lowercase slug like 'troops-in-russia'."
-        ),
+    subject = slug_field(Fact.subject, "troops-in-russia", required=True)
+    measure = id_field(Fact.measure, required=True)
+    value = _optional(StrictNumber)
+    qualifier = _one_of(QUALIFIERS, required=True)
+    value_low = _optional(StrictNumber)
+    value_high = _optional(StrictNumber)
+    value_text = _optional(Text, validate=fits(Fact.value_text))
+    bounds_basis = _optional(fields.String, validate=validate.OneOf(list(BOUNDS_BASES)))
+    unit = slug_field(Fact.unit, "persons", required=True)
+    aspect = _one_of(ASPECTS, load_default="level")
+    status = _one_of(STATUSES, load_default="reported")
+    origin = _optional(fields.String, validate=validate.OneOf(list(ORIGINS)))
+    baseline = _optional(Text, validate=fits(Fact.baseline))
+    briefing_date = _optional(fields.Date)
+    date_precision = _optional(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    briefing_time = _optional(
+        fields.String, validate=validate.Regexp(TIME_PATTERN, error="Must be HH:MM.")
     )
-    measure = fields.String(required=True, validate=validate.OneOf(list(MEASURES)))
-    value = StrictNumber(load_default=None, allow_none=True)
-    qualifier = fields.String(required=True, validate=validate.OneOf(list(QUALIFIERS)))
-    value_low = StrictNumber(load_default=None, allow_none=True)
-    value_high = StrictNumber(load_default=None, allow_none=True)
-    value_text = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    unit = fields.String(
-        required=True,
-        validate=validate.Regexp(SLUG_PATTERN, error="Must be a lowercase slug like 'persons'."),
-    )
-    briefing_date = fields.Date(required=True)
-    date_precision = fields.String(
-        load_default="day", validate=validate.OneOf(list(DATE_PRECISIONS))
-    )
-    period_start = fields.Date(load_default=None, allow_none=True)
-    period_end = fields.Date(load_default=None, allow_none=True)
-    source = _id_field(required=True)
-    via = _id_field(load_default=None, allow_none=True)
-    location = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    notes = Text(load_default=None, allow_none=True)
-    reported_in = fields.List(_id_field(), required=True, validate=validate.Length(min=1))
-    briefing = _id_field(load_default=None, allow_none=True)
+    period_start = _optional(fields.Date)
+    period_end = _optional(fields.Date)
+    period_label = _optional(Text, validate=fits(Fact.period_label))
+    place = _optional(id_field)
+    breakdown = _optional(slug_field, Fact.breakdown, "children")
+    source = id_field(required=True)
+    via = _optional(id_field)
+    relays = fields.List(id_field(), load_default=list)
+    location = _optional(Text, validate=fits(Fact.location))
+    notes = _optional(Text)
+    reported_in = fields.List(Report(), required=True, validate=validate.Length(min=1))
+    briefing = _optional(id_field)
+    revises = fields.List(id_field(), load_default=list)
     # Not content: neither changes the fact, so neither alone makes a load record a change.
     # Why this run's change was made, stored on the revision it causes (and on the removal of
     # the ids in ``replaces``); a reason left in the file also labels the next change.
-    change_reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    change_reason = _optional(Text, validate=validate.Length(max=500))
     # Old ids of facts merged or renamed into this one: they redirect here while listed.
-    replaces = fields.List(_id_field(), load_default=list)
+    replaces = fields.List(id_field(), load_default=list)
 
     @ma.validates_schema(skip_on_field_errors=True)
     def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Refuse records whose value, bounds, qualifier and dates contradict each other."""
-        if data["id"] in data["replaces"]:
-            raise ma.ValidationError("Must not list the fact's own id.", "replaces")
-        if len(set(data["replaces"])) != len(data["replaces"]):
-            raise ma.ValidationError("Lists an id twice.", "replaces")
+        """Refuse records whose value, bounds, qualifier, dates and lists contradict each other."""
+        for name, twice in (
+            ("replaces", "Lists an id twice."),
+            ("revises", "Lists an id twice."),
+            ("relays", "Lists a source twice."),
+        ):
+            if name != "relays" and data["id"] in data[name]:
+                raise ma.ValidationError("Must not list the fact's own id.", name)
+            if len(set(data[name])) != len(data[name]):
+                raise ma.ValidationError(twice, name)
+        self._check_value(data)
+        precision = _precision(data, "briefing_date")
+        check_precision(data["briefing_date"], precision, "briefing_date")
+        check_time(data["briefing_time"], precision, "briefing_time")
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and start > end:
+            raise ma.ValidationError("Must not be after period_end.", "period_start")
+        articles = [article for article, _ in data["reported_in"]]
+        if len(set(articles)) != len(articles):
+            raise ma.ValidationError("Lists an article twice.", "reported_in")
+        relays, via = data["relays"], data["via"]
+        if via is not None and relays and relays[0] != via:
+            raise ma.ValidationError("Must be the first of relays (the nearest relay).", "via")
+        if data["source"] in relays or data["source"] == via:
+            raise ma.ValidationError(
+                "Must not be the fact's own source.", "relays" if relays else "via"
+            )
+
+    @staticmethod
+    def _check_value(data: dict[str, Any]) -> None:
         value, qualifier = data.get("value"), data["qualifier"]
         low, high = data.get("value_low"), data.get("value_high")
         if qualifier == "range":
@@ -182,25 +269,35 @@ class FactRecord(RecordSchema):
             raise ma.ValidationError(f"Must equal value for qualifier {qualifier!r}.", "value_low")
         if qualifier in IMPLIED_HIGH and high is not None and high != value:
             raise ma.ValidationError(f"Must equal value for qualifier {qualifier!r}.", "value_high")
-        check_precision(data["briefing_date"], data.get("date_precision", "day"), "briefing_date")
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and start > end:
-            raise ma.ValidationError("Must not be after period_end.", "period_start")
-        if len(set(data["reported_in"])) != len(data["reported_in"]):
-            raise ma.ValidationError("Lists an article twice.", "reported_in")
+        if data.get("bounds_basis") == "convention" and value is not None:
+            raise ma.ValidationError(
+                "Conventional bounds are for a figure given only in words (no value).",
+                "bounds_basis",
+            )
 
     @ma.post_load
-    def derive_bounds(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Fill the bounds a qualifier implies and the sort key used for value filters."""
+    def derive(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Fill what the record implies: bounds, the sort key, the precision, the relay chain."""
         value, qualifier = data.get("value"), data["qualifier"]
         if value is not None:
             if qualifier in IMPLIED_LOW and data.get("value_low") is None:
                 data["value_low"] = value
             if qualifier in IMPLIED_HIGH and data.get("value_high") is None:
                 data["value_high"] = value
-        data["magnitude"] = next(
-            v for v in (value, data.get("value_low"), data.get("value_high")) if v is not None
-        )
+        low, high = data.get("value_low"), data.get("value_high")
+        data["magnitude"] = next(v for v in (value, low, high) if v is not None)
+        if data["bounds_basis"] is None and (low is not None or high is not None):
+            data["bounds_basis"] = "stated"
+        data["date_precision"] = _precision(data, "briefing_date")
+        if not data["relays"] and data["via"] is not None:
+            data["relays"] = [data["via"]]
+        data["via"] = data["relays"][0] if data["relays"] else None
+        data["relay_chain"] = " ".join(data["relays"]) if len(data["relays"]) > 1 else None
+        reports = data.pop("reported_in")
+        data["reported_in"] = [article for article, _ in reports]
+        data["quotes"] = [quote for _, quote in reports]
+        data["revised"] = data.pop("revises")
+        data["revises"] = " ".join(data["revised"]) or None  # as stored
         return data
 
 
@@ -226,7 +323,9 @@ __all__ = [
     "ArticleRecord",
     "BriefingRecord",
     "FactRecord",
+    "MeasureRecord",
+    "PlaceRecord",
     "SourceRecord",
-    "check_precision",
+    "UnitRecord",
     "flatten_errors",
 ]

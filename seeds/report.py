@@ -84,7 +84,7 @@ class Problems:
 
     def add(self, record: RawRecord | tuple[str, str], field_name: str, message: str) -> None:
         """Note a problem of ``record`` (or of a ``(path, locator)`` found after reading)."""
-        path, locator = (record.path, record.locator) if isinstance(record, RawRecord) else record
+        path, locator = (record.path, record.where) if isinstance(record, RawRecord) else record
         if len(self.items) < MAX_REPORTED_ERRORS:
             self.items.append(Problem(path, locator, field_name, message))
         else:

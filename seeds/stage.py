@@ -24,7 +24,7 @@ _RECORD_FIELDS = tuple(f for f in _FIELDS if f is not Fact.content_hash)
 RECORD_COLUMNS = tuple(f.column_name for f in _RECORD_FIELDS)
 _record_values = operator.itemgetter(*(f.name for f in _RECORD_FIELDS))
 _DATES = tuple(i for i, f in enumerate(_RECORD_FIELDS) if isinstance(f, pw.DateField))
-STAGE_COLUMNS = (*RECORD_COLUMNS, Fact.content_hash.column_name, "origin", "change_reason")
+STAGE_COLUMNS = (*RECORD_COLUMNS, Fact.content_hash.column_name, "found_at", "change_reason")
 
 # Staged facts compared with the stored ones (``s``: stage_fact, ``f``: fact).
 NEW_FACTS = "stage_fact s WHERE NOT EXISTS (SELECT 1 FROM fact f WHERE f.id = s.id)"
@@ -41,14 +41,33 @@ def fact_values(data: dict[str, Any]) -> list[Any]:
     return values
 
 
-def fact_hash(values: list[Any], reported_in: list[str]) -> str:
-    """The stored content hash: the record's columns and its articles.
+# Columns the second record model added, and the values a record of the first had in them: a
+# fact that does not use them hashes as before, so an upgrade does not make every stored fact
+# look updated. ``known_since`` is derived from other records (articles' dates): never hashed.
+UNHASHED_WHEN = {
+    "place_id": {None}, "breakdown": {None}, "aspect": {"level"}, "status": {"reported"},
+    "origin": {None}, "baseline": {None}, "period_label": {None}, "briefing_time": {None},
+    "bounds_basis": {None, "stated"}, "revises": {None}, "relay_chain": {None},
+}  # fmt: skip
+NEVER_HASHED = {Fact.known_since.column_name}
 
-    The input must not change (not even a column name): every stored fact would look
-    updated on the next load.
+
+def fact_hash(
+    values: list[Any], reported_in: list[str], quotes: list[str | None] | None = None
+) -> str:
+    """The stored content hash: the record's columns, its articles and their quotes.
+
+    The input of a first-model record must not change (not even a column name): every
+    stored fact would look updated on the next load.
     """
-    hashed = dict(zip(RECORD_COLUMNS, values, strict=True))
+    hashed = {
+        column: value
+        for column, value in zip(RECORD_COLUMNS, values, strict=True)
+        if column not in NEVER_HASHED and value not in UNHASHED_WHEN.get(column, ())
+    }
     hashed["reported_in"] = reported_in
+    if quotes and any(q is not None for q in quotes):
+        hashed["quotes"] = quotes
     return digest(hashed)
 
 
@@ -76,62 +95,101 @@ class Stage:
                 database.execute_sql(f"ANALYZE {name}")
 
     def create(self) -> None:
-        """Create the staging tables; a staged fact has fact's columns and types, and its origin."""
+        """Create the staging tables; a staged fact has fact's columns and types, and where it was found."""
         columns = ", ".join(FACT_COLUMNS)
         self.create_table("stage_fact", f"AS SELECT {columns} FROM fact WHERE 1 = 0")
-        database.execute_sql("ALTER TABLE stage_fact ADD COLUMN origin TEXT")
+        database.execute_sql("ALTER TABLE stage_fact ADD COLUMN found_at TEXT")
         database.execute_sql("ALTER TABLE stage_fact ADD COLUMN change_reason TEXT")
-        self.create_table("stage_link", "(fact_id TEXT, article_id TEXT)")
+        self.create_table("stage_link", "(fact_id TEXT, article_id TEXT, quote TEXT)")
+        self.create_table("stage_relay", "(fact_id TEXT, position INTEGER, source_id TEXT)")
         self.create_table(
             "stage_replace", "(old_id TEXT, fact_id TEXT, position INTEGER, origin TEXT)"
         )
+        self.create_table(
+            "stage_revise", "(revised_id TEXT, fact_id TEXT, position INTEGER, origin TEXT)"
+        )
         staged = ", ".join(STAGE_COLUMNS)
         self.fact_sql = f"INSERT INTO stage_fact ({staged}) VALUES ({marks(len(STAGE_COLUMNS))})"
-        self.link_sql = f"INSERT INTO stage_link (fact_id, article_id) VALUES ({marks(2)})"
+        self.link_sql = f"INSERT INTO stage_link (fact_id, article_id, quote) VALUES ({marks(3)})"
+        self.relay_sql = (
+            f"INSERT INTO stage_relay (fact_id, position, source_id) VALUES ({marks(3)})"
+        )
         self.replace_sql = (
             f"INSERT INTO stage_replace (old_id, fact_id, position, origin) VALUES ({marks(4)})"
+        )
+        self.revise_sql = (
+            f"INSERT INTO stage_revise (revised_id, fact_id, position, origin) VALUES ({marks(4)})"
         )
 
     def fill(self, facts: Iterable[tuple[RawRecord, dict[str, Any]]]) -> None:
         """Stage validated facts, their article links and the ids they replace, then index them."""
         rows: list[tuple[Any, ...]] = []
-        links: list[tuple[str, str]] = []
+        links: list[tuple[str, str, str | None]] = []
+        relays: list[tuple[str, int, str]] = []
         replaces: list[tuple[str, str, int, str]] = []
+        revises: list[tuple[str, str, int, str]] = []
         cursor = database.cursor()
-        for record, data in facts:
-            origin = f"{record.path}\t{record.locator}"
-            values = fact_values(data)
-            content_hash = fact_hash(values, data["reported_in"])
-            rows.append((*values, content_hash, origin, data["change_reason"]))
-            links.extend((data["id"], article) for article in data["reported_in"])
-            if data["replaces"]:
-                replaces.extend(
-                    (old, data["id"], position, origin)
-                    for position, old in enumerate(data["replaces"])
-                )
-            if len(rows) >= BATCH_SIZE:
-                cursor.executemany(self.fact_sql, rows)
-                cursor.executemany(self.link_sql, links)
-                rows, links = [], []
-        if rows:
+
+        def flush() -> None:
             cursor.executemany(self.fact_sql, rows)
             cursor.executemany(self.link_sql, links)
+            if relays:
+                cursor.executemany(self.relay_sql, relays)
+            for batch in (rows, links, relays):
+                batch.clear()
+
+        for record, data in facts:
+            origin = f"{record.path}\t{record.where}"
+            fact_id = data["id"]
+            values = fact_values(data)
+            content_hash = fact_hash(values, data["reported_in"], data["quotes"])
+            rows.append((*values, content_hash, origin, data["change_reason"]))
+            links.extend(
+                (fact_id, article, quote)
+                for article, quote in zip(data["reported_in"], data["quotes"], strict=True)
+            )
+            relays.extend((fact_id, position, s) for position, s in enumerate(data["relays"]))
+            for listed, into in ((data["replaces"], replaces), (data["revised"], revises)):
+                into.extend(
+                    (other, fact_id, position, origin) for position, other in enumerate(listed)
+                )
+            if len(rows) >= BATCH_SIZE:
+                flush()
+        if rows:
+            flush()
         if replaces:
             cursor.executemany(self.replace_sql, replaces)
+        if revises:
+            cursor.executemany(self.revise_sql, revises)
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
         database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
+        database.execute_sql("CREATE INDEX stage_relay_fact ON stage_relay (fact_id)")
         database.execute_sql("CREATE INDEX stage_replace_old ON stage_replace (old_id)")
-        self.analyze("stage_fact", "stage_link", "stage_replace")
+        self.analyze("stage_fact", "stage_link", "stage_relay", "stage_replace", "stage_revise")
 
     def check(self) -> None:
-        """Note duplicate fact ids and misused ``replaces`` among all staged facts."""
+        """Note duplicate fact ids, misused ``replaces`` and unknown ``revises`` among all facts."""
         self._check_duplicate_ids()
         self._check_replaces()
+        self._check_revises()
+
+    def _check_revises(self) -> None:
+        """A revised fact must be a fact of the files."""
+        cursor = database.execute_sql(
+            "SELECT r.revised_id, r.position, r.origin FROM stage_revise r WHERE NOT EXISTS "
+            "(SELECT 1 FROM stage_fact s WHERE s.id = r.revised_id) ORDER BY r.origin, r.position"
+        )
+        for revised_id, position, origin in cursor.fetchall():
+            self.problems.add(
+                tuple(origin.split("\t", 1)),
+                f"revises[{position}]",
+                f"Unknown fact {revised_id!r}.",
+            )
 
     def _check_duplicate_ids(self) -> None:
         cursor = database.execute_sql(
-            "SELECT s.id, s.origin FROM stage_fact s WHERE s.id IN "
-            "(SELECT id FROM stage_fact GROUP BY id HAVING COUNT(*) > 1) ORDER BY s.id, s.origin"
+            "SELECT s.id, s.found_at FROM stage_fact s WHERE s.id IN "
+            "(SELECT id FROM stage_fact GROUP BY id HAVING COUNT(*) > 1) ORDER BY s.id, s.found_at"
         )
         first: dict[str, str] = {}
         for fact_id, origin in cursor.fetchall():

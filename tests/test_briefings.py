@@ -100,7 +100,7 @@ def test_unknown_briefing_reference_names_file_record_and_field(empty_database, 
     seeds.fact("nis-2025-01-killed")["briefing"] = "x"
     path, index = seeds.save(), seeds.index("nis-2025-01-killed")
     assert problems(empty_database, seed_copy) == [
-        f"{path}:facts[{index}]:briefing: Unknown briefing 'x'."
+        f"{path}:facts[{index}] (id=nis-2025-01-killed):briefing: Unknown briefing 'x'."
     ]
 
 
@@ -120,7 +120,7 @@ def test_briefing_with_unknown_relay_is_refused(empty_database, seed_copy):
     seeds.data["briefings"][0]["relayed_by"].append("ghost")
     path = seeds.save()
     assert problems(empty_database, seed_copy) == [
-        f"{path}:briefings[0]:relayed_by[1]: Unknown source 'ghost'."
+        f"{path}:briefings[0] (id=nis-2024-12-19):relayed_by[1]: Unknown source 'ghost'."
     ]
 
 

@@ -56,7 +56,7 @@ def test_fact_embeds_source_via_and_articles(client):
     assert [a["id"] for a in fact["reported_in"]] == sorted(
         ["bg-bta-2025-04-30", "me-translated-2025-04-30", "unn-2025-04-30"]
     )
-    assert set(fact["reported_in"][0]) == {"id", "outlet", "published"}
+    assert set(fact["reported_in"][0]) == {"id", "outlet", "published", "quote"}
 
 
 def test_figure_in_words_has_bounds_and_no_value(client):

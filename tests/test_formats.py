@@ -31,7 +31,12 @@ def cell(value) -> str:
     return str(value)
 
 
-NESTED = {"source": ("id", "name"), "via": ("id", "name"), "briefing": ("id", "date")}
+NESTED = {
+    "source": ("id", "name"),
+    "via": ("id", "name"),
+    "briefing": ("id", "date"),
+    "place": ("id", "name", "iso_code"),
+}
 
 
 def flatten(item: dict) -> dict[str, str]:

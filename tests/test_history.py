@@ -32,7 +32,7 @@ def test_history_across_an_edit_with_a_change_reason(empty_database_url, seed_co
     assert (added["version"], added["change"], added["before"]) == (1, "added", None)
     assert updated["version"] == 2 and updated["change"] == "updated"
     assert updated["reason"] == "corrected: NIS briefed directly"
-    derived = ("supersedes", "superseded_by")
+    derived = ("supersedes", "superseded_by", "known_since")
     snapshot = {k: v for k, v in original.items() if k not in derived}
     assert updated["before"] == added["after"] == snapshot  # the source's name as it was then
     assert updated["after"] == {k: v for k, v in current.items() if k not in derived}
@@ -68,7 +68,9 @@ def test_a_removed_fact_keeps_its_history_and_answers_410(empty_database_url, se
     assert removed["after"] is None and removed["replaced_by"] is None
     # The other fact of its series no longer supersedes it: the snapshot leaves that out.
     assert removed["before"] == {
-        k: v for k, v in last_seen.items() if k not in ("supersedes", "superseded_by")
+        k: v
+        for k, v in last_seen.items()
+        if k not in ("supersedes", "superseded_by", "known_since")
     }
 
 

@@ -59,11 +59,11 @@ def test_prepared_articles_match_for_every_page_size(client):
         keys = [row["key"] for row in fastsql.fact_rows(fastsql.fact_select().order_by(Fact.id))]
         for size in (1, 2, len(keys)):
             expected: dict[int, list] = {key: [] for key in keys[:size]}
-            for fact_key, article_id, outlet, published in database.execute(
+            for fact_key, article_id, outlet, published, quote in database.execute(
                 fastsql.articles_query(*keys[:size])
             ):
                 expected[fact_key].append(
-                    {"id": article_id, "outlet": outlet, "published": published}
+                    {"id": article_id, "outlet": outlet, "published": published, "quote": quote}
                 )
             assert fastsql.articles_for(keys[:size]) == expected
 

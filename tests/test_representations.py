@@ -9,7 +9,7 @@ import pytest
 
 from api import schemas
 from api.schemas import FactSchema
-from models import Article, Briefing, Fact, FactArticle, FactSupersession, database
+from models import Article, Briefing, Fact, FactArticle, FactRelay, FactSupersession, database
 from tests.loads import SUBJECT
 
 
@@ -19,12 +19,13 @@ def _date(value):
 
 def schema_dump(fact: Fact) -> dict:
     """Dump a fact through FactSchema from plain peewee model objects (the slow, obvious way)."""
-    articles = (
-        Article.select()
-        .join(FactArticle)
+    links = (
+        FactArticle.select(FactArticle, Article)
+        .join(Article)
         .where(FactArticle.fact == fact.key)
         .order_by(Article.published, Article.id)
     )
+    relays = FactRelay.select().where(FactRelay.fact == fact.key).order_by(FactRelay.position)
     standing = FactSupersession.get_or_none(FactSupersession.fact == fact.key)
     briefing = Briefing.get_or_none(Briefing.id == fact.briefing_id) if fact.briefing_id else None
     return FactSchema().dump(
@@ -32,7 +33,7 @@ def schema_dump(fact: Fact) -> dict:
             **{
                 name: getattr(fact, name)
                 for name in FactSchema().fields
-                if hasattr(fact, name) and name not in {"briefing", "source", "via"}
+                if hasattr(fact, name) and name not in {"briefing", "source", "via", "place"}
             },
             "briefing_date": _date(fact.briefing_date),
             "period_start": _date(fact.period_start),
@@ -43,8 +44,19 @@ def schema_dump(fact: Fact) -> dict:
             "supersedes": ((standing and standing.supersedes) or "").split(),
             "superseded_by": ((standing and standing.superseded_by) or "").split(),
             "reported_in": [
-                {"id": a.id, "outlet": a.outlet, "published": _date(a.published)} for a in articles
+                {
+                    "id": link.article.id,
+                    "outlet": link.article.outlet,
+                    "published": _date(link.article.published),
+                    "quote": link.quote,
+                }
+                for link in links
             ],
+            "place": fact.place
+            and {"id": fact.place.id, "name": fact.place.name, "iso_code": fact.place.iso_code},
+            "known_since": fact.known_since or None,
+            "revises": (fact.revises or "").split(),
+            "relays": [{"id": r.source.id, "name": r.source.name} for r in relays],
         }
     )
 

@@ -13,8 +13,11 @@ from models import (
     BriefingRelay,
     Fact,
     FactArticle,
+    Measure,
+    Place,
     Source,
     SourceName,
+    Unit,
     normalize_name,
 )
 
@@ -180,3 +183,37 @@ def briefing_counts(briefing_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
     )
     counts.update({bid: (facts, articles) for bid, facts, articles in query})
     return counts
+
+
+# -- vocabularies: measures, units, places ------------------------------------------------------
+
+
+def measure_select() -> pw.ModelSelect:
+    """Every measure the loaded data declares, by id."""
+    return Measure.select(
+        Measure.id, Measure.name, Measure.description, Measure.dimension
+    ).order_by(Measure.id)
+
+
+def unit_select(args: dict[str, Any]) -> pw.ModelSelect:
+    """Units, optionally of some dimensions."""
+    query = Unit.select(Unit.id, Unit.name, Unit.dimension, Unit.currency, Unit.per)
+    if values := args.get("dimension"):
+        query = query.where(Unit.dimension.in_(sorted(set(values))))
+    return query
+
+
+def place_select(args: dict[str, Any]) -> pw.ModelSelect:
+    """Places, optionally only those directly within ``parent``."""
+    query = Place.select(Place.id, Place.name, Place.kind, Place.iso_code, Place.parent)
+    if values := args.get("parent"):
+        query = query.where(Place.parent.in_(sorted(set(values))))
+    return query
+
+
+def fact_counts_by(column: pw.Field, ids: Sequence[str] | None = None) -> dict[str, int]:
+    """How many facts have each value of ``column`` (only ``ids``, if given)."""
+    query = Fact.select(column, pw.fn.COUNT(Fact.key)).group_by(column)
+    if ids is not None:
+        query = query.where(column.in_(list(ids)))
+    return dict(query.tuples())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import operator
 from collections.abc import Iterable, Sequence
@@ -12,14 +13,20 @@ from typing import Any
 import peewee as pw
 
 from models import (
+    ACTUAL_STATUSES,
     Fact,
     FactArticle,
+    FactRelay,
     FactSupersession,
+    Measure,
+    Place,
     Source,
+    Unit,
     database,
     is_postgres,
     normalize_name,
 )
+from models.supersession import PERIOD, SAME_THING
 
 from .common import search_terms, within
 from .fastsql import SOURCE_IDS, SOURCE_NAMES, fact_select, sentinels
@@ -31,12 +38,16 @@ FACET_COLUMNS: dict[str, pw.Field] = {
     "unit": Fact.unit,
     "qualifier": Fact.qualifier,
     "subject": Fact.subject,
+    "place": Fact.place,
+    "breakdown": Fact.breakdown,
+    "aspect": Fact.aspect,
+    "status": Fact.status,
 }
 
 # sort parameter -> (column, descending)
 FACT_SORT_COLUMNS: dict[str, tuple[pw.Field, bool]] = {
-    "-briefing_date": (Fact.briefing_date, True),
-    "briefing_date": (Fact.briefing_date, False),
+    "-briefing_date": (Fact.known_since, True),
+    "briefing_date": (Fact.known_since, False),
     "-value": (Fact.magnitude, True),
     "value": (Fact.magnitude, False),
     "id": (Fact.id, False),
@@ -127,16 +138,73 @@ def full_text_condition(text: str, common: bool = False) -> pw.Expression:
 
 @dataclass
 class FactLookups:
-    """What the fact filters need looked up first: source ids by name, how common ``q`` is."""
+    """What the fact filters need looked up first.
+
+    Source ids by name, places within places, how common ``q`` is, and the values of
+    vocabulary parameters that name nothing loaded (``unknown``: parameter -> messages).
+    """
 
     sources: dict[str, list[str]] = field(default_factory=dict)  # parameter -> source ids
     matched: list[dict[str, Any]] = field(default_factory=list)  # inputs matched by alias
+    places: list[str] | None = None  # place= and place_within=, expanded
     common_text: bool = False
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+
+
+# Vocabulary parameters, checked against what the loaded data declares.
+VOCABULARIES: dict[str, type[pw.Model]] = {"measure": Measure, "unit": Unit, "place": Place}
+
+
+def check_vocabulary(args: dict[str, Any], names: Sequence[str]) -> dict[str, list[str]]:
+    """Messages for each value of the parameters ``names`` that no loaded record has as id.
+
+    A near miss is named ("did you mean 'killed'?"), so a typo is seen, not an empty page.
+    """
+    unknown: dict[str, list[str]] = {}
+    for name in names:
+        given = args.get(name) or []
+        values = sorted({given} if isinstance(given, str) else set(given))
+        if not values:
+            continue
+        model = VOCABULARIES[name]
+        found = {row[0] for row in model.select(model.id).where(model.id.in_(values)).tuples()}
+        missing = [v for v in values if v not in found]
+        if not missing:
+            continue
+        known = [row[0] for row in model.select(model.id).tuples()]
+        for value in missing:
+            close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
+            quoted = " or ".join(repr(c) for c in close)
+            hint = f"did you mean {quoted}?" if close else f"see /v1/{name}s."
+            unknown.setdefault(name, []).append(f"Unknown {name} {value!r}: {hint}")
+    return unknown
+
+
+def places_within(place_ids: Sequence[str]) -> list[str]:
+    """``place_ids`` and every place inside them, at any depth."""
+    children: dict[str, list[str]] = {}
+    for place_id, parent in Place.select(Place.id, Place.parent).tuples():
+        if parent is not None:
+            children.setdefault(parent, []).append(place_id)
+    found, todo = set(place_ids), list(place_ids)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return sorted(found)
 
 
 def look_up(args: dict[str, Any]) -> FactLookups:
     """Run the lookups ``fact_filters`` needs for ``args``."""
-    lookups = FactLookups()
+    lookups = FactLookups(unknown=check_vocabulary(args, ("measure", "unit", "place")))
+    within_ids = args.get("place_within") or []
+    if within_ids:
+        unknown = check_vocabulary({"place": within_ids}, ("place",))
+        if unknown:
+            lookups.unknown["place_within"] = unknown["place"]
+    if args.get("place") or within_ids:
+        lookups.places = sorted(set(args.get("place") or []) | set(places_within(within_ids)))
     for name in ("source", "via"):
         if values := args.get(name):
             lookups.sources[name] = resolve_sources(values, name, lookups.matched)
@@ -154,12 +222,22 @@ def fact_filters(args: dict[str, Any], lookups: FactLookups) -> list[pw.Expressi
         ("unit", Fact.unit),
         ("qualifier", Fact.qualifier),
         ("briefing_date", Fact.briefing_date),
+        ("breakdown", Fact.breakdown),
+        ("aspect", Fact.aspect),
+        ("status", Fact.status),
+        ("origin", Fact.origin),
     ):
         if values := args.get(name):
             conditions.append(column.in_(sorted(set(values))))
-    for name, column in (("source", Fact.source), ("via", Fact.via)):
-        if name in lookups.sources:
-            conditions.append(column.in_(lookups.sources[name]))
+    if lookups.places is not None:
+        conditions.append(Fact.place.in_(lookups.places))
+    if "source" in lookups.sources:
+        conditions.append(Fact.source.in_(lookups.sources["source"]))
+    if "via" in lookups.sources:
+        relayed = FactRelay.select(FactRelay.fact).where(
+            FactRelay.source.in_(lookups.sources["via"])
+        )
+        conditions.append(Fact.key.in_(relayed))
     if values := args.get("location"):
         conditions.append(pw.fn.LOWER(Fact.location).in_(sorted({v.lower() for v in values})))
     if values := args.get("article"):
@@ -168,22 +246,33 @@ def fact_filters(args: dict[str, Any], lookups: FactLookups) -> list[pw.Expressi
         )
         conditions.append(Fact.key.in_(linked))
     conditions += within(Fact.briefing_date, args, "briefing_date_from", "briefing_date_to")
-    conditions += within(Fact.magnitude, args, "value_min", "value_max")
+    if value_range := within(Fact.magnitude, args, "value_min", "value_max"):
+        conditions += value_range
+        if not args.get("include_vague"):
+            conditions.append(~VAGUE)
     if text := args.get("q"):
         conditions.append(full_text_condition(text, lookups.common_text))
     if args.get("latest"):
-        conditions.append(Fact.key.not_in(_superseded_on_or_before(None)))
+        conditions += [*CURRENT_KIND, Fact.key.not_in(_superseded_on_or_before(None))]
     if (when := args.get("as_of")) is not None:
-        conditions.append(Fact.briefing_date <= when)
+        # Any time of that day: '2025-02-01T10:00' < '2025-02-01~' < '2025-02-02'.
+        conditions += [*CURRENT_KIND, Fact.known_since != "", Fact.known_since < f"{when}~"]
         conditions.append(Fact.key.not_in(_superseded_on_or_before(when)))
     return conditions
 
 
+# A figure in words whose bounds are only this data set's convention ("several": 3-9).
+VAGUE = Fact.value.is_null() & (Fact.bounds_basis == "convention")
+# What can be "the current figure": counts and estimates of a level, share, rate or change;
+# never a plan, projection, pledge or target, nor an increment.
+CURRENT_KIND = (Fact.aspect != "increment", Fact.status.in_(list(ACTUAL_STATUSES)))
+
+
 def _superseded_on_or_before(when: date | None) -> pw.ModelSelect:
-    """Keys of facts superseded by a figure briefed on or before ``when`` (None: ever)."""
-    column = FactSupersession.superseded_on
-    return FactSupersession.select(FactSupersession.fact).where(
-        column.is_null(False) if when is None else column <= when
+    """Keys of facts superseded by a figure known on or before ``when`` (None: ever)."""
+    standing = FactSupersession
+    return standing.select(standing.fact).where(
+        standing.superseded_by.is_null(False) if when is None else standing.superseded_on <= when
     )
 
 
@@ -225,39 +314,61 @@ def facts_of_briefing(briefing_id: str) -> pw.ModelSelect:
     return fact_select([Fact.briefing == briefing_id]).order_by(Fact.measure, Fact.id)
 
 
+# A figure's period, when it is a statistic of one (see models.supersession.PERIOD).
+PERIOD_START = pw.SQL(PERIOD[0])
+
+
 def timeline(args: dict[str, Any], source_ids: list[str] | None) -> pw.ModelSelect:
-    """One subject and measure as a series, oldest briefing first (``source_ids``: only these)."""
+    """One subject and measure as a series (``source_ids``: only these sources' figures).
+
+    Figures that are statistics of a period come in period order, each period's in the
+    order they became known; figures never dated come last.
+    """
     conditions = [Fact.subject == args["subject"], Fact.measure == args["measure"]]
     if source_ids is not None:
         conditions.append(Fact.source.in_(source_ids))
-    return fact_select(conditions).order_by(Fact.briefing_date, Fact.source, Fact.id)
+    for name, column in (("place", Fact.place), ("breakdown", Fact.breakdown)):
+        if values := args.get(name):
+            conditions.append(column.in_(sorted(set(values))))
+    return fact_select(conditions).order_by(
+        pw.NodeList((PERIOD_START, pw.SQL("NULLS FIRST"))),
+        Fact.known_since == "",
+        Fact.known_since,
+        Fact.source,
+        Fact.id,
+    )
 
 
-CONFLICT_GROUP = (Fact.subject, Fact.measure, Fact.unit, Fact.briefing_date)
+# Figures that could disagree: of the same thing, first known the same day, by anyone.
+KNOWN_DAY = pw.fn.SUBSTR(Fact.known_since, 1, 10)
 
 
 def conflicting_facts(args: dict[str, Any]) -> pw.ModelSelect:
-    """Facts with a value whose group (subject, measure, unit, briefing date) holds two values.
+    """Facts with a value whose group (one thing, one known day, any source) holds two values.
 
-    Figures given only as a range (no value) are not compared. Ordered group by group, newest
-    date first, values ascending.
+    Figures given only as a range (no value), or never dated, are not compared. Ordered
+    group by group, newest day first, values ascending.
     """
-    conditions = [Fact.value.is_null(False)]
+    conditions = [Fact.value.is_null(False), Fact.known_since != ""]
     if values := args.get("subject"):
         conditions.append(Fact.subject.in_(sorted(set(values))))
     if values := args.get("measure"):
         conditions.append(Fact.measure.in_(sorted(set(values))))
-    groups = (
-        Fact.select(*CONFLICT_GROUP)
+    window = pw.Window(partition_by=[*(pw.SQL(column) for column in SAME_THING), KNOWN_DAY])
+    spread = (
+        Fact.select(
+            Fact.key,
+            pw.fn.MIN(Fact.value).over(window).alias("low"),
+            pw.fn.MAX(Fact.value).over(window).alias("high"),
+        )
         .where(*conditions)
-        .group_by(*CONFLICT_GROUP)
-        .having(pw.fn.COUNT(Fact.value.distinct()) > 1)
+        .window(window)
+        .alias("spread")
     )
-    return fact_select([*conditions, pw.Tuple(*CONFLICT_GROUP).in_(groups)]).order_by(
-        Fact.briefing_date.desc(), Fact.subject, Fact.measure, Fact.unit, Fact.value, Fact.id
+    disagreeing = pw.Select(from_list=[spread], columns=[spread.c.key]).where(
+        spread.c.low != spread.c.high
     )
-
-
-def measure_counts() -> dict[str, int]:
-    """How many facts use each measure."""
-    return dict(Fact.select(Fact.measure, pw.fn.COUNT(Fact.key)).group_by(Fact.measure).tuples())
+    grouping = (pw.NodeList((pw.SQL(column), pw.SQL("NULLS FIRST"))) for column in SAME_THING)
+    return fact_select([Fact.key.in_(disagreeing)]).order_by(
+        KNOWN_DAY.desc(), *grouping, Fact.value, Fact.id
+    )

@@ -15,7 +15,17 @@ from typing import Any
 
 import peewee as pw
 
-from models import Article, Fact, FactArticle, FactSupersession, Source, SourceName, database
+from models import (
+    Article,
+    Fact,
+    FactArticle,
+    FactRelay,
+    FactSupersession,
+    Place,
+    Source,
+    SourceName,
+    database,
+)
 
 ViaSource = Source.alias("via_source")
 
@@ -27,6 +37,8 @@ FACT_SELECTION = (
     *FACT_FIELDS,
     Source.name.alias("source_name"),
     ViaSource.name.alias("via_name"),
+    Place.name.alias("place_name"),
+    Place.iso_code.alias("place_iso_code"),
     FactSupersession.supersedes,
     FactSupersession.superseded_by,
 )
@@ -64,11 +76,15 @@ class PreparedQuery:
         return database.execute_sql(sql, list(values))
 
 
-def _fact_joins(query: pw.ModelSelect) -> pw.ModelSelect:
+def join_fact_references(query: pw.ModelSelect, *, outer: bool = False) -> pw.ModelSelect:
+    """Join what ``FACT_SELECTION`` reads beside the fact (``outer``: the fact may be missing)."""
+    source_join = pw.JOIN.LEFT_OUTER if outer else pw.JOIN.INNER
     return (
-        query.join(Source, on=(Fact.source == Source.id))
+        query.join(Source, source_join, on=(Fact.source == Source.id))
         .switch(Fact)
         .join(ViaSource, pw.JOIN.LEFT_OUTER, on=(Fact.via == ViaSource.id))
+        .switch(Fact)
+        .join(Place, pw.JOIN.LEFT_OUTER, on=(Fact.place == Place.id))
         .switch(Fact)
         .join(FactSupersession, pw.JOIN.LEFT_OUTER, on=(FactSupersession.fact == Fact.key))
     )
@@ -76,7 +92,7 @@ def _fact_joins(query: pw.ModelSelect) -> pw.ModelSelect:
 
 def fact_select_reference(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
     """Facts joined to their source and relay names and their supersession, one row per fact."""
-    query = _fact_joins(Fact.select(*FACT_SELECTION))
+    query = join_fact_references(Fact.select(*FACT_SELECTION))
     return query.where(*conditions) if conditions else query
 
 
@@ -150,12 +166,14 @@ def fact_by_id(fact_id: str) -> dict[str, Any] | None:
 
 
 def articles_query(*fact_keys: int) -> pw.Select:
-    """The articles of some facts (reference form of ``articles_for``), oldest first."""
+    """The articles of some facts (reference form of ``articles_for``), oldest first, undated last."""
     return (
-        FactArticle.select(FactArticle.fact, Article.id, Article.outlet, Article.published)
+        FactArticle.select(
+            FactArticle.fact, Article.id, Article.outlet, Article.published, FactArticle.quote
+        )
         .join(Article)
         .where(FactArticle.fact.in_(list(fact_keys)))
-        .order_by(Article.published, Article.id)
+        .order_by(Article.published.asc(nulls="LAST"), Article.id)
     )
 
 
@@ -169,9 +187,55 @@ def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         return reported
     keys = list(fact_keys)
     cursor = _ARTICLES.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
-    for fact_key, article_id, outlet, published in cursor:
-        reported[fact_key].append({"id": article_id, "outlet": outlet, "published": published})
+    for fact_key, article_id, outlet, published, quote in cursor:
+        reported[fact_key].append(
+            {"id": article_id, "outlet": outlet, "published": published, "quote": quote}
+        )
     return reported
+
+
+def relays_query(*fact_keys: int) -> pw.Select:
+    """The relays of some facts (reference form of ``relays_for``), in order."""
+    return (
+        FactRelay.select(FactRelay.fact, Source.id, Source.name)
+        .join(Source)
+        .where(FactRelay.fact.in_(list(fact_keys)))
+        .order_by(FactRelay.fact, FactRelay.position)
+    )
+
+
+_RELAYS = PreparedQuery(relays_query)
+
+
+def relays_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Who relayed each fact, in order (one query for a whole page)."""
+    relays: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
+    if not fact_keys:
+        return relays
+    keys = list(fact_keys)
+    cursor = _RELAYS.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
+    for fact_key, source_id, name in cursor:
+        relays[fact_key].append({"id": source_id, "name": name})
+    return relays
+
+
+def with_reports(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attach each fact row's ``reported_in`` and ``relays`` (one query for all rows).
+
+    A fact's only relay is its ``via``, already in the row; relay chains, which are rare,
+    cost a second query, for the facts that have one.
+    """
+    reported = articles_for([row["key"] for row in rows])
+    chains = relays_for([row["key"] for row in rows if row["relay_chain"]])
+    for row in rows:
+        row["reported_in"] = reported[row["key"]]
+        if row["relay_chain"]:
+            row["relays"] = chains[row["key"]]
+        elif row["via"] is not None:
+            row["relays"] = [{"id": row["via"], "name": row["via_name"]}]
+        else:
+            row["relays"] = []
+    return rows
 
 
 def source_names_query(*folded: str) -> pw.Select:

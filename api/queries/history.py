@@ -10,11 +10,9 @@ from models import (
     FactAlias,
     FactChange,
     FactRevision,
-    FactSupersession,
-    Source,
 )
 
-from .fastsql import FACT_FIELDS, ViaSource
+from .fastsql import FACT_SELECTION, join_fact_references
 
 
 def current_version() -> int:
@@ -66,28 +64,17 @@ def change_select(since: int) -> pw.ModelSelect:
     ``change_version``, ``removed`` and ``replaced_by``; one query for a whole page.
     ``since == 0`` is a first sync, which needs no tombstones.
     """
-    query = (
-        FactChange.select(
-            FactChange.fact_id.alias("change_id"),
-            FactChange.version.alias("change_version"),
-            FactChange.removed,
-            FactAlias.fact_id.alias("replaced_by"),
-            *FACT_FIELDS,
-            Source.name.alias("source_name"),
-            ViaSource.name.alias("via_name"),
-            FactSupersession.supersedes,
-            FactSupersession.superseded_by,
-        )
-        .join(Fact, pw.JOIN.LEFT_OUTER, on=(Fact.id == FactChange.fact_id))
-        .join(Source, pw.JOIN.LEFT_OUTER, on=(Fact.source == Source.id))
-        .switch(Fact)
-        .join(ViaSource, pw.JOIN.LEFT_OUTER, on=(Fact.via == ViaSource.id))
-        .switch(Fact)
-        .join(FactSupersession, pw.JOIN.LEFT_OUTER, on=(FactSupersession.fact == Fact.key))
-        .switch(FactChange)
-        .join(FactAlias, pw.JOIN.LEFT_OUTER, on=(FactAlias.old_id == FactChange.fact_id))
-        .where(FactChange.version > since)
+    query = FactChange.select(
+        FactChange.fact_id.alias("change_id"),
+        FactChange.version.alias("change_version"),
+        FactChange.removed,
+        FactAlias.fact_id.alias("replaced_by"),
+        *FACT_SELECTION,
+    ).join(FactAlias, pw.JOIN.LEFT_OUTER, on=(FactAlias.old_id == FactChange.fact_id))
+    query = query.switch(FactChange).join(
+        Fact, pw.JOIN.LEFT_OUTER, on=(Fact.id == FactChange.fact_id)
     )
+    query = join_fact_references(query, outer=True).where(FactChange.version > since)
     if since == 0:
         query = query.where(FactChange.removed == False)  # noqa: E712
     return query

@@ -37,10 +37,31 @@ def briefing(
 
 
 def articles_of(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every article that reported one of ``facts`` (wire dicts), oldest first."""
-    seen = {a["id"]: a for f in facts for a in f["reported_in"]}
-    return sorted(seen.values(), key=lambda a: (a["published"], a["id"]))
+    """Every article that reported one of ``facts`` (wire dicts, without a fact's quote),
+    oldest first; undated ones last."""
+    seen = {
+        a["id"]: {"id": a["id"], "outlet": a["outlet"], "published": a["published"]}
+        for f in facts
+        for a in f["reported_in"]
+    }
+    return sorted(
+        seen.values(), key=lambda a: (a["published"] is None, a["published"] or "", a["id"])
+    )
 
 
-def measure(name: str, description: str, fact_count: int) -> dict[str, Any]:
-    return {"id": name, "description": description, "fact_count": fact_count}
+def measure(row: dict[str, Any], fact_count: int) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "description": row["description"],
+        "fact_count": fact_count,
+        "name": row["name"],
+        "dimension": row["dimension"],
+    }
+
+
+def unit(row: dict[str, Any], fact_count: int) -> dict[str, Any]:
+    return {**row, "fact_count": fact_count}
+
+
+def place(row: dict[str, Any], fact_count: int) -> dict[str, Any]:
+    return {**row, "fact_count": fact_count}

@@ -16,10 +16,19 @@ import marshmallow as ma
 from marshmallow import fields
 
 from ..fields import Figure
-from ..schemas import ArticleRefSchema, BriefingRefSchema, SourceRefSchema
-from .values import article_refs, briefing_ref, day, figure, ids, source_ref
+from ..schemas import ArticleRefSchema, BriefingRefSchema, PlaceRefSchema, SourceRefSchema
+from .values import (
+    article_refs,
+    briefing_ref,
+    day,
+    figure,
+    ids,
+    place_ref,
+    source_ref,
+    source_refs,
+)
 
-FactBuilder = Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
+FactBuilder = Callable[[dict[str, Any]], dict[str, Any]]
 
 _HELPERS = {
     "article_refs": article_refs,
@@ -27,7 +36,9 @@ _HELPERS = {
     "day": day,
     "figure": figure,
     "ids": ids,
+    "place_ref": place_ref,
     "source_ref": source_ref,
+    "source_refs": source_refs,
 }
 
 
@@ -36,32 +47,44 @@ def _nested(field: fields.Field) -> type | None:
 
 
 def _expression(name: str, field: fields.Field) -> str:
-    """Python source reading ``field`` from ``row`` (and ``reported_in``) in its wire form."""
+    """Python source reading ``field`` from a fact ``row`` in its wire form.
+
+    A row holds the fact's columns, the names of what it references (``source_name``) and
+    its related lists (``reported_in``, ``relays``) under the field's name.
+    """
     key = field.attribute or name
     if isinstance(field, Figure):
         return f"figure(row[{key!r}])"
     if isinstance(field, fields.Date):
         return f"day(row[{key!r}])"
-    if _nested(field) is SourceRefSchema:
+    nested = _nested(field)
+    if nested is SourceRefSchema:
         return f"source_ref(row, {key!r})"
-    if _nested(field) is BriefingRefSchema:
+    if nested is BriefingRefSchema:
         return "briefing_ref(row)"
+    if nested is PlaceRefSchema:
+        return f"place_ref(row, {key!r})"
     if isinstance(field, fields.List):
-        if _nested(field.inner) is ArticleRefSchema:
-            return "article_refs(reported_in)"
+        inner = _nested(field.inner)
+        if inner is ArticleRefSchema:
+            return f"article_refs(row[{key!r}])"
+        if inner is SourceRefSchema:
+            return f"source_refs(row[{key!r}])"
         if type(field.inner) is fields.String:
             return f"ids(row[{key!r}])"
+    if type(field) is fields.String and field.allow_none:
+        return f"row[{key!r}] or None"  # '' is stored for "not known" where a key needs a value
     if type(field) in (fields.String, fields.Integer):
         return f"row[{key!r}]"
     raise TypeError(f"{name}: no wire rule for {type(field).__name__}")
 
 
 def compile_builder(schema: type[ma.Schema]) -> FactBuilder:
-    """``build(row, reported_in) -> dict`` for ``schema``, keys in the schema's order."""
+    """``build(row) -> dict`` for ``schema``, keys in the schema's order."""
     entries = ", ".join(
         f"{name!r}: {_expression(name, field)}" for name, field in schema().dump_fields.items()
     )
-    source = f"def build(row, reported_in):\n    return {{{entries}}}\n"
+    source = f"def build(row):\n    return {{{entries}}}\n"
     namespace = dict(_HELPERS)
     exec(compile(source, f"<{schema.__name__} builder>", "exec"), namespace)
     return namespace["build"]

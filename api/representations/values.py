@@ -38,6 +38,19 @@ def source_ref(row: dict[str, Any], column: str) -> dict[str, Any] | None:
     return None if source_id is None else {"id": source_id, "name": row[f"{column}_name"]}
 
 
+def source_refs(relays: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``{id, name}`` of each relay, in order."""
+    return [{"id": r["id"], "name": r["name"]} for r in relays]
+
+
+def place_ref(row: dict[str, Any], column: str) -> dict[str, Any] | None:
+    """``{id, name, iso_code}`` of the place in ``row[column]``."""
+    place_id = row[column]
+    if place_id is None:
+        return None
+    return {"id": place_id, "name": row[f"{column}_name"], "iso_code": row[f"{column}_iso_code"]}
+
+
 def briefing_ref(row: dict[str, Any]) -> dict[str, Any] | None:
     """A fact's briefing; the loader guarantees its date is the fact's briefing date."""
     briefing = row["briefing"]
@@ -45,8 +58,13 @@ def briefing_ref(row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def article_refs(reported_in: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Article references (rows of ``queries.fastsql.articles_for``) as wire dicts."""
+    """A fact's reports (rows of ``queries.fastsql.articles_for``) as wire dicts."""
     return [
-        {"id": a["id"], "outlet": a["outlet"], "published": day(a["published"])}
+        {
+            "id": a["id"],
+            "outlet": a["outlet"],
+            "published": day(a["published"]),
+            "quote": a.get("quote"),
+        }
         for a in reported_in
     ]

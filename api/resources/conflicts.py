@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Response
 
+from ..errors import refuse
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..queries.facts import conflicting_facts
-from ..queries.fastsql import articles_for
+from ..queries.facts import check_vocabulary, conflicting_facts
+from ..queries.fastsql import with_reports
 from ..representations.facts import conflicts
 from ..schemas import ConflictListArgs, ConflictListSchema
 
@@ -28,6 +29,7 @@ def list_conflicts(args: dict[str, Any]) -> Response:
     several sources or outlets agree and are not listed; figures given only as a range
     are not compared.
     """
+    refuse(check_vocabulary(args, ("measure",)))
     rows = list(conflicting_facts(args).dicts())
-    items = conflicts(rows, articles_for([row["key"] for row in rows]))
+    items = conflicts(with_reports(rows))
     return json_response({"items": items})

@@ -8,13 +8,13 @@ from flask import Response, url_for
 
 from models import Fact, FactRevision
 
-from ..errors import not_found, problem, valid_id
+from ..errors import not_found, problem, refuse, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
 from ..listing import Listing
 from ..pagination import Keyset, decode_token, encode_token, next_link, page_size
 from ..queries import facts as queries
-from ..queries.fastsql import articles_for, fact_by_id, fact_rows, fact_select
+from ..queries.fastsql import fact_by_id, fact_rows, fact_select, with_reports
 from ..queries.history import replacement_of, revision_select, was_removed
 from ..representations import facts as wire
 from ..representations.history import revisions
@@ -37,8 +37,8 @@ HISTORY_KEYSET = Keyset("history", FactRevision.version, FactRevision.version, F
 
 
 def build_facts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fact rows as wire dicts, with their articles (one query for the page)."""
-    return wire.facts(rows, articles_for([row["key"] for row in rows]))
+    """Fact rows as wire dicts, with their articles and relays (two queries for the page)."""
+    return wire.facts(with_reports(rows))
 
 
 @blp.list_view("", "listFacts", schema=FactPageSchema, args=FactListArgs)
@@ -56,6 +56,7 @@ def list_facts(args: dict[str, Any]) -> Response:
     """
     keyset = KEYSETS[args["sort"]]
     lookups = queries.look_up(args)
+    refuse(lookups.unknown)
     conditions = queries.fact_filters(args, lookups)
     query = fact_select(conditions)
     if keyset.column is Fact.magnitude:
@@ -157,4 +158,4 @@ def _live_snapshot(fact_id: str) -> dict[str, Any] | None:
     row = fact_by_id(fact_id)
     if row is None:
         return None
-    return wire.live_snapshot(row, articles_for([row["key"]])[row["key"]])
+    return wire.live_snapshot(with_reports([row])[0])

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Response, request
 
+from ..errors import refuse
 from ..extensions import Blueprint
 from ..formats import JSON, CsvLayout, column, csv_lines, json_response, negotiate
-from ..queries.facts import resolve_sources, timeline
-from ..queries.fastsql import articles_for
+from ..queries.facts import check_vocabulary, resolve_sources, timeline
+from ..queries.fastsql import with_reports
 from ..representations.facts import timeline_points
 from ..schemas import TimelineArgs, TimelineSchema
 
@@ -54,9 +55,10 @@ def list_timeline(args: dict[str, Any]) -> Response:
     unit, source_id, source_name, via_id, fact_id, briefing_id, superseded_by, articles`;
     `superseded_by` and `articles` hold space-separated ids, and a missing value is empty.
     """
+    refuse(check_vocabulary(args, ("measure", "place")))
     source_ids = resolve_sources(args["source"]) if args.get("source") else None
     rows = list(timeline(args, source_ids).dicts())
-    points = timeline_points(rows, articles_for([row["key"] for row in rows]))
+    points = timeline_points(with_reports(rows))
     if negotiate(args.get("format"), request.accept_mimetypes, FORMATS) == "csv":
         body = "".join(csv_lines(points, CSV))
         return Response(body, mimetype="text/csv", headers={"Vary": "Accept"})

@@ -13,8 +13,10 @@ from .args import (
     FactListArgs,
     NoArgs,
     PageArgs,
+    PlaceListArgs,
     SourceListArgs,
     TimelineArgs,
+    UnitListArgs,
 )
 from .catalog import (
     ArticleDetailSchema,
@@ -27,8 +29,12 @@ from .catalog import (
     HealthSchema,
     MeasureListSchema,
     MeasureSchema,
+    PlacePageSchema,
+    PlaceSchema,
     SourcePageSchema,
     SourceSchema,
+    UnitPageSchema,
+    UnitSchema,
 )
 from .facts import (
     AliasMatchSchema,
@@ -41,6 +47,7 @@ from .facts import (
     FactPageSchema,
     FactSchema,
     PageSchema,
+    PlaceRefSchema,
     SourceRefSchema,
     TimelinePointSchema,
     TimelineSchema,
@@ -96,6 +103,10 @@ __all__ = [
     "NoArgs",
     "PageArgs",
     "PageSchema",
+    "PlaceListArgs",
+    "PlacePageSchema",
+    "PlaceRefSchema",
+    "PlaceSchema",
     "RevisionSchema",
     "SourceListArgs",
     "SourcePageSchema",
@@ -104,6 +115,9 @@ __all__ = [
     "TimelineArgs",
     "TimelinePointSchema",
     "TimelineSchema",
+    "UnitListArgs",
+    "UnitPageSchema",
+    "UnitSchema",
     "VersionPageSchema",
     "VersionSchema",
 ]

@@ -7,13 +7,15 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from models import MEASURES, QUALIFIERS, SOURCE_KINDS
+from models import ASPECTS, DIMENSIONS, ORIGINS, QUALIFIERS, SOURCE_KINDS, STATUSES
 
 from ..fields import FiniteFloat, QueryText
 from ..queries.common import search_terms
 
 FACT_SORTS = ("-briefing_date", "briefing_date", "-value", "value", "id")
-FACETS = ("measure", "source", "unit", "qualifier", "subject")
+FACETS = (
+    "measure", "source", "unit", "qualifier", "subject", "place", "breakdown", "aspect", "status",
+)  # fmt: skip
 TIMELINE_FORMATS = ("json", "csv")
 
 
@@ -90,18 +92,32 @@ class FacetList(fields.List):
         return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
 
 
+MEASURE_DESCRIPTION = "What is counted: a measure id (see /v1/measures)."
+
+
+def _one_of(vocabulary: dict[str, str], description: str) -> fields.List:
+    return _many(fields.String(validate=validate.OneOf(list(vocabulary))), description)
+
+
 class FactListArgs(PageArgs):
-    measure = _many(fields.String(validate=validate.OneOf(list(MEASURES))), "What is counted.")
+    measure = _many(QueryText(max_length=64), MEASURE_DESCRIPTION)
     subject = _many(QueryText(), "Subject slug, e.g. `north-korean-troops-in-russia`.")
     source = _many(
         QueryText(),
         "Who asserted it: a source id, name or alias (case, hyphens, spaces and diacritics ignored).",
     )
     via = _many(QueryText(), "Who relayed it: a source id, name or alias (matched like `source`).")
-    unit = _many(QueryText(), "Unit slug, e.g. `persons`.")
-    qualifier = _many(
-        fields.String(validate=validate.OneOf(list(QUALIFIERS))), "How the figure was qualified."
+    unit = _many(QueryText(max_length=64), "A unit id (see /v1/units), e.g. `persons`.")
+    qualifier = _one_of(QUALIFIERS, "How the figure was qualified.")
+    place = _many(QueryText(max_length=64), "A place id (see /v1/places): figures for that place.")
+    place_within = _many(
+        QueryText(max_length=64),
+        "A place id: figures for that place or any place within it (`libya` includes `derna`).",
     )
+    breakdown = _many(QueryText(max_length=64), "The part of the total counted, e.g. `children`.")
+    aspect = _one_of(ASPECTS, "What kind of figure: a level, an increment, a change...")
+    status = _one_of(STATUSES, "A count, an estimate, a projection, a plan...")
+    origin = _one_of(ORIGINS, "How the source gave it.")
     location = _many(QueryText(), "Location, matched exactly but ignoring case.")
     article = _many(QueryText(), "Id of an article that reported the fact.")
     briefing_date = _many(
@@ -115,6 +131,15 @@ class FactListArgs(PageArgs):
     value_max = FiniteFloat(
         metadata={"description": "Value (or lower bound when there is no value) at most this."}
     )
+    include_vague = fields.Boolean(
+        metadata={
+            "description": (
+                "`true`: let `value_min`/`value_max` match figures given only in words whose "
+                "bounds are this data set's convention (`bounds_basis: convention`, e.g. "
+                "'several' as 3-9). By default they do not: nobody stated those numbers."
+            )
+        }
+    )
     q = QueryText(
         metadata={"description": "Full-text search over claim and notes; all words must match."}
     )
@@ -126,16 +151,18 @@ class FactListArgs(PageArgs):
     latest = fields.Boolean(
         metadata={
             "description": (
-                "`true`: only the current figure(s) of each subject, measure and source, "
-                "i.e. those no later briefing superseded."
+                "`true`: only the current figure(s) of each series and source, i.e. those no "
+                "later or revising figure superseded; never a plan, projection, pledge, "
+                "target or increment."
             )
         }
     )
     as_of = fields.Date(
         metadata={
             "description": (
-                "Only the figures current on this date: briefed on or before it and not "
-                "superseded by a figure briefed on or before it."
+                "Only the figures current on this date: known on or before it and not "
+                "superseded by a figure known on or before it (like `latest`, counts and "
+                "estimates only)."
             )
         }
     )
@@ -163,7 +190,7 @@ class FactListArgs(PageArgs):
 
 
 class SourceListArgs(PageArgs):
-    kind = _many(fields.String(validate=validate.OneOf(list(SOURCE_KINDS))), "Kind of source.")
+    kind = _one_of(SOURCE_KINDS, "Kind of source.")
     q = QueryText(
         metadata={
             "description": "Matches names and aliases (case, hyphens, spaces and diacritics ignored), as a substring."
@@ -190,12 +217,14 @@ class TimelineArgs(ArgsSchema):
         required=True,
         metadata={"description": "Subject slug, e.g. `north-korean-troops-in-russia`."},
     )
-    measure = fields.String(
+    measure = QueryText(
         required=True,
-        validate=validate.OneOf(list(MEASURES)),
-        metadata={"description": "What is counted, e.g. `killed`."},
+        max_length=64,
+        metadata={"description": "What is counted, e.g. `killed` (see /v1/measures)."},
     )
     source = _many(QueryText(), "Only these sources (id, name or alias).")
+    place = _many(QueryText(max_length=64), "Only figures for these places.")
+    breakdown = _many(QueryText(max_length=64), "Only these parts of the total.")
     format = fields.String(
         validate=validate.OneOf(TIMELINE_FORMATS),
         metadata={"description": "`csv` for CSV (same as `Accept: text/csv`); JSON otherwise."},
@@ -204,7 +233,7 @@ class TimelineArgs(ArgsSchema):
 
 class ConflictListArgs(ArgsSchema):
     subject = _many(QueryText(), "Subject slug.")
-    measure = _many(fields.String(validate=validate.OneOf(list(MEASURES))), "What is counted.")
+    measure = _many(QueryText(max_length=64), MEASURE_DESCRIPTION)
 
 
 class ArticleListArgs(PageArgs):
@@ -232,3 +261,11 @@ class ChangeListArgs(CursorArgs):
             )
         },
     )
+
+
+class UnitListArgs(PageArgs):
+    dimension = _one_of(DIMENSIONS, "Only units of these dimensions.")
+
+
+class PlaceListArgs(PageArgs):
+    parent = _many(QueryText(max_length=64), "Only places directly within these places.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from models import DATE_PRECISIONS, SOURCE_KINDS
+from models import DATE_PRECISIONS, DIMENSIONS, PLACE_KINDS, SOURCE_KINDS
 
 from ..fields import sent, sent_list
 from .facts import (
@@ -15,6 +15,7 @@ from .facts import (
     FactSchema,
     PageSchema,
     SourceRefSchema,
+    one_of,
     page_of,
 )
 
@@ -87,10 +88,36 @@ class MeasureSchema(ma.Schema):
     id = sent(fields.String)
     description = sent(fields.String)
     fact_count = sent(fields.Integer)
+    name = sent(fields.String)
+    dimension = sent(
+        fields.String, validate=one_of(DIMENSIONS), doc="The dimension of a level's unit."
+    )
 
 
 class MeasureListSchema(ma.Schema):
-    items = sent_list(MeasureSchema)
+    items = sent_list(MeasureSchema, doc="By id.")
+
+
+class UnitSchema(ma.Schema):
+    id, name = sent(fields.String), sent(fields.String)
+    dimension = sent(fields.String, validate=one_of(DIMENSIONS))
+    currency = sent(fields.String, nullable=True, doc="ISO 4217, for money.")
+    per = sent(fields.String, nullable=True, doc="What a rate is per (`day`, `match`).")
+    fact_count = sent(fields.Integer)
+
+
+UnitPageSchema = page_of(UnitSchema)
+
+
+class PlaceSchema(ma.Schema):
+    id, name = sent(fields.String), sent(fields.String)
+    kind = sent(fields.String, nullable=True, validate=one_of(PLACE_KINDS))
+    iso_code = sent(fields.String, nullable=True, doc="ISO 3166-1 alpha-2 or ISO 3166-2.")
+    parent = sent(fields.String, nullable=True, doc="The id of the place it lies within.")
+    fact_count = sent(fields.Integer, doc="Facts about this place itself.")
+
+
+PlacePageSchema = page_of(PlaceSchema)
 
 
 class HealthSchema(ma.Schema):

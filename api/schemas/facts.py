@@ -8,7 +8,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from models import DATE_PRECISIONS, MEASURES, QUALIFIERS
+from models import (
+    ASPECTS,
+    BOUNDS_BASES,
+    DATE_PRECISIONS,
+    ORIGINS,
+    QUALIFIERS,
+    STATUSES,
+)
 
 from ..fields import Figure, sent, sent_list
 
@@ -18,11 +25,31 @@ class SourceRefSchema(ma.Schema):
 
 
 class ArticleRefSchema(ma.Schema):
-    id, outlet, published = sent(fields.String), sent(fields.String), sent(fields.Date)
+    id, outlet = sent(fields.String), sent(fields.String)
+    published = sent(fields.Date, nullable=True, doc="Null when the page shows no date.")
+    quote = fields.String(
+        allow_none=True,
+        metadata={
+            "description": (
+                "In a fact's `reported_in`: the article's own words for the figure (at most "
+                "25, verbatim), or null."
+            )
+        },
+    )
 
 
 class BriefingRefSchema(ma.Schema):
-    id, date = sent(fields.String), sent(fields.Date)
+    id = sent(fields.String)
+    date = sent(fields.Date, nullable=True)
+
+
+class PlaceRefSchema(ma.Schema):
+    id, name = sent(fields.String), sent(fields.String)
+    iso_code = sent(fields.String, nullable=True, doc="ISO 3166-1 alpha-2 or ISO 3166-2.")
+
+
+def one_of(vocabulary: dict[str, str]) -> validate.OneOf:
+    return validate.OneOf(list(vocabulary))
 
 
 class FactSchema(ma.Schema):
@@ -30,10 +57,13 @@ class FactSchema(ma.Schema):
 
     id = sent(fields.String, doc="Stable id, never reused.")
     claim = sent(fields.String, doc="One sentence stating the figure.")
-    subject = sent(fields.String, doc="What is counted (a slug).")
-    measure = sent(fields.String, validate=validate.OneOf(list(MEASURES)))
+    subject = sent(fields.String, doc="What the figure is about (a slug).")
+    measure = sent(
+        fields.String,
+        doc="What is counted: an id of /v1/measures (the loaded data declares them).",
+    )
     value = sent(Figure, nullable=True, doc="The figure; null for a figure given only in words.")
-    qualifier = sent(fields.String, validate=validate.OneOf(list(QUALIFIERS)))
+    qualifier = sent(fields.String, validate=one_of(QUALIFIERS))
     value_low = sent(Figure, nullable=True, doc="Lower bound; null when open.")
     value_high = sent(Figure, nullable=True, doc="Upper bound; null when open.")
     value_text = sent(
@@ -41,9 +71,11 @@ class FactSchema(ma.Schema):
         nullable=True,
         doc="The figure in words, when no number was given (e.g. 'thousands').",
     )
-    unit = sent(fields.String)
-    briefing_date = sent(fields.Date)
-    date_precision = sent(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
+    unit = sent(fields.String, doc="An id of /v1/units; values are in the unit's base.")
+    briefing_date = sent(
+        fields.Date, nullable=True, doc="When the source gave the figure; null if unknown."
+    )
+    date_precision = sent(fields.String, validate=one_of(DATE_PRECISIONS))
     period_start = sent(fields.Date, nullable=True)
     period_end = sent(fields.Date, nullable=True)
     source = sent(fields.Nested, SourceRefSchema)
@@ -61,14 +93,51 @@ class FactSchema(ma.Schema):
         fields.List,
         fields.String(),
         doc=(
-            "Ids of the figures this one replaced: same subject, measure and source, "
-            "previous briefing date."
+            "Ids of the figures this one replaced: the same source's previous figures of its "
+            "series (subject, measure, place, breakdown, period, aspect, unit), and any it "
+            "`revises`."
         ),
     )
     superseded_by = sent(
         fields.List,
         fields.String(),
         doc="Ids of the later figures that replaced this one; empty if current.",
+    )
+    place = sent(fields.Nested, PlaceRefSchema, nullable=True, doc="Where the figure applies.")
+    breakdown = sent(
+        fields.String,
+        nullable=True,
+        doc="The part of the subject's total the figure counts (`children`); null: the total.",
+    )
+    aspect = sent(fields.String, validate=one_of(ASPECTS), doc="What kind of figure.")
+    status = sent(fields.String, validate=one_of(STATUSES), doc="A count, an estimate, a plan...")
+    origin = sent(fields.String, nullable=True, validate=one_of(ORIGINS))
+    baseline = sent(fields.String, nullable=True, doc="What a change or share is measured against.")
+    period_label = sent(fields.String, nullable=True, doc="The period as named ('FY2017-18').")
+    briefing_time = sent(
+        fields.String, nullable=True, doc="HH:MM, the source's local time, when given."
+    )
+    known_since = sent(
+        fields.String,
+        nullable=True,
+        doc=(
+            "When the figure was first known: the briefing date (and time), else the earliest "
+            "publication date of its articles; null if neither is known. The time axis of "
+            "`latest`, `as_of`, timelines and `sort=briefing_date`."
+        ),
+    )
+    bounds_basis = sent(
+        fields.String,
+        nullable=True,
+        validate=one_of(BOUNDS_BASES),
+        doc="Whether the bounds are stated or this data set's convention for vague words.",
+    )
+    relays = sent_list(
+        SourceRefSchema,
+        doc="Who passed the figure on, in order from the source; `via` is the first.",
+    )
+    revises = sent(
+        fields.List, fields.String(), doc="Ids of earlier figures this one explicitly revises."
     )
 
 
@@ -143,7 +212,8 @@ TimelinePointSchema = fact_view(
     (
         "id", "briefing_date", "date_precision", "value", "value_low", "value_high",
         "value_text", "qualifier", "unit", "source", "via", "briefing", "superseded_by",
-        "reported_in",
+        "reported_in", "known_since", "period_start", "period_end", "period_label", "place",
+        "breakdown", "aspect", "status", "relays", "revises",
     ),
     renamed={"id": "fact_id"},
 )  # fmt: skip
@@ -158,7 +228,8 @@ class TimelineSchema(ma.Schema):
 
 
 ConflictFactSchema = fact_view(
-    "ConflictFactSchema", ("id", "qualifier", "source", "via", "briefing", "reported_in")
+    "ConflictFactSchema",
+    ("id", "qualifier", "source", "via", "briefing", "reported_in", "status", "relays"),
 )
 
 
@@ -178,16 +249,25 @@ class SpreadSchema(ma.Schema):
 
 
 class ConflictSchema(ma.Schema):
-    """Figures for one subject, measure and unit, briefed the same day, that differ."""
+    """Figures for the same thing, first known the same day, that differ.
+
+    The same thing: one subject, measure, unit, place, breakdown, period and aspect, and
+    counts or estimates (or else plans, projections... each apart) from any source.
+    """
 
     subject = sent(fields.String)
     measure = sent(fields.String)
     unit = sent(fields.String)
-    briefing_date = sent(fields.Date)
+    briefing_date = sent(fields.Date, doc="The day the figures became known.")
     values = sent_list(
         ConflictValueSchema, doc="Every distinct value, smallest first, with the facts giving it."
     )
     spread = sent(fields.Nested, SpreadSchema)
+    place = sent(fields.Nested, PlaceRefSchema, nullable=True)
+    breakdown = sent(fields.String, nullable=True)
+    period_start = sent(fields.Date, nullable=True)
+    period_end = sent(fields.Date, nullable=True)
+    aspect = sent(fields.String, validate=one_of(ASPECTS))
 
 
 class ConflictListSchema(ma.Schema):

@@ -46,11 +46,12 @@ VersionPageSchema = page_of(VersionSchema, doc="Newest first.")
 class FactSnapshotSchema(FactSchema):
     """A fact's own record at one point of its history.
 
-    Supersession is left out: it is derived from other facts, not part of this one.
+    Supersession and ``known_since`` are left out: they are derived from other records
+    (later facts, the articles' dates), not part of this one.
     """
 
     class Meta:
-        exclude = ("supersedes", "superseded_by")
+        exclude = ("supersedes", "superseded_by", "known_since")
 
 
 class RevisionSchema(ma.Schema):

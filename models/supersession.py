@@ -1,0 +1,77 @@
+"""Which fact supersedes which: derived from the facts, rebuilt by every load that changes one."""
+
+from __future__ import annotations
+
+from .base import database, is_postgres
+from .vocabulary import ACTUAL_STATUSES
+
+# The period a figure is a statistic of. Only a named period (``period_label``: 'FY2017-18',
+# '2023') makes one: dates alone say since or until when a count runs ('since December'), and
+# the next such count is still the same series.
+PERIOD = (
+    "CASE WHEN period_label IS NULL THEN NULL ELSE period_start END",
+    "CASE WHEN period_label IS NULL THEN NULL ELSE period_end END",
+    "period_label",
+)
+# Counts and estimates are figures of one kind ('actual'); plans, projections, pledges and
+# targets each of their own.
+STATUS_CLASS = "CASE WHEN status IN ({}) THEN 'actual' ELSE status END".format(
+    ", ".join(f"'{s}'" for s in ACTUAL_STATUSES)
+)
+# Figures of one thing: the same subject, measure, unit, place, part, period, aspect and kind.
+# The SQL reads the fact table's own columns (no other table may be in scope unaliased).
+SAME_THING = (
+    "subject", "measure", "unit", "place_id", "breakdown", *PERIOD, "aspect", STATUS_CLASS,
+)  # fmt: skip
+# A series: one source's figures of one thing.
+SERIES = ", ".join((*SAME_THING, "source_id"))
+
+
+def rebuild_supersession() -> None:
+    """Recompute ``fact_supersession`` from the facts, so reads need no per-fact lookups.
+
+    In a series, the facts first known at one time supersede those first known at the time
+    before (facts known at the same time disagree, they do not supersede). Increments and
+    facts never dated stand outside series. A fact also supersedes the facts it ``revises``,
+    across sources, whenever it was known.
+    """
+    aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
+    empty = "''"
+    anything = "%%" if is_postgres() else "%"  # psycopg reads a lone % as a placeholder
+    database.execute_sql("DELETE FROM fact_supersession")
+    database.execute_sql(
+        f"""
+        WITH ranked AS (
+            SELECT key, id, known_since,
+                   DENSE_RANK() OVER (ORDER BY {SERIES}) AS series,
+                   DENSE_RANK() OVER (PARTITION BY {SERIES} ORDER BY known_since) AS step
+            FROM fact WHERE known_since <> {empty} AND aspect <> 'increment'
+        ),
+        revised AS (
+            SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
+                   earlier.key AS earlier_key, earlier.id AS earlier_id
+            FROM fact later JOIN fact earlier
+              ON later.revises IS NOT NULL
+             AND ' ' || later.revises || ' ' LIKE '{anything} ' || earlier.id || ' {anything}'
+        ),
+        pairs AS (
+            SELECT e.key AS earlier_key, e.id AS earlier_id,
+                   l.key AS later_key, l.id AS later_id, l.known_since AS known
+            FROM ranked e JOIN ranked l ON l.series = e.series AND l.step = e.step + 1
+            UNION
+            SELECT earlier_key, earlier_id, later_key, later_id, known FROM revised
+        ),
+        sides AS (
+            SELECT later_key AS fact_key, earlier_id AS older, NULL AS newer, NULL AS newer_day
+            FROM pairs
+            UNION ALL
+            SELECT earlier_key, NULL, later_id,
+                   CASE WHEN known = {empty} THEN NULL ELSE SUBSTR(known, 1, 10) END
+            FROM pairs
+        )
+        INSERT INTO fact_supersession (fact_id, supersedes, superseded_by, superseded_on)
+        SELECT fact_key, {aggregate.format("older")}, {aggregate.format("newer")},
+               {"CAST(MIN(newer_day) AS DATE)" if is_postgres() else "MIN(newer_day)"}
+        FROM sides GROUP BY fact_key
+        """
+    )

@@ -1,0 +1,139 @@
+"""The fields of the data-file contract: strict numbers, trimmed text, ids, slugs, reports."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any
+
+import marshmallow as ma
+import peewee as pw
+from marshmallow import fields, validate
+
+from models import ID_PATTERN
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"
+# A quote is the article's own words for a figure, short enough to be a citation.
+MAX_QUOTE_WORDS = 25
+
+
+class StrictNumber(fields.Float):
+    """A finite JSON number; strings and booleans are refused rather than coerced."""
+
+    default_error_messages = {"type": "Must be a number, not {input_type}."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("type", input_type=type(value).__name__)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ma.ValidationError("Must be a finite number.")
+        return float(value)
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed that must not end up empty."""
+
+    blank_message = "Must not be blank."
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ma.ValidationError(self.blank_message)
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        return text
+
+
+def fits(column: pw.Field) -> validate.Length:
+    """The length the database column allows, so SQLite refuses what PostgreSQL would."""
+    return validate.Length(max=column.max_length)
+
+
+def id_field(column: pw.Field | None = None, **kwargs: Any) -> fields.String:
+    """An id (of a record, or of the record a column refers to)."""
+    checks: list[Any] = [
+        validate.Regexp(
+            ID_PATTERN, error="Must be 1-64 lowercase letters, digits, '.', '_' or '-'."
+        )
+    ]
+    if column is not None and column.max_length < 64:
+        checks.append(fits(column))
+    return fields.String(validate=checks, **kwargs)
+
+
+def slug_field(column: pw.Field, example: str, **kwargs: Any) -> fields.String:
+    """A lowercase slug that fits ``column``."""
+    return fields.String(
+        validate=[
+            validate.Regexp(SLUG_PATTERN, error=f"Must be a lowercase slug like {example!r}."),
+            fits(column),
+        ],
+        **kwargs,
+    )
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\S+", text))
+
+
+class Report(fields.Field):
+    """An article that carried a fact: its id, or ``{article: id, quote: its own words}``.
+
+    Loads as ``(article id, quote or None)``.
+    """
+
+    article = id_field()
+    quote = Text()
+    default_error_messages = {  # noqa: RUF012
+        "type": "Must be an article id or an object {article, quote}.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            return self.article.deserialize(value), None
+        if not isinstance(value, dict):
+            raise self.make_error("type")
+        unknown = sorted(set(value) - {"article", "quote"})
+        if unknown:
+            raise ma.ValidationError(f"Unknown field(s) {unknown}; expected article and quote.")
+        if "article" not in value:
+            raise ma.ValidationError("Needs the article's id under 'article'.")
+        article = self.article.deserialize(value["article"])
+        quote = value.get("quote")
+        if quote is not None:
+            quote = self.quote.deserialize(quote)
+            if word_count(quote) > MAX_QUOTE_WORDS:
+                raise ma.ValidationError(
+                    f"A quote is at most {MAX_QUOTE_WORDS} words ({word_count(quote)} given)."
+                )
+        return article, quote
+
+
+def check_precision(when: date | None, precision: str, field_name: str) -> None:
+    """Refuse a date that does not sit where its precision says (month: the 1st; year: Jan 1)."""
+    if (when is None) != (precision == "unknown"):
+        raise ma.ValidationError(
+            "Must be null exactly when date_precision is 'unknown'.", field_name
+        )
+    if when is None:
+        return
+    if precision == "month" and when.day != 1:
+        raise ma.ValidationError(
+            "Must be the 1st of the month when date_precision is 'month'.", field_name
+        )
+    if precision == "year" and (when.month, when.day) != (1, 1):
+        raise ma.ValidationError("Must be January 1 when date_precision is 'year'.", field_name)
+
+
+def check_time(time: str | None, precision: str, field_name: str) -> None:
+    """A time of day goes with precision 'hour' or 'minute', and they with a time."""
+    if (time is not None) != (precision in ("hour", "minute")):
+        raise ma.ValidationError(
+            "Must be given exactly when date_precision is 'hour' or 'minute'.", field_name
+        )
+    if precision == "hour" and time is not None and not time.endswith(":00"):
+        raise ma.ValidationError(
+            "Must be on the hour (HH:00) when precision is 'hour'.", field_name
+        )
