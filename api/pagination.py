@@ -15,6 +15,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from webargs.flaskparser import abort
 
 TOKEN_VERSION = 1
+# Stands for an unknown date in a keyset: before every known one.
+UNDATED = "0001-01-01"
 # Parameters that do not change which items a query selects, nor their order.
 PAGING_PARAMS = {"page_token", "page_size", "format", "facet"}
 
@@ -32,6 +34,9 @@ class Keyset:
     tiebreak: pw.Field
     descending: bool
     row_keys: tuple[str, ...] = ()
+    # For a nullable ``column``: the value that stands for null, below every real one (a
+    # tuple comparison with a null is never true, so a page could not follow it).
+    null_as: Any = None
 
     def __post_init__(self) -> None:
         if not self.row_keys:
@@ -42,20 +47,26 @@ class Keyset:
     def single(self) -> bool:
         return self.column is self.tiebreak
 
+    @property
+    def sort_key(self) -> pw.Node:
+        return self.column if self.null_as is None else pw.fn.COALESCE(self.column, self.null_as)
+
     def key_of(self, row: dict[str, Any]) -> list[Any]:
         """The position of ``row`` in this ordering."""
-        return [row[key] for key in self.row_keys]
+        key = [row[name] for name in self.row_keys]
+        if self.null_as is not None and key[0] is None:
+            key[0] = self.null_as
+        return key
 
     def order_by(self) -> list[pw.Ordering]:
-        if self.single:
-            return [self.column.desc() if self.descending else self.column.asc()]
-        return [c.desc() if self.descending else c.asc() for c in (self.column, self.tiebreak)]
+        columns = (self.sort_key,) if self.single else (self.sort_key, self.tiebreak)
+        return [c.desc() if self.descending else c.asc() for c in columns]
 
     def after(self, key: list[Any]) -> pw.Expression:
         """Rows strictly after ``key`` in this ordering."""
         if self.single:
-            return self.column < key[0] if self.descending else self.column > key[0]
-        left, right = pw.Tuple(self.column, self.tiebreak), pw.Tuple(*key)
+            return self.sort_key < key[0] if self.descending else self.sort_key > key[0]
+        left, right = pw.Tuple(self.sort_key, self.tiebreak), pw.Tuple(*key)
         return left < right if self.descending else left > right
 
 

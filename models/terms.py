@@ -10,7 +10,7 @@ from .base import BaseModel
 class Measure(BaseModel):
     """What is counted (killed, votes, gdp_real); a level of it is given in units of ``dimension``."""
 
-    id = pw.CharField(primary_key=True, max_length=64)
+    id = pw.CharField(primary_key=True, max_length=32)  # as fact.measure
     name = pw.CharField(max_length=200)
     description = pw.TextField()
     dimension = pw.CharField(max_length=32)
@@ -20,7 +20,7 @@ class Measure(BaseModel):
 class Unit(BaseModel):
     """What a value is counted in; values are stored in the unit's base (USD, not billions)."""
 
-    id = pw.CharField(primary_key=True, max_length=64)
+    id = pw.CharField(primary_key=True, max_length=32)  # as fact.unit
     name = pw.CharField(max_length=200)
     dimension = pw.CharField(max_length=32)
     currency = pw.CharField(max_length=3, null=True)  # ISO 4217, for dimension 'currency'

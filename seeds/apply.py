@@ -50,6 +50,8 @@ class Apply:
         if facts is not None:
             facts.note_changes()
             facts.snapshot()
+        else:  # no fact changes; derived data (known_since, supersession) still may
+            self.stage.create_table("stage_changed", "(id TEXT)")
         self._write_vocabularies()
         self._write_sources()
         self._write_articles()

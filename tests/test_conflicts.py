@@ -24,7 +24,8 @@ def test_deployed_15000_and_18000_both_show_with_their_articles(client):
     (low,), (high,) = by_value[15000], by_value[18000]
     assert low["id"] == "nis-2025-04-30-deployed-15000"
     assert high["id"] == "nis-2025-04-30-deployed-18000"
-    assert [a["id"] for a in low["reported_in"]] == ["bg-bta-2025-04-30", "unn-2025-04-30"]
+    # Oldest first; the page that shows no date last.
+    assert [a["id"] for a in low["reported_in"]] == ["unn-2025-04-30", "bg-bta-2025-04-30"]
     assert [a["id"] for a in high["reported_in"]] == ["me-translated-2025-04-30"]
     assert low["source"]["id"] == high["source"]["id"] == "nis"
     assert low["briefing"] == {"id": "nis-2025-04-30", "date": "2025-04-30"}
@@ -65,7 +66,8 @@ def test_bad_parameters_are_problems(client, query):
     assert_problem(client.get(f"/v1/conflicts?{query}"), 400)
 
 
-def test_conflicts_cost_two_queries(client):
+def test_conflicts_cost_three_queries(client):
+    """The groups, their facts' articles, and their relay chains."""
     with count_queries() as counter:
         client.get("/v1/conflicts")
-    assert counter.count <= 2
+    assert counter.count <= 3

@@ -8,7 +8,7 @@ from api.schemas import FactHistorySchema
 from tests.conftest import assert_problem
 from tests.loads import SeedFile, load, serve, walk
 
-FACT = "nis-2024-12-19-killed"
+FACT = "nis-2025-04-30-deployed-18000"
 
 
 def test_history_across_an_edit_with_a_change_reason(empty_database_url, seed_copy):
@@ -17,7 +17,7 @@ def test_history_across_an_edit_with_a_change_reason(empty_database_url, seed_co
     client = serve(empty_database_url)
     original = client.get(f"/v1/facts/{FACT}").get_json()
 
-    seeds.fact(FACT)["via"] = None
+    seeds.fact(FACT)["relays"] = []
     seeds.fact(FACT)["change_reason"] = "corrected: NIS briefed directly"
     seeds.source("nis")["name"] = "NIS (renamed later)"
     seeds.save()
@@ -84,7 +84,7 @@ def test_history_pages_join_up(empty_database_url, seed_copy):
     client = serve(empty_database_url)
     whole = client.get(f"/v1/facts/{FACT}/history").get_json()["items"]
     assert [i["version"] for i in whole] == [1, 2, 3, 4]
-    assert [i["after"]["value"] for i in whole] == [100, 101, 102, 103]
+    assert [i["after"]["value"] for i in whole] == [18000, 101, 102, 103]
     assert walk(client, f"/v1/facts/{FACT}/history?page_size=1") == whole
     client.get("/v1/versions")  # warm the app's dataset-version cache
     with count_queries() as counter:

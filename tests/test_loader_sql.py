@@ -13,6 +13,7 @@ import yaml
 
 from models import is_postgres
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
+from tests.conftest import KOREA
 
 NOT_IN_SUBQUERY = re.compile(r"NOT\s+IN\s*\(\s*SELECT", re.IGNORECASE)
 PLANNED = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b")
@@ -69,9 +70,9 @@ def statements(
 def edited_seeds(tmp_path: Path) -> Path:
     """The project's seeds with a fact renamed (``replaces``), one edited and one removed."""
     path = tmp_path / "seeds.yaml"
-    document = yaml.safe_load((DEFAULT_SEED_DIR / "korea-2024-2025.yaml").read_text())
+    document = yaml.safe_load(KOREA.read_text())
     facts = document["facts"]
-    facts[0].update(id=facts[0]["id"] + "-renamed", replaces=[facts[0]["id"]])
+    facts[-1].update(id=facts[-1]["id"] + "-renamed", replaces=[facts[-1]["id"]])
     facts[1]["notes"] = "Edited for the test."
     del facts[2]
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
@@ -81,7 +82,7 @@ def edited_seeds(tmp_path: Path) -> Path:
 def test_no_statement_runs_a_subquery_once_per_row(
     empty_database: pw.Database, statements: list, tmp_path: Path
 ) -> None:
-    load_paths([DEFAULT_SEED_DIR], into=empty_database)
+    load_paths([KOREA], into=empty_database)
     report = load_paths([edited_seeds(tmp_path)], into=empty_database)
     facts = report.counts["facts"]
     assert (facts.added, facts.updated, facts.removed) == (1, 1, 2)

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from models import DatasetVersion, Fact, FactChange, FactRevision, Meta, database
+from models import DatasetVersion, Fact, FactChange, FactRevision, Measure, Meta, Unit, database
 from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
 from seeds.loader import load_paths
 
@@ -90,6 +90,13 @@ def test_db_upgrade_brings_a_version_1_database_to_the_latest(
         revision = FactRevision.get(FactRevision.fact_id == "old")
         assert (revision.version_id, revision.kind) == (baseline.id, "added")
         assert FactChange.get_by_id("old").version_id == baseline.id
+        # Version 4: what a first-model fact meant, in the second model's terms.
+        old = Fact.get(Fact.id == "old")
+        assert (old.aspect, old.status, old.known_since) == ("level", "reported", "2025-01-01")
+        assert {m.id for m in Measure.select()} >= {"killed", "casualties", "deployed"}
+        assert [u.id for u in Unit.select()] == ["persons"]
+        assert {c.name: c.null for c in database.get_columns("fact")}["briefing_date"]
+        assert {c.name: c.null for c in database.get_columns("article")}["published"]
     report = load_paths(into=empty_database)
     assert report.counts["facts"].removed == 1
     assert report.version == baseline.id + 1

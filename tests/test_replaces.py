@@ -16,6 +16,7 @@ def renamed(empty_database_url, seed_copy):
     seeds = SeedFile(seed_copy)
     load(empty_database_url, seed_copy)
     seeds.fact(OLD).update(id=NEW, replaces=[OLD], change_reason="renamed: location in id")
+    seeds.fact("nis-2025-01-killed")["revises"] = [NEW]  # references follow the rename
     seeds.save()
     report = load(empty_database_url, seed_copy)
     assert report.counts["replaces"].added == 1

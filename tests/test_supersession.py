@@ -12,22 +12,52 @@ from seeds.loader import load_paths
 from tests.conftest import assert_problem
 from tests.loads import SUBJECT, SeedFile, walk
 
+ACTUAL = ("reported", "estimated")
 
-def series_key(fact: dict) -> tuple[str, str, str]:
-    return fact["subject"], fact["measure"], fact["source"]["id"]
+
+def series_key(fact: dict) -> tuple:
+    """One source's figures of one thing (the rule of models.supersession, restated)."""
+    labelled = fact["period_label"]
+    period = (fact["period_start"], fact["period_end"], labelled) if labelled else None
+    kind = "actual" if fact["status"] in ACTUAL else fact["status"]
+    place = fact["place"] and fact["place"]["id"]
+    return (
+        fact["subject"], fact["measure"], fact["unit"], place, fact["breakdown"], period,
+        fact["aspect"], kind, fact["source"]["id"],
+    )  # fmt: skip
+
+
+def known_by(fact: dict, when: str | None) -> bool:
+    """Whether a fact was known on ``when`` (None: ever)."""
+    known = fact["known_since"]
+    return when is None or (known is not None and known[:10] <= when)
 
 
 def current_on(facts: list[dict], when: str | None) -> set[str]:
-    """The reference answer: per series, the facts of the latest briefing date <= ``when``."""
-    series: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-    for fact in facts:
-        if when is None or fact["briefing_date"] <= when:
-            series[series_key(fact)].append(fact)
+    """The reference answer: what was the current figure on ``when`` (None: now).
+
+    Counts and estimates of anything but an increment, known by then; per series the ones
+    known last; none that a figure known by then revises.
+    """
+    candidates = [
+        f
+        for f in facts
+        if f["aspect"] != "increment" and f["status"] in ACTUAL and known_by(f, when)
+    ]
+    revised = {r for f in facts if known_by(f, when) and f["known_since"] for r in f["revises"]}
+    if when is None:
+        revised |= {r for f in facts for r in f["revises"]}
+    series: dict[tuple, list[dict]] = defaultdict(list)
     current = set()
+    for fact in candidates:
+        if fact["known_since"]:
+            series[series_key(fact)].append(fact)
+        else:
+            current.add(fact["id"])  # in no time order: current unless revised
     for members in series.values():
-        last = max(f["briefing_date"] for f in members)
-        current |= {f["id"] for f in members if f["briefing_date"] == last}
-    return current
+        last = max(f["known_since"] for f in members)
+        current |= {f["id"] for f in members if f["known_since"] == last}
+    return current - revised
 
 
 @pytest.fixture
@@ -50,12 +80,14 @@ def test_same_day_figures_disagree_rather_than_supersede(client):
         assert fact["supersedes"] == [] and fact["superseded_by"] == []
 
 
-def test_other_sources_never_supersede(every_fact):
+def test_only_a_revision_supersedes_across_series(every_fact):
     by_id = {f["id"]: f for f in every_fact}
     for fact in every_fact:
-        for other in fact["supersedes"] + fact["superseded_by"]:
-            assert series_key(by_id[other]) == series_key(fact)
-            assert by_id[other]["briefing_date"] != fact["briefing_date"]
+        for older in fact["supersedes"]:
+            if older in fact["revises"]:
+                continue
+            assert series_key(by_id[older]) == series_key(fact)
+            assert by_id[older]["known_since"] < fact["known_since"]
 
 
 def test_latest_keeps_exactly_the_600_deaths_figure(client):
@@ -81,7 +113,7 @@ def test_as_of_between_briefings_returns_the_january_figures(client):
     by_measure = {i["measure"]: (i["id"], i["value"]) for i in items}
     assert by_measure["killed"] == ("nis-2025-01-killed", 300)
     assert by_measure["wounded"] == ("nis-2025-01-wounded", 2700)
-    assert all(i["briefing_date"] <= "2025-02-01" for i in items)
+    assert all(i["known_since"] <= "2025-02-01" for i in items)
 
 
 @pytest.mark.parametrize(
@@ -94,9 +126,11 @@ def test_as_of_matches_reference_on_and_between_briefing_dates(client, every_fac
     assert got == current_on(every_fact, when)
 
 
-def test_as_of_far_future_equals_latest(client):
-    latest = {f["id"] for f in walk(client, "/v1/facts?latest=true")}
-    assert latest == {f["id"] for f in walk(client, "/v1/facts?as_of=9999-12-31")}
+def test_as_of_far_future_is_latest_without_the_figures_never_dated(client):
+    latest = walk(client, "/v1/facts?latest=true")
+    dated = {f["id"] for f in latest if f["known_since"]}
+    assert dated and len(dated) < len(latest)
+    assert dated == {f["id"] for f in walk(client, "/v1/facts?as_of=9999-12-31")}
 
 
 @pytest.mark.parametrize(

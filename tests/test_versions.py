@@ -58,7 +58,7 @@ def test_versions_list_newest_first_with_counts_and_digest(empty_database_url, s
     assert (newest["id"], oldest["id"]) == (2, 1)
     assert (newest["added"], newest["updated"], newest["removed"]) == (0, 0, 1)
     assert newest["counts"]["facts"]["unchanged"] == oldest["added"] - 1
-    assert newest["counts"]["sources"] == {"added": 0, "updated": 0, "removed": 0, "unchanged": 7}
+    assert newest["counts"]["sources"] == {"added": 0, "updated": 0, "removed": 0, "unchanged": 9}
     assert newest["files_digest"] == hashlib.sha256(seeds.path.read_bytes()).hexdigest()
     assert newest["created_at"].endswith("+00:00")
     assert walk(client, "/v1/versions?page_size=1") == body["items"]

@@ -331,12 +331,34 @@ def timeline(args: dict[str, Any], source_ids: list[str] | None) -> pw.ModelSele
         if values := args.get(name):
             conditions.append(column.in_(sorted(set(values))))
     return fact_select(conditions).order_by(
-        pw.NodeList((PERIOD_START, pw.SQL("NULLS FIRST"))),
-        Fact.known_since == "",
-        Fact.known_since,
-        Fact.source,
-        Fact.id,
+        pw.NodeList((PERIOD_START, pw.SQL("NULLS FIRST"))), Fact.known_since, Fact.source, Fact.id
     )
+
+
+def in_series_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of ``timeline`` with each undated figure placed by the revisions that link it.
+
+    A figure never dated has no place on the time axis of its own; one it revises comes
+    before it and one that revises it after it, so it stands right after the latest figure
+    it revises, else right before the earliest that revises it, else at the end of its
+    period's figures.
+    """
+    known = {row["id"]: row["known_since"] for row in rows}
+    revisers: dict[str, list[str]] = {}
+    for row in rows:
+        for revised in (row["revises"] or "").split():
+            revisers.setdefault(revised, []).append(row["id"])
+
+    def position(row: dict[str, Any]) -> tuple[Any, ...]:
+        period = row["period_start"] if row["period_label"] else None
+        when, step = row["known_since"], 0
+        if not when:
+            before = [known[i] for i in (row["revises"] or "").split() if known.get(i)]
+            after = [known[i] for i in revisers.get(row["id"], []) if known.get(i)]
+            when, step = (max(before), 1) if before else (min(after), -1) if after else ("~", 0)
+        return (period is not None, str(period or ""), when, step)
+
+    return sorted(rows, key=position)
 
 
 # Figures that could disagree: of the same thing, first known the same day, by anyone.

@@ -12,7 +12,7 @@ from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
 from ..listing import Listing, attach
-from ..pagination import Keyset
+from ..pagination import UNDATED, Keyset
 from ..queries import catalog as queries
 from ..queries.facts import facts_of_article
 from ..representations.catalog import article
@@ -21,7 +21,8 @@ from .facts import build_facts
 
 blp = Blueprint("articles", __name__, url_prefix="/v1/articles", description="News articles.")
 
-NEWEST_FIRST = Keyset("-published", Article.published, Article.id, descending=True)
+# Newest first; pages that show no date last.
+NEWEST_FIRST = Keyset("-published", Article.published, Article.id, descending=True, null_as=UNDATED)
 
 
 def build_articles(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

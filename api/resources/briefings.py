@@ -12,7 +12,7 @@ from ..errors import not_found, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
 from ..listing import Listing, attach
-from ..pagination import Keyset
+from ..pagination import UNDATED, Keyset
 from ..queries import catalog as queries
 from ..queries.facts import facts_of_briefing, resolve_sources
 from ..representations.catalog import articles_of, briefing
@@ -28,7 +28,8 @@ blp = Blueprint(
     "briefings", __name__, url_prefix="/v1/briefings", description="Announcement events."
 )
 
-NEWEST_FIRST = Keyset("-date", Briefing.date, Briefing.id, descending=True)
+# Newest first; briefings whose date is not known last.
+NEWEST_FIRST = Keyset("-date", Briefing.date, Briefing.id, descending=True, null_as=UNDATED)
 
 
 def build_briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

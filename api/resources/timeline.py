@@ -9,7 +9,7 @@ from flask import Response, request
 from ..errors import refuse
 from ..extensions import Blueprint
 from ..formats import JSON, CsvLayout, column, csv_lines, json_response, negotiate
-from ..queries.facts import check_vocabulary, resolve_sources, timeline
+from ..queries.facts import check_vocabulary, in_series_order, resolve_sources, timeline
 from ..queries.fastsql import with_reports
 from ..representations.facts import timeline_points
 from ..schemas import TimelineArgs, TimelineSchema
@@ -57,7 +57,7 @@ def list_timeline(args: dict[str, Any]) -> Response:
     """
     refuse(check_vocabulary(args, ("measure", "place")))
     source_ids = resolve_sources(args["source"]) if args.get("source") else None
-    rows = list(timeline(args, source_ids).dicts())
+    rows = in_series_order(list(timeline(args, source_ids).dicts()))
     points = timeline_points(with_reports(rows))
     if negotiate(args.get("format"), request.accept_mimetypes, FORMATS) == "csv":
         body = "".join(csv_lines(points, CSV))

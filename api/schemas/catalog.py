@@ -46,7 +46,7 @@ class BriefingSchema(ma.Schema):
 
     id = sent(fields.String)
     source = sent(fields.Nested, SourceRefSchema, doc="Who briefed.")
-    date = sent(fields.Date)
+    date = sent(fields.Date, nullable=True, doc="Null when no article gives it.")
     date_precision = sent(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
     venue = sent(fields.String, nullable=True, doc="Where, or to whom, it was given.")
     relayed_by = sent_list(SourceRefSchema, doc="Who relayed it to the press.")
@@ -68,7 +68,7 @@ BriefingPageSchema = page_of(BriefingSchema)
 class ArticleSchema(ma.Schema):
     id = sent(fields.String)
     outlet = sent(fields.String)
-    published = sent(fields.Date)
+    published = sent(fields.Date, nullable=True, doc="Null when the page shows no date.")
     published_precision = sent(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
     url = sent(fields.String, nullable=True)
     language = sent(fields.String)
