@@ -11,7 +11,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from .fields import MAX_QUOTE_WORDS, Report, StrictNumber, Text, word_count
+from .fields import MAX_MAGNITUDE, MAX_QUOTE_WORDS, Report, StrictNumber, Text, word_count
 
 # -- marshmallow internals: the one place this module reaches past marshmallow's public API --
 
@@ -68,16 +68,12 @@ def _convert_string(value: Any) -> str:
 
 def _convert_number(value: Any) -> float:
     kind = type(value)
-    if kind is float:
-        if not math.isfinite(value):
-            raise _Defer
-        return value
-    if kind is not int:
+    if kind is not float and kind is not int:
         raise _Defer
-    try:
-        return float(value)
-    except OverflowError:
-        raise _Defer from None
+    # NaN compares false, so it fails this test too.
+    if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+        raise _Defer
+    return float(value)
 
 
 def _convert_date(value: Any) -> date:

@@ -17,18 +17,27 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"
 # A quote is the article's own words for a figure, short enough to be a citation.
 MAX_QUOTE_WORDS = 25
+# The largest magnitude a figure may have: past every reported amount (world GDP is about
+# 1e14 US dollars), and well inside the 2**53 below which a float is an exact integer, so
+# every accepted figure is written on the wire exactly as it was loaded.
+MAX_MAGNITUDE = 1e15
 
 
 class StrictNumber(fields.Float):
-    """A finite JSON number; strings and booleans are refused rather than coerced."""
+    """A finite JSON number of at most ``MAX_MAGNITUDE``; strings and booleans are refused."""
 
-    default_error_messages = {"type": "Must be a number, not {input_type}."}  # noqa: RUF012
+    default_error_messages = {  # noqa: RUF012
+        "type": "Must be a number, not {input_type}.",
+        "magnitude": "Must be between -1e15 and 1e15 (a figure past any reported amount).",
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("type", input_type=type(value).__name__)
         if isinstance(value, float) and not math.isfinite(value):
             raise ma.ValidationError("Must be a finite number.")
+        if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+            raise self.make_error("magnitude")
         return float(value)
 
 

@@ -3,69 +3,13 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from models import Fact, FactArticle, FactRelay, database
-from seeds.loader import LoadError, load_paths
-
-BASE: dict[str, Any] = {
-    "measures": [
-        {"id": "killed", "name": "Killed", "description": "Deaths.", "dimension": "count"},
-        {"id": "gdp", "name": "GDP", "description": "Output.", "dimension": "currency"},
-    ],
-    "units": [
-        {"id": "persons", "name": "persons", "dimension": "count"},
-        {"id": "percent", "name": "percent", "dimension": "percent"},
-        {"id": "usd", "name": "US dollars", "dimension": "currency", "currency": "USD"},
-    ],
-    "places": [
-        {"id": "libya", "name": "Libya", "kind": "country", "iso_code": "LY"},
-        {"id": "derna", "name": "Derna", "kind": "city", "parent": "libya"},
-    ],
-    "sources": [
-        {"id": "who", "name": "WHO", "kind": "international_organization"},
-        {"id": "ap", "name": "AP", "kind": "media"},
-        {"id": "bbc", "name": "BBC", "kind": "media"},
-    ],
-    "articles": [
-        {"id": "a1", "outlet": "Outlet", "published": "2023-09-15"},
-        {"id": "a2", "outlet": "Outlet", "published": None},
-    ],
-}
-
-
-def fact(fact_id: str = "f1", **changes: Any) -> dict[str, Any]:
-    record = {
-        "id": fact_id,
-        "claim": "A figure.",
-        "subject": "floods",
-        "measure": "killed",
-        "value": 10,
-        "qualifier": "exact",
-        "unit": "persons",
-        "source": "who",
-        "reported_in": [{"article": "a1", "quote": "ten people died"}],
-    }
-    record.update(changes)
-    return {k: v for k, v in record.items() if v is not ...}
-
-
-def write(path: Path, facts: list[dict[str, Any]], **base_changes: Any) -> Path:
-    document = copy.deepcopy(BASE)
-    document.update(base_changes)
-    document["facts"] = facts
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
-
-
-def problems(db, *paths: Path) -> list[str]:
-    with pytest.raises(LoadError) as caught:
-        load_paths(list(paths), into=db)
-    return [str(p) for p in caught.value.problems]
+from seeds.loader import load_paths
+from tests.story_files import BASE, fact, problems, write
 
 
 @pytest.mark.parametrize(
