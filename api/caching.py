@@ -62,9 +62,8 @@ class VersionCache:
             except pw.PeeweeException:  # no version table yet: serve without validators
                 current = None
             finally:
-                # Outside a request (a 304 answered before Flask) nothing else closes it;
-                # SQLite keeps its worker connection, like a request would.
-                if opened_here and not isinstance(self.db, pw.SqliteDatabase):
+                # Outside a request (a 304 answered before Flask) nothing else closes it.
+                if opened_here:
                     self.db.close()
             if current is None:
                 self.value = None

@@ -100,7 +100,11 @@ def upgrade() -> None:
 
 @main.command()
 def serve() -> None:
-    """Serve the API with gunicorn (NEWSFACTS_BIND, NEWSFACTS_WORKERS, NEWSFACTS_ACCESS_LOG)."""
+    """Serve the API with gunicorn (NEWSFACTS_BIND, NEWSFACTS_WORKER*, NEWSFACTS_ACCESS_LOG).
+
+    Asynchronous gevent workers by default: a client that sends its request slowly holds a
+    greenlet, not a worker, so slow or idle connections cannot starve the others.
+    """
     settings = _settings()
     url = settings["DATABASE_URL"]
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
@@ -110,6 +114,8 @@ def serve() -> None:
         sys.executable, "-m", "gunicorn",
         "--bind", bind,
         "--workers", workers,
+        "--worker-class", settings["WORKER_CLASS"],
+        "--worker-connections", str(settings["WORKER_CONNECTIONS"]),
         "--no-control-socket",
         "--limit-request-line", "8190",
         "api:create_app()",

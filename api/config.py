@@ -47,8 +47,18 @@ def _seconds(text: str) -> float:
 
 
 def default_workers() -> int:
-    """Gunicorn's rule of thumb for sync workers: two per core, plus one."""
+    """Gunicorn's rule of thumb: two workers per core, plus one."""
     return 2 * (os.cpu_count() or 1) + 1
+
+
+# gevent: each connection waits in a greenlet, so slow clients cost memory, not workers.
+WORKER_CLASSES = ("gevent", "gthread", "sync")
+
+
+def _worker_class(text: str) -> str:
+    if text not in WORKER_CLASSES:
+        raise ValueError(f"must be one of {', '.join(WORKER_CLASSES)}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOADER_DATABASE_URL", str, lambda s: s["DATABASE_URL"]),
     Setting("BIND", str, "127.0.0.1:8000"),
     Setting("WORKERS", _count(1), lambda s: default_workers()),
+    Setting("WORKER_CLASS", _worker_class, "gevent"),
+    Setting("WORKER_CONNECTIONS", _count(1), 1000),
     Setting("ACCESS_LOG", str, "-"),
     Setting("DEFAULT_PAGE_SIZE", _count(1), 50),
     Setting("MAX_PAGE_SIZE", _count(1), 500),

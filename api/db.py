@@ -15,14 +15,13 @@ def init_app(app: Flask) -> pw.Database:
 
     The models' proxy is per thread, so binding per request keeps two apps in one process
     apart. A connection opens lazily on first use, which keeps ``/healthz`` and 304s free of
-    database work and means none exists when gunicorn forks its workers. A SQLite connection
-    is kept for the worker's life (opening one and setting its pragmas cost as much as a
-    simple query); a PostgreSQL connection is closed after each request, which hands it back
-    to the pool with ``postgresql+pool://``.
+    database work and means none exists when gunicorn forks its workers. The connection is
+    closed after each request: that hands it back to the pool (read-only SQLite, and
+    ``postgresql+pool://``), so a worker's threads or greenlets share a few open connections
+    rather than holding one each.
     """
     db = make_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
     app.extensions[EXTENSION] = db
-    keep_open = isinstance(db, pw.SqliteDatabase)
 
     @app.before_request
     def _bind() -> None:
@@ -34,8 +33,7 @@ def init_app(app: Flask) -> pw.Database:
         if not db.is_closed():
             if db.in_transaction():
                 db.rollback()
-            if not keep_open:
-                db.close()
+            db.close()
         database.initialize(g.pop("newsfacts_unbound", None))
 
     return db

@@ -128,10 +128,10 @@ def newsfacts(database: Path, log: Path) -> contextlib.AbstractContextManager[Se
 
 
 def floor(database: Path, log: Path) -> contextlib.AbstractContextManager[Server]:
-    """The bare Flask + sqlite3 app under gunicorn with two sync workers, like newsfacts."""
+    """The bare Flask + sqlite3 app under gunicorn with two gevent workers, like newsfacts."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+        sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "gevent",
         "--bind", f"{HOST}:{port}", "--no-control-socket", "--log-level", "warning",
         "bench.floor:create_app()",
     ]  # fmt: skip

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import peewee as pw
 from playhouse.db_url import parse as parse_url
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 
 class DatabaseBinding(pw.DatabaseProxy):
@@ -69,8 +69,8 @@ class BaseModel(pw.Model):
 def make_database(url: str, *, readonly: bool = False, query_only: bool = True) -> pw.Database:
     """Build (but do not open) a peewee database for ``url``.
 
-    ``sqlite:///path`` opens a file (``mode=ro`` when ``readonly``, plus ``query_only`` unless
-    asked not to: a check of seed files still needs temporary tables); ``postgresql://`` uses
+    ``sqlite:///path`` opens a file (``mode=ro`` and pooled when ``readonly``, plus
+    ``query_only`` unless asked not to: a check of seed files still needs temporary tables); ``postgresql://`` uses
     psycopg 3; ``postgresql+pool://`` adds a connection pool for long-running servers.
     """
     scheme = urlparse(url).scheme
@@ -79,9 +79,13 @@ def make_database(url: str, *, readonly: bool = False, query_only: bool = True) 
         if not path or path == ":memory:":
             raise ValueError(f"{url!r}: newsfacts needs a SQLite file, e.g. sqlite:///var/facts.db")
         if readonly:
+            # Pooled: a server closes its connection after each request (the pool keeps it
+            # open, pragmas set), which suits threads and greenlets alike.
             uri = Path(path).resolve().as_uri() + "?mode=ro"
             pragmas = dict(SQLITE_READONLY_PRAGMAS, query_only=int(query_only))
-            return pw.SqliteDatabase(uri, uri=True, pragmas=pragmas)
+            return PooledSqliteDatabase(
+                uri, uri=True, pragmas=pragmas, max_connections=64, timeout=10
+            )
         return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS)
     if scheme in {"postgres", "postgresql", "postgres+pool", "postgresql+pool"}:
         params = parse_url(url, unquote_password=True, unquote_user=True)
