@@ -80,6 +80,16 @@ class FactCheck:
                 f"in {data['unit']!r} (a {unit_dimension}).",
             )
             return False
+        if measure_dimension == "count" and data["aspect"] != "change":
+            for name in ("value", "value_low", "value_high"):
+                if data[name] is not None and data[name] < 0:
+                    self.problems.add(
+                        record,
+                        name,
+                        f"A count cannot be negative (a fall is aspect 'change'), "
+                        f"not {data[name]:g}.",
+                    )
+                    return False
         return True
 
     def _briefing_ok(self, record: RawRecord, data: dict[str, Any]) -> bool:

@@ -11,7 +11,17 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from .fields import MAX_MAGNITUDE, MAX_QUOTE_WORDS, Report, StrictNumber, Text, word_count
+from .fields import (
+    ISO_DATE,
+    MAX_MAGNITUDE,
+    MAX_QUOTE_WORDS,
+    IsoDate,
+    Pattern,
+    Report,
+    StrictNumber,
+    Text,
+    word_count,
+)
 
 # -- marshmallow internals: the one place this module reaches past marshmallow's public API --
 
@@ -77,7 +87,7 @@ def _convert_number(value: Any) -> float:
 
 
 def _convert_date(value: Any) -> date:
-    if type(value) is not str:
+    if type(value) is not str or ISO_DATE.fullmatch(value) is None:
         raise _Defer
     try:
         return date.fromisoformat(value)
@@ -90,8 +100,8 @@ def _checked(convert: Convert, validators: list[Any]) -> Convert | None:
     checks: list[Callable[[Any], bool]] = []
     for validator in validators:
         kind = type(validator)
-        if kind is validate.Regexp:
-            match = validator.regex.match
+        if kind is Pattern:
+            match = validator.regex.fullmatch
             checks.append(lambda v, match=match: match(v) is not None)
         elif kind is validate.OneOf:
             choices = validator.choices
@@ -136,7 +146,7 @@ def _field_converter(field: fields.Field) -> Convert | None:
         convert = _convert_string
     elif kind is StrictNumber:
         convert = _convert_number
-    elif kind is fields.Date and field.format in ("iso", "iso8601"):
+    elif kind is IsoDate and field.format in ("iso", "iso8601"):
         convert = _convert_date
     elif kind is Report:
         report = _report_converter()

@@ -41,6 +41,27 @@ class StrictNumber(fields.Float):
         return float(value)
 
 
+class Pattern(validate.Regexp):
+    """A regex the whole value must match: ``$`` alone also matches before a final newline."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class IsoDate(fields.Date):
+    """A calendar date written YYYY-MM-DD, and only so (Python also reads 20241219, 2025-W01-1)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, str) and ISO_DATE.fullmatch(value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Text(fields.String):
     """A string with surrounding whitespace removed that must not end up empty."""
 
@@ -63,9 +84,7 @@ def fits(column: pw.Field) -> validate.Length:
 def id_field(column: pw.Field | None = None, **kwargs: Any) -> fields.String:
     """An id (of a record, or of the record a column refers to)."""
     checks: list[Any] = [
-        validate.Regexp(
-            ID_PATTERN, error="Must be 1-64 lowercase letters, digits, '.', '_' or '-'."
-        )
+        Pattern(ID_PATTERN, error="Must be 1-64 lowercase letters, digits, '.', '_' or '-'.")
     ]
     if column is not None and column.max_length < 64:
         checks.append(fits(column))
@@ -76,7 +95,7 @@ def slug_field(column: pw.Field, example: str, **kwargs: Any) -> fields.String:
     """A lowercase slug that fits ``column``."""
     return fields.String(
         validate=[
-            validate.Regexp(SLUG_PATTERN, error=f"Must be a lowercase slug like {example!r}."),
+            Pattern(SLUG_PATTERN, error=f"Must be a lowercase slug like {example!r}."),
             fits(column),
         ],
         **kwargs,

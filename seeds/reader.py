@@ -10,24 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-import yaml
 from tqdm import tqdm
+
+from .documents import BOM, ParseError, parse_json_document, parse_json_line, parse_yaml
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 KINDS = ("measures", "units", "places", "sources", "articles", "briefings", "facts")
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
-
-
-class _PlainLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings, so YAML and JSON validate identically."""
-
-
-_PlainLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 @dataclass(frozen=True)
@@ -90,21 +80,22 @@ def is_ndjson(path: Path) -> bool:
 def read_document(path: Path) -> Iterator[RawRecord]:
     """Yield the records of a YAML or JSON document with keys sources/articles/briefings/facts."""
     try:
-        with path.open("rb") as handle:
-            if path.suffix.lower() == ".json":
-                document = orjson.loads(handle.read())
-            else:
-                document = yaml.load(handle, Loader=_PlainLoader)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise SeedFileError(f"{path}: cannot parse: {exc}") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SeedFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    parse = parse_json_document if path.suffix.lower() == ".json" else parse_yaml
+    try:
+        document = parse(data)
+    except ParseError as exc:
+        raise SeedFileError(f"{path}: {exc}") from None
     if document is None:
         return
     if not isinstance(document, dict):
         raise SeedFileError(f"{path}: must be a mapping with keys {', '.join(KINDS)}")
-    unknown = sorted(set(document) - set(KINDS))
+    unknown = sorted(repr(key) for key in set(document) - set(KINDS))
     if unknown:
         raise SeedFileError(
-            f"{path}: unknown top-level key(s) {unknown}; expected {', '.join(KINDS)}"
+            f"{path}: unknown top-level key(s) {', '.join(unknown)}; expected {', '.join(KINDS)}"
         )
     for kind in KINDS:
         if not isinstance(document.get(kind) or [], list):
@@ -128,10 +119,12 @@ def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> It
         for number, line in enumerate(handle, start=1):
             if on_bytes is not None:
                 on_bytes(len(line))
+            if number == 1:
+                line = line.removeprefix(BOM)
             if not line.strip():
                 continue
             try:
-                data = orjson.loads(line)
+                data = parse_json_line(line)
             except ValueError as exc:
                 data = _Unparsable(str(exc))
             yield RawRecord("facts", str(path), f"line {number}", data)

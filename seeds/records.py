@@ -26,6 +26,8 @@ from models import (
 
 from .fields import (
     TIME_PATTERN,
+    IsoDate,
+    Pattern,
     Report,
     StrictNumber,
     Text,
@@ -36,6 +38,8 @@ from .fields import (
     slug_field,
 )
 
+# Free text about a record: room for a paragraph, not for a document.
+NOTES_LENGTH = validate.Length(max=2000)
 # Qualifiers that imply a bound equal to the value.
 IMPLIED_LOW = {"exact", "at_least", "more_than"}
 IMPLIED_HIGH = {"exact", "at_most", "less_than", "nearly"}
@@ -68,7 +72,7 @@ class MeasureRecord(RecordSchema):
 
     id = id_field(Measure.id, required=True)
     name = Text(required=True, validate=fits(Measure.name))
-    description = Text(required=True)
+    description = Text(required=True, validate=NOTES_LENGTH)
     dimension = _one_of(DIMENSIONS, required=True)
 
 
@@ -80,7 +84,7 @@ class UnitRecord(RecordSchema):
     dimension = _one_of(DIMENSIONS, required=True)
     currency = _optional(
         fields.String,
-        validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code like 'USD'."),
+        validate=Pattern(r"^[A-Z]{3}$", error="Must be an ISO 4217 code like 'USD'."),
     )
     per = _optional(Text, validate=fits(Unit.per))
 
@@ -100,7 +104,7 @@ class PlaceRecord(RecordSchema):
     kind = _optional(fields.String, validate=validate.OneOf(list(PLACE_KINDS)))
     iso_code = _optional(
         fields.String,
-        validate=validate.Regexp(
+        validate=Pattern(
             r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$", error="Must be an ISO 3166-1 or 3166-2 code."
         ),
     )
@@ -117,7 +121,7 @@ class SourceRecord(RecordSchema):
     country = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code."),
+        validate=Pattern(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code."),
     )
     aliases = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
 
@@ -125,17 +129,20 @@ class SourceRecord(RecordSchema):
 class ArticleRecord(RecordSchema):
     id = id_field(required=True)
     outlet = Text(required=True, validate=validate.Length(max=200))
-    published = fields.Date(required=True, allow_none=True)
+    published = IsoDate(required=True, allow_none=True)
     published_precision = _optional(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
-    url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
+    url = fields.Url(
+        load_default=None,
+        allow_none=True,
+        schemes={"http", "https"},
+        validate=validate.Length(max=2000),
+    )
     language = fields.String(
         load_default="en",
-        validate=validate.Regexp(
-            r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Must be a BCP 47 tag."
-        ),
+        validate=Pattern(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Must be a BCP 47 tag."),
     )
     credited = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
-    notes = Text(load_default=None, allow_none=True)
+    notes = Text(load_default=None, allow_none=True, validate=NOTES_LENGTH)
     title = _optional(Text, validate=fits(Article.title))
 
     @ma.validates_schema(skip_on_field_errors=True)
@@ -152,12 +159,12 @@ class ArticleRecord(RecordSchema):
 class BriefingRecord(RecordSchema):
     id = id_field(required=True)
     source = id_field(required=True)
-    date = fields.Date(required=True, allow_none=True)
+    date = IsoDate(required=True, allow_none=True)
     date_precision = _optional(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
-    time = _optional(fields.String, validate=validate.Regexp(TIME_PATTERN, error="Must be HH:MM."))
+    time = _optional(fields.String, validate=Pattern(TIME_PATTERN, error="Must be HH:MM."))
     venue = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
     relayed_by = fields.List(id_field(), load_default=list)
-    notes = Text(load_default=None, allow_none=True)
+    notes = Text(load_default=None, allow_none=True, validate=NOTES_LENGTH)
 
     @ma.validates_schema(skip_on_field_errors=True)
     def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -193,13 +200,11 @@ class FactRecord(RecordSchema):
     status = _one_of(STATUSES, load_default="reported")
     origin = _optional(fields.String, validate=validate.OneOf(list(ORIGINS)))
     baseline = _optional(Text, validate=fits(Fact.baseline))
-    briefing_date = _optional(fields.Date)
+    briefing_date = _optional(IsoDate)
     date_precision = _optional(fields.String, validate=validate.OneOf(list(DATE_PRECISIONS)))
-    briefing_time = _optional(
-        fields.String, validate=validate.Regexp(TIME_PATTERN, error="Must be HH:MM.")
-    )
-    period_start = _optional(fields.Date)
-    period_end = _optional(fields.Date)
+    briefing_time = _optional(fields.String, validate=Pattern(TIME_PATTERN, error="Must be HH:MM."))
+    period_start = _optional(IsoDate)
+    period_end = _optional(IsoDate)
     period_label = _optional(Text, validate=fits(Fact.period_label))
     place = _optional(id_field)
     breakdown = _optional(slug_field, Fact.breakdown, "children")
@@ -207,7 +212,7 @@ class FactRecord(RecordSchema):
     via = _optional(id_field)
     relays = fields.List(id_field(), load_default=list)
     location = _optional(Text, validate=fits(Fact.location))
-    notes = _optional(Text)
+    notes = _optional(Text, validate=NOTES_LENGTH)
     reported_in = fields.List(Report(), required=True, validate=validate.Length(min=1))
     briefing = _optional(id_field)
     revises = fields.List(id_field(), load_default=list)

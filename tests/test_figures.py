@@ -24,7 +24,7 @@ ENDPOINTS = (
     "/v1/facts",
     "/v1/facts/f1",
     "/v1/changes",
-    "/v1/timeline?subject=floods&measure=killed",
+    "/v1/timeline?subject=floods&measure=gdp",
 )
 
 
@@ -55,7 +55,9 @@ def test_any_value_the_loader_accepts_is_served_exactly(
 ) -> None:
     """A property: load one figure; either the loader refuses it, or every endpoint serves it."""
     db = make_database(empty_database_url)
-    path = write(tmp_path / "story.yaml", [fact("f1", value=value)])
+    # A currency figure: any sign is a figure (counts cannot be negative, a separate rule).
+    figure = fact("f1", value=value, measure="gdp", unit="usd")
+    path = write(tmp_path / "story.yaml", [figure])
     try:
         load_paths([path], into=db)
     except LoadError as refused:

@@ -11,7 +11,6 @@ from typing import Any
 
 import marshmallow as ma
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ import seeds.apply
 import seeds.reader
 from bench.generate import generate, iter_facts, source_records
 from models import bound, database, is_postgres, make_database
+from seeds.documents import parse_yaml
 from seeds.fastload import fast_loader
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
 from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecord
@@ -70,9 +70,7 @@ def assert_agrees(schema: ma.Schema, fast: Any, record: dict[str, Any]) -> Any:
 
 def valid_records() -> dict[str, list[dict[str, Any]]]:
     """Valid records of every kind: the project's seed file and a slice of the bench data."""
-    document = yaml.load(
-        (DEFAULT_SEED_DIR / "korea-2024-2025.yaml").read_text(), Loader=seeds.reader._PlainLoader
-    )
+    document = parse_yaml((DEFAULT_SEED_DIR / "korea-2024-2025.yaml").read_bytes())
     sources = source_records()
     briefings: dict[str, dict] = {}
     facts = list(iter_facts(400, sources, briefings))
