@@ -79,10 +79,18 @@ class CsvLayout:
         if value is None:
             return ""
         if isinstance(value, list):
-            return self.separator.join(str(v["id"] if isinstance(v, dict) else v) for v in value)
-        if isinstance(value, dict):
+            value = self.separator.join(str(v["id"] if isinstance(v, dict) else v) for v in value)
+        elif isinstance(value, dict):
             return orjson.dumps(value).decode()
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            return "'" + value
         return value
+
+
+# A spreadsheet runs a text cell that starts with one of these as a formula (=HYPERLINK(...),
+# +cmd|...). OWASP's rule: prefix such a cell with a quote, so it is shown as text. Numbers
+# are written as numbers and never touched; JSON and NDJSON keep the raw text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _getter(*path: str) -> Getter:
