@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import orjson
 import peewee as pw
 from flask import current_app, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 from webargs.flaskparser import abort
 
 TOKEN_VERSION = 1
@@ -71,7 +71,36 @@ class Keyset:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="newsfacts.page")
+    """Signs with NEWSFACTS_SECRET_KEY, else with the database's own random id.
+
+    The id is made with the database and never shown, so every worker and machine serving the
+    same database agrees on it, and nobody can forge a token from a published constant.
+    """
+    secret = current_app.config["SECRET_KEY"]
+    if not secret:
+        version = current_app.extensions["newsfacts.versions"].get()
+        secret = f"database:{version.database_id}" if version and version.database_id else ""
+    if not secret:
+        abort(503, messages={"query": {"page_token": ["No signing key: load the data first."]}})
+    return URLSafeSerializer(secret, salt="newsfacts.page")
+
+
+# A token longer than this was not made here (ours are well under 300 characters).
+MAX_TOKEN_LENGTH = 1024
+_BIGGEST_INTEGER = 2**63
+
+
+def _fits(column: pw.Field, value: Any) -> bool:
+    """Whether ``value`` can be compared with ``column`` on every backend, as our tokens hold."""
+    while isinstance(column, pw.ForeignKeyField):
+        column = column.rel_field
+    if isinstance(column, pw.IntegerField):
+        return type(value) is int and -_BIGGEST_INTEGER <= value < _BIGGEST_INTEGER
+    if isinstance(column, pw.FloatField):
+        return (type(value) is int and abs(value) < _BIGGEST_INTEGER) or (
+            type(value) is float and abs(value) <= 1e300
+        )
+    return type(value) is str and len(value) <= 256 and "\x00" not in value
 
 
 def fingerprint(args: dict[str, Any]) -> str:
@@ -86,9 +115,12 @@ def _bad_token(reason: str) -> None:
 
 
 def decode_token(token: str, keyset: Keyset, args: dict[str, Any]) -> list[Any]:
+    """The key a token holds; any token this API did not make for this query is a 400."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        _bad_token("Not a valid page token.")
     try:
         payload = _serializer().loads(token)
-    except BadSignature:
+    except (BadData, ValueError, RecursionError):
         _bad_token("Not a valid page token.")
     if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
         _bad_token("Not a valid page token.")
@@ -96,7 +128,12 @@ def decode_token(token: str, keyset: Keyset, args: dict[str, Any]) -> list[Any]:
         _bad_token("This token belongs to a different query; keep the same filters and sort.")
     key = payload.get("k")
     expected = 1 if keyset.single else 2
-    if not isinstance(key, list) or len(key) != expected:
+    columns = (keyset.column,) if keyset.single else (keyset.column, keyset.tiebreak)
+    if (
+        not isinstance(key, list)
+        or len(key) != expected
+        or not all(_fits(column, part) for column, part in zip(columns, key, strict=False))
+    ):
         _bad_token("Not a valid page token.")
     return key
 

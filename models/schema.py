@@ -66,8 +66,12 @@ def create_schema() -> None:
             # External-content FTS5 must index rows that existed before it did.
             database.execute_sql("INSERT INTO fact_search(fact_search) VALUES ('rebuild')")
         Meta.set_default("schema_version", str(SCHEMA_VERSION))
-        # Tells this database's data from another's at the same version (ETags).
+        # Tells this database's data from another's at the same version (ETags), and keys
+        # its page tokens' signatures; random, never shown. Databases from before it get one.
         Meta.set_default("database_id", uuid.uuid4().hex)
+        Meta.update(value=uuid.uuid4().hex).where(
+            (Meta.key == "database_id") & (Meta.value == "")
+        ).execute()
 
 
 @contextmanager
