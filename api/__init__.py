@@ -10,7 +10,7 @@ from flask_compress import Compress
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from . import caching, db
+from . import caching, db, observe, ratelimits
 from .config import Defaults, read_settings
 from .errors import handle_http_exception
 from .extensions import Api, OrjsonProvider
@@ -54,7 +54,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _negotiate() -> None:
-        # A view answering more than JSON lists its ``formats`` (exports, the timeline's CSV).
+        # A view answering more than JSON lists its ``formats`` (exports, the timeline's CSV);
+        # /metrics speaks Prometheus's text format, whatever the scraper asks.
+        if request.endpoint == "metrics":
+            return
         view = getattr(app.view_functions.get(request.endpoint or ""), "view_class", None)
         refuse_unacceptable(getattr(view, "formats", (JSON,)))
 
@@ -75,6 +78,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_error_handler(HTTPException, handle_http_exception)
+    ratelimits.init_app(app)
+
+    observe.init_app(app)  # last: the outermost WSGI layer sees every answer
 
     from . import cli
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def upgrade() -> None:
 
 @main.command()
 def serve() -> None:
-    """Serve the API with gunicorn (NEWSFACTS_BIND, NEWSFACTS_WORKER*, NEWSFACTS_ACCESS_LOG).
+    """Serve the API with gunicorn (NEWSFACTS_BIND, NEWSFACTS_WORKER*).
 
     Asynchronous gevent workers by default: a client that sends its request slowly holds a
     greenlet, not a worker, so slow or idle connections cannot starve the others.
@@ -112,6 +113,7 @@ def serve() -> None:
     bind, workers = settings["BIND"], str(settings["WORKERS"])
     args = [
         sys.executable, "-m", "gunicorn",
+        "--config", "python:api.gunicorn_config",
         "--bind", bind,
         "--workers", workers,
         "--worker-class", settings["WORKER_CLASS"],
@@ -120,11 +122,14 @@ def serve() -> None:
         "--limit-request-line", "8190",
         "api:create_app()",
     ]  # fmt: skip
-    # Access log to stdout by default; NEWSFACTS_ACCESS_LOG=off drops it (a line per request
-    # costs measurable throughput), any other value is a file path.
-    access_log = settings["ACCESS_LOG"]
-    if access_log.lower() not in {"off", "none", ""}:
-        args[-1:-1] = ["--access-logfile", access_log]
+    # What the workers share, fresh for each start (removed at exit): every worker writes
+    # its metrics under metrics/ and /metrics reads them all (prometheus_client's multiprocess
+    # mode), and rate-limit counts go to one small SQLite file.
+    run = Path(tempfile.mkdtemp(prefix="newsfacts-run-"))
+    (run / "metrics").mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(run / "metrics")
+    if not os.environ.get("NEWSFACTS_RATE_LIMIT_STORAGE"):
+        os.environ["NEWSFACTS_RATE_LIMIT_STORAGE"] = f"newsfacts-sqlite://{run / 'ratelimits.db'}"
     os.chdir(PROJECT_ROOT)
     os.execv(sys.executable, args)
 

@@ -55,6 +55,19 @@ def default_workers() -> int:
 WORKER_CLASSES = ("gevent", "gthread", "sync")
 
 
+def _rate_limit(text: str) -> str:
+    """``off``, or a limit in flask-limiter's notation: ``3000 per minute``, ``50/second``."""
+    if text == "off":
+        return text
+    from limits import parse
+
+    try:
+        parse(text)
+    except ValueError:
+        raise ValueError("must be 'off' or a limit like '3000 per minute'") from None
+    return text
+
+
 def _worker_class(text: str) -> str:
     if text not in WORKER_CLASSES:
         raise ValueError(f"must be one of {', '.join(WORKER_CLASSES)}")
@@ -78,9 +91,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACCESS_LOG", str, "-"),
     Setting("DEFAULT_PAGE_SIZE", _count(1), 50),
     Setting("MAX_PAGE_SIZE", _count(1), 500),
-    Setting("SECRET_KEY", str, "newsfacts-page-token"),
+    Setting("SECRET_KEY", str, ""),
     Setting("CACHE_MAX_AGE", _count(0), 60),
     Setting("DATASET_VERSION_TTL", _seconds, 1.0),
+    Setting("RATE_LIMIT", _rate_limit, "3000 per minute"),
+    Setting("RATE_LIMIT_STORAGE", str, "memory://"),
 )  # fmt: skip
 
 

@@ -121,8 +121,10 @@ def newsfacts(database: Path, log: Path) -> contextlib.AbstractContextManager[Se
         "NEWSFACTS_BIND": f"{HOST}:{port}",
         "NEWSFACTS_WORKERS": "2",
         "NEWSFACTS_DATABASE_URL": f"sqlite:///{database}",
-        # The floor and Datasette keep no access log either.
+        # The floor and Datasette keep no access log either, and limit no client (one wrk
+        # client would exhaust any per-client allowance in a second).
         "NEWSFACTS_ACCESS_LOG": "off",
+        "NEWSFACTS_RATE_LIMIT": "off",
     }
     return serve("newsfacts", [executable, "serve"], env, port, "/v1/facts?page_size=1", log)
 

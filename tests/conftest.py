@@ -22,6 +22,9 @@ from seeds.loader import DEFAULT_SEED_DIR, load_paths
 
 POSTGRES_URL = os.environ.get("NEWSFACTS_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
+# One test client makes thousands of requests a minute from one address: the suite runs
+# unlimited (apps and gunicorn servers alike), and tests/test_rate_limits.py sets its own.
+os.environ["NEWSFACTS_RATE_LIMIT"] = "off"
 
 
 def _skip_or_fail_postgres() -> None:

@@ -1,0 +1,54 @@
+"""Rate limits: past its allowance a client gets a 429 problem saying when to come back."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import create_app
+from api.config import read_settings
+from tests.conftest import assert_problem
+from tests.servers import fetch, gunicorn
+
+FACT = "/v1/facts/nis-2025-04-30-casualties"
+
+
+def test_the_default_allows_fifty_requests_a_second_per_client():
+    assert read_settings({})["RATE_LIMIT"] == "3000 per minute"
+
+
+@pytest.fixture
+def limited(seeded_database_url):
+    app = create_app({"DATABASE_URL": seeded_database_url, "RATE_LIMIT": "5 per minute"})
+    return app.test_client()
+
+
+def test_a_client_past_its_limit_gets_a_429_problem_with_retry_after(limited):
+    answers = [limited.get(FACT) for _ in range(6)]
+    assert [a.status_code for a in answers[:5]] == [200] * 5
+    assert answers[0].headers["X-RateLimit-Limit"] == "5"
+    assert answers[4].headers["X-RateLimit-Remaining"] == "0"
+    refused = answers[5]
+    assert_problem(refused, 429)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert int(refused.headers["X-RateLimit-Reset"]) > 0
+
+
+def test_probes_and_metrics_are_never_limited(limited):
+    for _ in range(10):
+        assert limited.get("/healthz").status_code == 200
+        assert limited.get("/metrics").status_code == 200
+    assert limited.get(FACT).status_code == 200
+
+
+def test_clients_are_counted_apart(limited):
+    for _ in range(5):
+        limited.get(FACT, environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    assert limited.get(FACT, environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 429
+    assert limited.get(FACT, environ_base={"REMOTE_ADDR": "192.0.2.2"}).status_code == 200
+
+
+@pytest.mark.gunicorn
+def test_every_worker_counts_against_one_allowance(seeded_database_url):
+    with gunicorn(seeded_database_url, NEWSFACTS_RATE_LIMIT="10 per minute") as base:
+        statuses = [fetch(f"{base}{FACT}", headers={"Connection": "close"})[0] for _ in range(15)]
+    assert statuses.count(200) == 10 and statuses.count(429) == 5
