@@ -4,7 +4,7 @@ from .article import Article
 from .base import bound, database, grant_reader_sql, init_database, is_postgres, make_database
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
-from .fact import Fact, FactArticle, FactRelay, FactSupersession
+from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import REVISION_KINDS, FactAlias, FactChange, FactRevision
 from .meta import Meta
 from .schema import ALL_MODELS, SCHEMA_VERSION, bulk_fact_insert, create_schema
@@ -49,6 +49,7 @@ __all__ = [
     "FactAlias",
     "FactArticle",
     "FactChange",
+    "FactConflict",
     "FactRelay",
     "FactRevision",
     "FactSupersession",

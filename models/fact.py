@@ -115,3 +115,28 @@ class FactSupersession(BaseModel):
     supersedes = pw.TextField(null=True)
     superseded_by = pw.TextField(null=True)
     superseded_on = pw.DateField(null=True, index=True)  # when superseded_by became known
+
+
+class FactConflict(BaseModel):
+    """Derived by the loader: facts that disagree with a figure of the same thing, same day.
+
+    A group is one thing (as in supersession, across sources) first known on one day whose
+    figures differ; ``group_id`` is its smallest fact id, so a page of groups is a keyset
+    over (``known_day``, ``group_id``) read from this small table instead of a window over
+    every fact.
+    """
+
+    fact = pw.ForeignKeyField(
+        Fact, field=Fact.key, primary_key=True, backref="conflict", on_delete="CASCADE"
+    )
+    known_day = pw.CharField(max_length=10)
+    group_id = pw.CharField(max_length=64)
+    subject = pw.CharField(max_length=100)
+    measure = pw.CharField(max_length=32)
+
+    class Meta:
+        indexes = (
+            (("known_day", "group_id"), False),
+            (("subject", "known_day", "group_id"), False),
+            (("measure", "known_day", "group_id"), False),
+        )

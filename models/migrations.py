@@ -13,10 +13,10 @@ from .article import Article
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
-from .fact import Fact, FactArticle, FactRelay, FactSupersession
+from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
 from .meta import Meta
-from .supersession import rebuild_supersession
+from .supersession import rebuild_conflicts, rebuild_supersession
 from .terms import Measure, Place, Unit
 from .vocabulary import LEGACY_MEASURES
 
@@ -170,11 +170,18 @@ def _v4_second_record_model() -> None:
     rebuild_supersession()
 
 
+def _v5_conflict_groups() -> None:
+    """Version 5: disagreeing figures derived at load (``fact_conflict``), paged by group."""
+    database.create_tables([FactConflict], safe=True)
+    rebuild_conflicts()
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
     3: _v3_versions_and_history,
     4: _v4_second_record_model,
+    5: _v5_conflict_groups,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

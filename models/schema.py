@@ -12,7 +12,7 @@ from .article import Article
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
-from .fact import Fact, FactArticle, FactRelay, FactSupersession
+from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
 from .meta import Meta
 from .migrations import LATEST_VERSION, require_current
@@ -21,7 +21,7 @@ from .terms import Measure, Place, Unit
 
 ALL_MODELS: list[type[pw.Model]] = [
     Meta, Source, SourceName, Measure, Unit, Place, Article, Briefing, BriefingRelay, Fact,
-    FactArticle, FactRelay, FactSupersession, DatasetVersion, FactRevision, FactChange, FactAlias,
+    FactArticle, FactRelay, FactSupersession, FactConflict, DatasetVersion, FactRevision, FactChange, FactAlias,
 ]  # fmt: skip
 
 SCHEMA_VERSION = LATEST_VERSION

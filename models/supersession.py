@@ -27,6 +27,12 @@ SAME_THING = (
 SERIES = ", ".join((*SAME_THING, "source_id"))
 
 
+def rebuild_derived() -> None:
+    """Recompute what reads take from the facts rather than from the records themselves."""
+    rebuild_supersession()
+    rebuild_conflicts()
+
+
 def rebuild_supersession() -> None:
     """Recompute ``fact_supersession`` from the facts, so reads need no per-fact lookups.
 
@@ -73,5 +79,31 @@ def rebuild_supersession() -> None:
         SELECT fact_key, {aggregate.format("older")}, {aggregate.format("newer")},
                {"CAST(MIN(newer_day) AS DATE)" if is_postgres() else "MIN(newer_day)"}
         FROM sides GROUP BY fact_key
+        """
+    )
+
+
+# The day a figure became known; figures of one thing known the same day are compared.
+KNOWN_DAY = "SUBSTR(known_since, 1, 10)"
+
+
+def rebuild_conflicts() -> None:
+    """Recompute ``fact_conflict``: facts whose group (one thing, one day) holds two values.
+
+    Figures given only as a range (no value), or never dated, are not compared.
+    """
+    same_thing = ", ".join((*SAME_THING, KNOWN_DAY))
+    database.execute_sql("DELETE FROM fact_conflict")
+    database.execute_sql(
+        f"""
+        INSERT INTO fact_conflict (fact_id, known_day, group_id, subject, measure)
+        SELECT key, day, group_id, subject, measure FROM (
+            SELECT key, subject, measure, {KNOWN_DAY} AS day,
+                   MIN(value) OVER same AS low, MAX(value) OVER same AS high,
+                   MIN(id) OVER same AS group_id
+            FROM fact WHERE value IS NOT NULL AND known_since <> ''
+            WINDOW same AS (PARTITION BY {same_thing})
+        ) grouped
+        WHERE low <> high
         """
     )

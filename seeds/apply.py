@@ -12,7 +12,7 @@ import peewee as pw
 from models import DatasetVersion, FactSupersession, database, normalize_name
 
 from .catalog import Catalog, Kept
-from .derive import rebuild_supersession, refresh_known_since, remember_supersession
+from .derive import rebuild_derived, refresh_known_since, remember_supersession
 from .factwrite import FactWrite
 from .feed import ChangeFeed
 from .plan import MODELS, Plan
@@ -39,7 +39,7 @@ class Apply:
         """Make the database match the plan; record a version in ``report`` if anything changed."""
         if not report.changed:
             if not FactSupersession.select().exists():
-                rebuild_supersession()  # derived data of a database loaded before it existed
+                rebuild_derived()  # derived data of a database loaded before it existed
             current = DatasetVersion.current()
             report.version = current[0] if current else None
             return
@@ -69,7 +69,7 @@ class Apply:
             )
         feed.open_queue()
         if refresh_known_since() or facts is not None or not FactSupersession.select().exists():
-            rebuild_supersession()
+            rebuild_derived()
             feed.touch_supersession_changes()
         plans = self.plan.keyed
         feed.touch_dependents(

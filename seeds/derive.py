@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from models import database
-from models.supersession import rebuild_supersession
+from models.supersession import rebuild_derived
 
 from .sql import scalar
 from .stage import Stage
 
-__all__ = ["rebuild_supersession", "refresh_known_since", "remember_supersession"]
+__all__ = ["rebuild_derived", "refresh_known_since", "remember_supersession"]
 
 
 def remember_supersession(stage: Stage) -> None:

@@ -150,6 +150,20 @@ def client(app: Flask) -> Iterator[FlaskClient]:
         yield app.test_client()
 
 
+@pytest.fixture(scope="session")
+def full_app(full_database_url: str) -> Flask:
+    """An app over every story (read-only), the dataset version read once."""
+    app = create_app({"DATABASE_URL": full_database_url, "DATASET_VERSION_TTL": 3600})
+    assert app.extensions["newsfacts.versions"].get() is not None
+    return app
+
+
+@pytest.fixture
+def full_client(full_app: Flask) -> Iterator[FlaskClient]:
+    with bound(app_database(full_app)):
+        yield full_app.test_client()
+
+
 @pytest.fixture
 def empty_database_url(databases: DatabaseFactory) -> str:
     """The URL of a fresh, empty database; for tests that write."""

@@ -61,13 +61,25 @@ def test_filters_narrow(client):
     assert len(both.get_json()["items"]) == 1
 
 
-@pytest.mark.parametrize("query", ["measure=dead", "page_size=1", "subject="])
+@pytest.mark.parametrize(
+    "query", ["measure=dead", "page_size=0", "page_token=forged", "subject=", "format=csv"]
+)
 def test_bad_parameters_are_problems(client, query):
     assert_problem(client.get(f"/v1/conflicts?{query}"), 400)
 
 
-def test_conflicts_cost_three_queries(client):
-    """The groups, their facts' articles, and their relay chains."""
-    with count_queries() as counter:
-        client.get("/v1/conflicts")
-    assert counter.count <= 3
+def test_conflicts_page_by_group_and_every_group_comes_once(full_client):
+    everything = full_client.get("/v1/conflicts?page_size=500").get_json()
+    assert everything["next_page_token"] is None and len(everything["items"]) > 2
+    paged = list(walk(full_client, "/v1/conflicts?page_size=1"))
+    assert paged == everything["items"]
+    first = full_client.get("/v1/conflicts?page_size=1")
+    assert first.get_json()["next_page_token"] and 'rel="next"' in first.headers["Link"]
+
+
+def test_a_page_of_conflicts_costs_five_queries_whatever_its_size(full_client):
+    """The page of groups, their facts, those facts' rows, articles and relay chains."""
+    for size in (1, 500):
+        with count_queries() as counter:
+            full_client.get(f"/v1/conflicts?page_size={size}")
+        assert counter.count <= 5

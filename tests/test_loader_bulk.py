@@ -266,7 +266,7 @@ def test_failed_bulk_load_leaves_the_schema_intact(
         raise RuntimeError("interrupted")
 
     monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", 0)
-    monkeypatch.setattr(seeds.apply, "rebuild_supersession", boom)
+    monkeypatch.setattr(seeds.apply, "rebuild_derived", boom)
     with pytest.raises(RuntimeError):
         load_paths([dataset.catalog, dataset.facts], into=db)
     db.close()

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from api import create_app
-from api.db import app_database
-from models import bound
 from tests.conftest import assert_problem
 from tests.loads import walk
 
 
-@pytest.fixture(scope="module")
-def full_app(full_database_url: str) -> Flask:
-    return create_app({"DATABASE_URL": full_database_url, "DATASET_VERSION_TTL": 3600})
-
-
 @pytest.fixture
-def every(full_app: Flask) -> Iterator[FlaskClient]:
-    with bound(app_database(full_app)):
-        yield full_app.test_client()
+def every(full_client: FlaskClient) -> FlaskClient:
+    return full_client
 
 
 def by_id(client: FlaskClient, path: str) -> dict[str, dict]:

@@ -122,3 +122,15 @@ def test_timeline_costs_four_queries(client):
     with count_queries() as counter:
         client.get(f"/v1/timeline?measure=deployed&subject={SUBJECT}")
     assert counter.count <= 4
+
+
+def test_a_long_timeline_keeps_its_newest_points_and_says_it_was_cut(client, monkeypatch):
+    import api.resources.timeline
+
+    url = f"/v1/timeline?subject={SUBJECT}&measure=killed"
+    whole = client.get(url).get_json()
+    assert whole["truncated"] is False and len(whole["items"]) == 3
+    monkeypatch.setattr(api.resources.timeline, "MAX_POINTS", 2)
+    cut = client.get(url).get_json()
+    assert cut["truncated"] is True
+    assert cut["items"] == whole["items"][-2:]

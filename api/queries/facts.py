@@ -16,6 +16,7 @@ from models import (
     ACTUAL_STATUSES,
     Fact,
     FactArticle,
+    FactConflict,
     FactRelay,
     FactSupersession,
     Measure,
@@ -26,7 +27,7 @@ from models import (
     is_postgres,
     normalize_name,
 )
-from models.supersession import PERIOD, SAME_THING
+from models.supersession import PERIOD
 
 from .common import search_terms, within
 from .fastsql import SOURCE_IDS, SOURCE_NAMES, fact_select, sentinels
@@ -335,6 +336,20 @@ def timeline(args: dict[str, Any], source_ids: list[str] | None) -> pw.ModelSele
     )
 
 
+def newest_of_timeline(query: pw.ModelSelect, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """The newest ``limit`` rows of a ``timeline`` query, in its order; and whether any older
+    rows were left out."""
+    newest_first = query.order_by(
+        pw.NodeList((PERIOD_START.desc(), pw.SQL("NULLS LAST"))),
+        Fact.known_since.desc(),
+        Fact.source.desc(),
+        Fact.id.desc(),
+    )
+    rows = list(newest_first.limit(limit + 1).dicts())
+    left_out = len(rows) > limit
+    return rows[:limit][::-1], left_out
+
+
 def in_series_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of ``timeline`` with each undated figure placed by the revisions that link it.
 
@@ -362,35 +377,29 @@ def in_series_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # Figures that could disagree: of the same thing, first known the same day, by anyone.
-KNOWN_DAY = pw.fn.SUBSTR(Fact.known_since, 1, 10)
+def conflict_groups(args: dict[str, Any]) -> pw.ModelSelect:
+    """Groups of disagreeing figures (``fact_conflict``, derived at load), one row per group.
 
-
-def conflicting_facts(args: dict[str, Any]) -> pw.ModelSelect:
-    """Facts with a value whose group (one thing, one known day, any source) holds two values.
-
-    Figures given only as a range (no value), or never dated, are not compared. Ordered
-    group by group, newest day first, values ascending.
+    Rows are (``known_day``, ``group_id``); the caller orders and pages them.
     """
-    conditions = [Fact.value.is_null(False), Fact.known_since != ""]
+    query = FactConflict.select(FactConflict.known_day, FactConflict.group_id).distinct()
     if values := args.get("subject"):
-        conditions.append(Fact.subject.in_(sorted(set(values))))
+        query = query.where(FactConflict.subject.in_(sorted(set(values))))
     if values := args.get("measure"):
-        conditions.append(Fact.measure.in_(sorted(set(values))))
-    window = pw.Window(partition_by=[*(pw.SQL(column) for column in SAME_THING), KNOWN_DAY])
-    spread = (
-        Fact.select(
-            Fact.key,
-            pw.fn.MIN(Fact.value).over(window).alias("low"),
-            pw.fn.MAX(Fact.value).over(window).alias("high"),
-        )
-        .where(*conditions)
-        .window(window)
-        .alias("spread")
+        query = query.where(FactConflict.measure.in_(sorted(set(values))))
+    return query
+
+
+def conflicting_facts(group_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The facts of the given groups as rows, group by group in the order given, values ascending."""
+    if not group_ids:
+        return []
+    members = dict(
+        FactConflict.select(FactConflict.fact, FactConflict.group_id)
+        .where(FactConflict.group_id.in_(list(group_ids)))
+        .tuples()
     )
-    disagreeing = pw.Select(from_list=[spread], columns=[spread.c.key]).where(
-        spread.c.low != spread.c.high
-    )
-    grouping = (pw.NodeList((pw.SQL(column), pw.SQL("NULLS FIRST"))) for column in SAME_THING)
-    return fact_select([Fact.key.in_(disagreeing)]).order_by(
-        KNOWN_DAY.desc(), *grouping, Fact.value, Fact.id
-    )
+    rows = list(fact_select([Fact.key.in_(list(members))]).dicts())
+    position = {group_id: index for index, group_id in enumerate(group_ids)}
+    rows.sort(key=lambda row: (position[members[row["key"]]], row["value"], row["id"]))
+    return rows

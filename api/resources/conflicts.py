@@ -6,10 +6,13 @@ from typing import Any
 
 from flask import Response
 
+from models import FactConflict
+
 from ..errors import refuse
 from ..extensions import Blueprint
 from ..formats import json_response
-from ..queries.facts import check_vocabulary, conflicting_facts
+from ..pagination import Keyset, fetch_page, next_link
+from ..queries.facts import check_vocabulary, conflict_groups, conflicting_facts
 from ..queries.fastsql import with_reports
 from ..representations.facts import conflicts
 from ..schemas import ConflictListArgs, ConflictListSchema
@@ -17,6 +20,10 @@ from ..schemas import ConflictListArgs, ConflictListSchema
 blp = Blueprint(
     "conflicts", __name__, url_prefix="/v1/conflicts", description="Disagreeing figures."
 )
+
+
+# Newest day first; within a day, by the group's smallest fact id (descending).
+NEWEST_FIRST = Keyset("conflicts", FactConflict.known_day, FactConflict.group_id, descending=True)
 
 
 @blp.view("", "listConflicts", schema=ConflictListSchema, args=ConflictListArgs)
@@ -27,9 +34,13 @@ def list_conflicts(args: dict[str, Any]) -> Response:
     briefing) whose values differ: every value, including the minority one, with the
     sources and articles behind it, and the spread (min, max, max/min). Equal values from
     several sources or outlets agree and are not listed; figures given only as a range
-    are not compared.
+    are not compared. Pages hold `page_size` groups (default 50); follow `next_page_token`
+    (or the `Link` header) for the rest.
+    ---
+    Internal: groups are derived at load (fact_conflict), so a page reads a small table.
     """
     refuse(check_vocabulary(args, ("measure",)))
-    rows = list(conflicting_facts(args).dicts())
-    items = conflicts(with_reports(rows))
-    return json_response({"items": items})
+    groups, token = fetch_page(conflict_groups(args), NEWEST_FIRST, args)
+    rows = conflicting_facts([group["group_id"] for group in groups])
+    body = {"items": conflicts(with_reports(rows)), "next_page_token": token}
+    return json_response(body, headers=next_link(token))

@@ -9,7 +9,13 @@ from flask import Response, request
 from ..errors import refuse
 from ..extensions import Blueprint
 from ..formats import JSON, CsvLayout, column, csv_lines, json_response, negotiate
-from ..queries.facts import check_vocabulary, in_series_order, resolve_sources, timeline
+from ..queries.facts import (
+    check_vocabulary,
+    in_series_order,
+    newest_of_timeline,
+    resolve_sources,
+    timeline,
+)
 from ..queries.fastsql import with_reports
 from ..representations.facts import timeline_points
 from ..schemas import TimelineArgs, TimelineSchema
@@ -17,6 +23,8 @@ from ..schemas import TimelineArgs, TimelineSchema
 blp = Blueprint("timeline", __name__, url_prefix="/v1/timeline", description="Estimates over time.")
 
 FORMATS = (JSON, "csv")
+# The most points one timeline answers (the newest): a chart, not an export.
+MAX_POINTS = 5000
 # The timeline's CSV has kept its own documented columns: lists of ids joined by spaces.
 CSV = CsvLayout(
     (
@@ -54,13 +62,22 @@ def list_timeline(args: dict[str, Any]) -> Response:
     `briefing_date, date_precision, value, value_low, value_high, value_text, qualifier,
     unit, source_id, source_name, via_id, fact_id, briefing_id, superseded_by, articles`;
     `superseded_by` and `articles` hold space-separated ids, and a missing value is empty.
+
+    A timeline holds at most 5,000 points, the newest; `truncated` is true when older ones
+    were left out (narrow it with `source`, `place` or `breakdown`).
     """
     refuse(check_vocabulary(args, ("measure", "place")))
     source_ids = resolve_sources(args["source"]) if args.get("source") else None
-    rows = in_series_order(list(timeline(args, source_ids).dicts()))
+    newest, truncated = newest_of_timeline(timeline(args, source_ids), MAX_POINTS)
+    rows = in_series_order(newest)
     points = timeline_points(with_reports(rows))
     if negotiate(args.get("format"), request.accept_mimetypes, FORMATS) == "csv":
         body = "".join(csv_lines(points, CSV))
         return Response(body, mimetype="text/csv", headers={"Vary": "Accept"})
-    body = {"subject": args["subject"], "measure": args["measure"], "items": points}
+    body = {
+        "subject": args["subject"],
+        "measure": args["measure"],
+        "items": points,
+        "truncated": truncated,
+    }
     return json_response(body, headers={"Vary": "Accept"})

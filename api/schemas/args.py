@@ -231,11 +231,6 @@ class TimelineArgs(ArgsSchema):
     )
 
 
-class ConflictListArgs(ArgsSchema):
-    subject = _many(QueryText(), "Subject slug.")
-    measure = _many(QueryText(max_length=64), MEASURE_DESCRIPTION)
-
-
 class ArticleListArgs(PageArgs):
     outlet = _many(QueryText(), "Outlet name, matched exactly but ignoring case.")
     published_from = fields.Date(metadata={"description": "Published on or after this date."})
@@ -247,6 +242,11 @@ class CursorArgs(ArgsSchema):
 
     page_size = PageArgs._declared_fields["page_size"]
     page_token = PageArgs._declared_fields["page_token"]
+
+
+class ConflictListArgs(CursorArgs):
+    subject = _many(QueryText(), "Subject slug.")
+    measure = _many(QueryText(max_length=64), MEASURE_DESCRIPTION)
 
 
 class ChangeListArgs(CursorArgs):

@@ -225,6 +225,9 @@ class TimelineSchema(ma.Schema):
     items = sent_list(
         TimelinePointSchema, doc="Oldest briefing first; same-date points by source, then id."
     )
+    truncated = sent(
+        fields.Boolean, doc="True when older points were left out (at most 5,000, the newest)."
+    )
 
 
 ConflictFactSchema = fact_view(
@@ -270,5 +273,5 @@ class ConflictSchema(ma.Schema):
     aspect = sent(fields.String, validate=one_of(ASPECTS))
 
 
-class ConflictListSchema(ma.Schema):
-    items = sent_list(ConflictSchema, doc="Newest briefing date first.")
+class ConflictListSchema(PageSchema):
+    items = sent_list(ConflictSchema, doc="Newest briefing date first, a page of groups.")
