@@ -32,4 +32,10 @@ END
 SELECT 'CREATE DATABASE $ROLE OWNER $ROLE' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$ROLE')
 \gexec
 SQL
+# What `newsfacts db grant-reader` asks a superuser to do (models.REVOKE_LARGE_OBJECTS): no role
+# but a superuser may create large objects, in every database made from template1 from now on.
+for db in template1 "$ROLE"; do
+  runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q -p "$PORT" -d "$db" -c \
+    "REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_import(text), lo_import(text, oid), lo_from_bytea(oid, bytea) FROM PUBLIC" >&2
+done
 echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$PORT/$ROLE"

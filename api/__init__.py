@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import peewee as pw
+import psycopg
 from flask import Flask, request
 from flask.sessions import SessionInterface
 from flask_compress import Compress
 from flask_cors import CORS
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
 from . import caching, db, observe, ratelimits
 from .config import Defaults, read_settings
-from .errors import handle_http_exception
+from .errors import handle_database_unavailable, handle_http_exception
 from .extensions import Api, OrjsonProvider
 from .formats import JSON, refuse_unacceptable
 from .resources import (
@@ -78,6 +82,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_error_handler(HTTPException, handle_http_exception)
+    # Peewee wraps driver errors raised while executing; rows read from a cursor afterwards
+    # raise the driver's own (an interrupted SQLite statement, a cancelled PostgreSQL one).
+    for unavailable in (
+        pw.OperationalError,
+        pw.InterfaceError,
+        MaxConnectionsExceeded,
+        sqlite3.OperationalError,
+        psycopg.OperationalError,
+    ):
+        app.register_error_handler(unavailable, handle_database_unavailable)
     ratelimits.init_app(app)
 
     observe.init_app(app)  # last: the outermost WSGI layer sees every answer

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import peewee as pw
 import yaml
 from flask import Flask
 
@@ -71,14 +72,24 @@ def grant_reader(role: str) -> None:
     Runs on NEWSFACTS_LOADER_DATABASE_URL (the writer); point the API's
     NEWSFACTS_DATABASE_URL at ROLE afterwards.
     """
-    from models import database, grant_reader_sql, is_postgres
+    from models import REVOKE_LARGE_OBJECTS, database, grant_reader_sql, is_postgres
 
     init_database(_settings()["LOADER_DATABASE_URL"])
     if not is_postgres():
         raise click.ClickException("grant-reader is for PostgreSQL; SQLite is opened with mode=ro.")
-    with database.connection_context(), database.atomic():
-        for statement in grant_reader_sql(role, database.database):
-            database.execute_sql(statement)
+    with database.connection_context():
+        with database.atomic():
+            for statement in grant_reader_sql(role, database.database):
+                database.execute_sql(statement)
+        try:
+            with database.atomic():
+                database.execute_sql(REVOKE_LARGE_OBJECTS)
+        except pw.ProgrammingError:
+            click.echo(
+                "note: only a superuser may stop every role creating large objects; run as one:\n"
+                f"  {REVOKE_LARGE_OBJECTS};",
+                err=True,
+            )
     click.echo(f"{role} may now read the newsfacts tables.")
 
 
@@ -110,6 +121,7 @@ def serve() -> None:
     url = settings["DATABASE_URL"]
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         raise click.ClickException(f"{url}: no database yet; run `newsfacts seed` first.")
+    _refuse_a_writer_role(url, allowed=settings["ALLOW_WRITER_ROLE"])
     bind, workers = settings["BIND"], str(settings["WORKERS"])
     args = [
         sys.executable, "-m", "gunicorn",
@@ -132,6 +144,27 @@ def serve() -> None:
         os.environ["NEWSFACTS_RATE_LIMIT_STORAGE"] = f"newsfacts-sqlite://{run / 'ratelimits.db'}"
     os.chdir(PROJECT_ROOT)
     os.execv(sys.executable, args)
+
+
+def _refuse_a_writer_role(url: str, *, allowed: bool) -> None:
+    """PostgreSQL: serve only with a role that can read, so a bug cannot become a write."""
+    from models import writer_privileges
+
+    db = make_database(url)
+    if not isinstance(db, pw.PostgresqlDatabase):
+        return  # SQLite is opened read-only (mode=ro) with an authorizer
+    try:
+        with db.connection_context():
+            can = writer_privileges(db)
+            role = db.execute_sql("SELECT current_user").fetchone()[0]
+    except pw.PeeweeException as exc:
+        raise click.ClickException(f"cannot check the database role: {exc}") from None
+    if can and not allowed:
+        raise click.ClickException(
+            f"role {role!r} of NEWSFACTS_DATABASE_URL can write ({', '.join(can)}). Create a "
+            "login role, run `newsfacts db grant-reader ROLE` (with the loader's URL) and "
+            "point NEWSFACTS_DATABASE_URL at ROLE; or set NEWSFACTS_ALLOW_WRITER_ROLE=true."
+        )
 
 
 def openapi_document() -> str:

@@ -68,6 +68,12 @@ def _rate_limit(text: str) -> str:
     return text
 
 
+def _flag(text: str) -> bool:
+    if text.lower() not in {"true", "false", "1", "0"}:
+        raise ValueError("must be true or false")
+    return text.lower() in {"true", "1"}
+
+
 def _worker_class(text: str) -> str:
     if text not in WORKER_CLASSES:
         raise ValueError(f"must be one of {', '.join(WORKER_CLASSES)}")
@@ -95,6 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_MAX_AGE", _count(0), 60),
     Setting("DATASET_VERSION_TTL", _seconds, 1.0),
     Setting("RATE_LIMIT", _rate_limit, "3000 per minute"),
+    Setting("QUERY_TIMEOUT", _seconds, 5.0),
+    Setting("ALLOW_WRITER_ROLE", _flag, False),
     Setting("RATE_LIMIT_STORAGE", str, "memory://"),
 )  # fmt: skip
 

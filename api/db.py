@@ -20,7 +20,11 @@ def init_app(app: Flask) -> pw.Database:
     ``postgresql+pool://``), so a worker's threads or greenlets share a few open connections
     rather than holding one each.
     """
-    db = make_database(app.config["DATABASE_URL"], readonly=app.config["DATABASE_READONLY"])
+    db = make_database(
+        app.config["DATABASE_URL"],
+        readonly=app.config["DATABASE_READONLY"],
+        statement_timeout=app.config["QUERY_TIMEOUT"],
+    )
     app.extensions[EXTENSION] = db
 
     @app.before_request

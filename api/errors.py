@@ -7,7 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 import orjson
-from flask import Response, request
+from flask import Response, current_app, request
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -134,12 +134,28 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(status, str(detail), headers=headers)
 
 
+# Seconds a client is asked to wait when the data cannot be read right now.
+RETRY_AFTER = "5"
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """A database that cannot be reached, is being replaced, or a statement past its time
+    limit: 503, to retry, never a 500."""
+    current_app.logger.warning("data unavailable: %s", error)
+    return problem(
+        503,
+        "The data cannot be read right now (the database is unreachable or busy, or the "
+        "query ran past its time limit); retry shortly.",
+        headers={"Retry-After": RETRY_AFTER},
+    )
+
+
 _ID = re.compile(ID_PATTERN)
 
 
 def valid_id(value: str) -> bool:
     """Whether ``value`` could be an id at all (anything else is a 404 without a query)."""
-    return bool(_ID.match(value))
+    return _ID.fullmatch(value) is not None
 
 
 def not_found(detail: str) -> Response:

@@ -1,7 +1,16 @@
 """The newsfacts record model (peewee, no Flask): facts, sources, articles."""
 
 from .article import Article
-from .base import bound, database, grant_reader_sql, init_database, is_postgres, make_database
+from .base import (
+    REVOKE_LARGE_OBJECTS,
+    bound,
+    database,
+    grant_reader_sql,
+    init_database,
+    is_postgres,
+    make_database,
+    writer_privileges,
+)
 from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
@@ -38,6 +47,7 @@ __all__ = [
     "PLACE_KINDS",
     "QUALIFIERS",
     "REVISION_KINDS",
+    "REVOKE_LARGE_OBJECTS",
     "SCHEMA_VERSION",
     "SOURCE_KINDS",
     "STATUSES",
@@ -68,4 +78,5 @@ __all__ = [
     "is_postgres",
     "make_database",
     "normalize_name",
+    "writer_privileges",
 ]

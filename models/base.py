@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,13 +63,94 @@ SQLITE_READONLY_PRAGMAS = {
 }
 
 
+# What a read-only connection may do, as SQLite's authorizer reports each statement's actions:
+# read and compute. No ATTACH (which creates files anywhere, as VACUUM INTO does), no writes,
+# no pragma that sets a value (``query_only=0`` would lift the guard).
+_READ_ACTIONS = frozenset(
+    {
+        sqlite3.SQLITE_SELECT,
+        sqlite3.SQLITE_READ,
+        sqlite3.SQLITE_FUNCTION,
+        sqlite3.SQLITE_TRANSACTION,
+        sqlite3.SQLITE_SAVEPOINT,
+        sqlite3.SQLITE_RECURSIVE,
+    }
+)
+
+
+def _read_only(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
+    if action in _READ_ACTIONS or (action == sqlite3.SQLITE_PRAGMA and arg2 is None):
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":
+        # FTS5 prepares a schema update when it opens its table; it never runs on a
+        # read-only file, and IGNORE makes it a no-op whatever happens.
+        return sqlite3.SQLITE_IGNORE
+    return sqlite3.SQLITE_DENY
+
+
+class ServingSqliteDatabase(PooledSqliteDatabase):
+    """The API's SQLite file: pooled, read-only underneath, time-limited, and reopened when the
+    file is replaced.
+
+    Each connection gets an authorizer that allows reading only, and a progress handler that
+    interrupts a statement running past ``statement_timeout`` seconds (an OperationalError,
+    answered 503). A connection remembers which file it opened; when the path now names
+    another file (a new database moved into place) or none, it is dropped at checkout, so
+    every worker serves the new file from its next request.
+    """
+
+    def __init__(self, path: str, *, statement_timeout: float = 0, **kwargs: Any) -> None:
+        self.path = path
+        self.statement_timeout = statement_timeout
+        self._opened: dict[int, tuple[int, int]] = {}
+        self._deadline: dict[int, float] = {}
+        super().__init__(Path(path).resolve().as_uri() + "?mode=ro", uri=True, **kwargs)
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
+        super()._add_conn_hooks(conn)
+        self._opened[id(conn)] = self._file_identity() or (0, 0)
+        conn.set_authorizer(_read_only)
+        if self.statement_timeout:
+            key = id(conn)
+            deadlines = self._deadline
+
+            def past_deadline() -> int:
+                return time.monotonic() > deadlines.get(key, float("inf"))
+
+            conn.set_progress_handler(past_deadline, 10_000)
+
+    def _is_closed(self, conn: sqlite3.Connection) -> bool:
+        if super()._is_closed(conn):
+            return True
+        if self._opened.get(id(conn)) != self._file_identity():
+            self._opened.pop(id(conn), None)
+            self._deadline.pop(id(conn), None)
+            self._close_raw(conn)
+            return True
+        return False
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        if self.statement_timeout:
+            self._deadline[id(self.connection())] = time.monotonic() + self.statement_timeout
+        return super().execute_sql(sql, params)
+
+
 class BaseModel(pw.Model):
     class Meta:
         database = database
         legacy_table_names = False
 
 
-def make_database(url: str, *, readonly: bool = False, query_only: bool = True) -> pw.Database:
+def make_database(
+    url: str, *, readonly: bool = False, query_only: bool = True, statement_timeout: float = 0
+) -> pw.Database:
     """Build (but do not open) a peewee database for ``url``.
 
     ``sqlite:///path`` opens a file (``mode=ro`` and pooled when ``readonly``, plus
@@ -78,22 +162,30 @@ def make_database(url: str, *, readonly: bool = False, query_only: bool = True) 
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path or path == ":memory:":
             raise ValueError(f"{url!r}: newsfacts needs a SQLite file, e.g. sqlite:///var/facts.db")
-        if readonly:
+        if readonly and query_only:
             # Pooled: a server closes its connection after each request (the pool keeps it
             # open, pragmas set), which suits threads and greenlets alike.
-            uri = Path(path).resolve().as_uri() + "?mode=ro"
-            pragmas = dict(SQLITE_READONLY_PRAGMAS, query_only=int(query_only))
-            return PooledSqliteDatabase(
-                uri, uri=True, pragmas=pragmas, max_connections=64, timeout=10
+            return ServingSqliteDatabase(
+                path,
+                statement_timeout=statement_timeout,
+                pragmas=SQLITE_READONLY_PRAGMAS,
+                max_connections=64,
+                timeout=10,
             )
+        if readonly:  # checking seed files: read-only, but with temporary tables
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            pragmas = dict(SQLITE_READONLY_PRAGMAS, query_only=0)
+            return pw.SqliteDatabase(uri, uri=True, pragmas=pragmas)
         return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS)
     if scheme in {"postgres", "postgresql", "postgres+pool", "postgresql+pool"}:
         params = parse_url(url, unquote_password=True, unquote_user=True)
         if readonly:
-            # Every transaction on this connection is read-only, whatever the role may do.
-            params["options"] = (
-                f"{params.get('options', '')} -c default_transaction_read_only=on".strip()
-            )
+            # Every transaction on this connection is read-only, whatever the role may do;
+            # a statement running past the limit is cancelled (answered 503).
+            options = [params.get("options", ""), "-c default_transaction_read_only=on"]
+            if statement_timeout:
+                options.append(f"-c statement_timeout={int(statement_timeout * 1000)}")
+            params["options"] = " ".join(o for o in options if o)
         if scheme.endswith("+pool"):
             params.setdefault("max_connections", 8)
             params.setdefault("stale_timeout", 300)
@@ -144,4 +236,36 @@ def grant_reader_sql(role: str, database_name: str) -> list[str]:
         f"GRANT USAGE ON SCHEMA public TO {who}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {who}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {who}",
+        # Every session of the role starts read-only (large objects included), not only the
+        # API's, which also asks for it on connecting.
+        f"ALTER ROLE {who} SET default_transaction_read_only = on",
     ]
+
+
+# Large objects are not covered by table grants: only a superuser may take the functions that
+# create them away from PUBLIC. `newsfacts db grant-reader` tries, and prints this if it may not.
+REVOKE_LARGE_OBJECTS = (
+    "REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_import(text), "
+    "lo_import(text, oid), lo_from_bytea(oid, bytea) FROM PUBLIC"
+)
+
+# What a role may do that a reader must not: write a newsfacts table, create in the schema or
+# the database, or act as superuser.
+WRITER_PRIVILEGES_SQL = """
+SELECT
+    (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+    has_database_privilege(current_database(), 'CREATE') AS create_in_database,
+    has_schema_privilege('public', 'CREATE') AS create_in_schema,
+    COALESCE((
+        SELECT bool_or(has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+    ), false) AS write_tables
+"""
+
+
+def writer_privileges(db: pw.Database) -> list[str]:
+    """What the connected PostgreSQL role could change (empty for a reader)."""
+    row = db.execute_sql(WRITER_PRIVILEGES_SQL).fetchone()
+    names = ("superuser", "create in the database", "create in schema public", "write tables")
+    return [name for name, held in zip(names, row, strict=True) if held]

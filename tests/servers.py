@@ -32,8 +32,51 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
 
 
 @contextmanager
+def reader_role(owner_url: str) -> Iterator[str]:
+    """A new login role made a reader by `newsfacts db grant-reader`; yields its URL."""
+    import uuid
+    from urllib.parse import urlparse
+
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from models import make_database
+
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    owner = make_database(owner_url)
+    with owner.connection_context():
+        owner.execute_sql(f"CREATE ROLE {role} LOGIN PASSWORD 'reader'")
+    try:
+        result = CliRunner().invoke(
+            main, ["db", "grant-reader", role], env={"NEWSFACTS_LOADER_DATABASE_URL": owner_url}
+        )
+        assert result.exit_code == 0, result.output
+        parsed = urlparse(owner_url)
+        yield parsed._replace(netloc=f"{role}:reader@{parsed.hostname}:{parsed.port}").geturl()
+    finally:
+        with owner.connection_context():
+            owner.execute_sql(f"GRANT {role} TO CURRENT_USER")
+            owner.execute_sql(f"DROP OWNED BY {role}")
+            owner.execute_sql(f"DROP ROLE {role}")
+        owner.close()
+
+
+@contextmanager
 def gunicorn(database_url: str, **env: str) -> Iterator[str]:
-    """Serve ``database_url`` with two gunicorn workers; yields the base URL."""
+    """Serve ``database_url`` with two gunicorn workers; yields the base URL.
+
+    PostgreSQL is served as `newsfacts serve` requires: through a reader role of its own.
+    """
+    if database_url.startswith("postgresql"):
+        with reader_role(database_url) as reader_url, _gunicorn(reader_url, **env) as base:
+            yield base
+        return
+    with _gunicorn(database_url, **env) as base:
+        yield base
+
+
+@contextmanager
+def _gunicorn(database_url: str, **env: str) -> Iterator[str]:
     port = free_port()
     environment = {
         **os.environ,

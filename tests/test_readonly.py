@@ -48,8 +48,12 @@ def test_grant_reader_gives_a_postgres_role_select_only(backend, seeded_database
     try:
         with reader.connection_context():
             assert reader.execute_sql("SELECT COUNT(*) FROM fact").fetchone()[0] > 0
-            with pytest.raises(pw.ProgrammingError), reader.atomic():
-                reader.execute_sql("DELETE FROM fact")
+            with pytest.raises(pw.InternalError, match="read-only transaction"), reader.atomic():
+                reader.execute_sql("DELETE FROM fact")  # its sessions start read-only
+            with pytest.raises(pw.ProgrammingError, match="permission denied"), reader.atomic():
+                reader.execute_sql("SET LOCAL default_transaction_read_only = off")
+                reader.execute_sql("SET LOCAL transaction_read_only = off")
+                reader.execute_sql("DELETE FROM fact")  # and the grants stop a write anyway
     finally:
         with owner.connection_context():
             owner.execute_sql(f"GRANT {role} TO CURRENT_USER")
@@ -76,3 +80,34 @@ def test_pooled_postgres_url_serves_and_reuses_connections(backend, seeded_datab
             pool.execute_sql("DELETE FROM fact")
     finally:
         pool.close_all()
+
+
+def test_serve_refuses_a_postgres_role_that_could_write(backend, seeded_database_url):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no roles")
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    result = CliRunner().invoke(
+        main, ["serve"], env={"NEWSFACTS_DATABASE_URL": seeded_database_url}
+    )
+    assert result.exit_code == 1
+    assert "can write (" in result.output and "newsfacts db grant-reader ROLE" in result.output
+
+
+def test_a_reader_role_session_is_read_only_even_for_large_objects(backend, seeded_database_url):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no roles")
+    from models import writer_privileges
+    from tests.servers import reader_role
+
+    with reader_role(seeded_database_url) as url:
+        reader = make_database(url)  # no read-only option: the role's own defaults
+        with reader.connection_context():
+            assert writer_privileges(reader) == []
+            # Read-only transactions still allow large objects (PostgreSQL 15): only taking the
+            # functions from PUBLIC stops them (a superuser's step; .ci/postgres.sh takes it).
+            with pytest.raises(pw.PeeweeException, match="permission denied for function"):
+                reader.execute_sql("SELECT lo_create(0)")
+        reader.close()
