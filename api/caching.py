@@ -75,6 +75,27 @@ class VersionCache:
         return self.value
 
 
+    def still(self, version: Version) -> bool:
+        """Whether ``version`` is current now, read afresh (after an answer's data was read).
+
+        The cached version was read before the answer's data and this one after it, so when
+        they are the same, the data is of that version: an ETag can never label new data with
+        an old version. One small query per answer; on a change the cache is renewed.
+        """
+        try:
+            with bound(self.db):
+                current = DatasetVersion.stamp()
+        except pw.PeeweeException:
+            return False
+        if current is None or (current.database_id, current.version) != (
+            version.database_id,
+            version.id,
+        ):
+            self.checked_at = float("-inf")
+            return False
+        return True
+
+
 def etag_for(version: Version, path: str, query: bytes, media_format: str) -> str:
     """The validator of one answer; weak, since compressed or not it is the same content."""
     digest = hashlib.blake2b(digest_size=12)
@@ -164,6 +185,11 @@ def init_app(app: Flask, db: pw.Database) -> None:
             or not request.path.startswith(VERSIONED_PREFIX)
             or (version := versions.get()) is None
         ):
+            return response
+        if not response.is_streamed and not versions.still(version):
+            # A load committed while this answer was made: its data may be either version's,
+            # so it gets no validator rather than one that could name the wrong data.
+            response.headers["Cache-Control"] = "no-cache"
             return response
         query = request.query_string
         format_arg = request.args.get("format") if b"format=" in query else None

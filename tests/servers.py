@@ -31,6 +31,18 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
         return error.code, dict(error.headers), error.read()
 
 
+# The gunicorn master serving each base URL (for tests that kill its workers).
+MASTERS: dict[str, int] = {}
+
+
+def worker_pids(base: str) -> list[int]:
+    """The pids of the gunicorn workers serving ``base``."""
+    children = subprocess.run(
+        ["pgrep", "-P", str(MASTERS[base])], capture_output=True, text=True, check=False
+    ).stdout.split()
+    return [int(pid) for pid in children]
+
+
 @contextmanager
 def reader_role(owner_url: str) -> Iterator[str]:
     """A new login role made a reader by `newsfacts db grant-reader`; yields its URL."""
@@ -94,6 +106,7 @@ def _gunicorn(database_url: str, **env: str) -> Iterator[str]:
         start_new_session=True,  # its own process group: a kill reaches the workers too
     )
     base = f"http://127.0.0.1:{port}"
+    MASTERS[base] = process.pid
 
     def said() -> str:
         log.seek(0)

@@ -122,3 +122,32 @@ def test_revalidation_follows_the_negotiated_format(client):
     as_json = client.get(URL, headers={"If-None-Match": csv_etag})
     assert as_json.status_code == 200
     assert as_json.headers["ETag"] != csv_etag
+
+
+def test_an_answer_made_across_a_load_gets_no_validator_rather_than_an_old_one(
+    empty_database_url, tmp_path
+):
+    """The worker's cached version is a second old at most; an answer whose data may be newer
+    than it is sent without an ETag, and the next answer carries the new version's."""
+    from api import create_app
+    from models import make_database
+    from seeds.loader import load_paths
+    from tests.conftest import KOREA
+
+    db = make_database(empty_database_url)
+    load_paths([KOREA], into=db)
+    app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 3600})
+    client = app.test_client()
+    first = client.get(URL)
+    assert first.headers["ETag"].startswith('W/"v1-')
+    edited = tmp_path / KOREA.name
+    edited.write_text(
+        KOREA.read_text().replace("Roughly 600 North Korean", "About 600 North Korean")
+    )
+    load_paths([edited], into=db)
+    db.close()
+    during = client.get(URL)  # the cache still says version 1; the data is version 2
+    assert during.status_code == 200 and "ETag" not in during.headers
+    assert during.headers["Cache-Control"] == "no-cache"
+    after = client.get(URL)
+    assert after.headers["ETag"].startswith('W/"v2-')

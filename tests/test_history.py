@@ -89,7 +89,7 @@ def test_history_pages_join_up(empty_database_url, seed_copy):
     client.get("/v1/versions")  # warm the app's dataset-version cache
     with count_queries() as counter:
         client.get(f"/v1/facts/{FACT}/history?page_size=2")
-    assert counter.count == 1  # the page holds no latest revision: one query
+    assert counter.count == 2  # the page holds no latest revision: one query, and the label
 
 
 def test_history_reads_a_fixed_number_of_queries(client):
@@ -97,7 +97,7 @@ def test_history_reads_a_fixed_number_of_queries(client):
     with count_queries() as counter:
         response = client.get(f"/v1/facts/{FACT}/history")
     assert response.status_code == 200
-    assert counter.count <= 3  # revisions, then the live fact and its articles
+    assert counter.count <= 4  # revisions, then the live fact and its articles; the label
 
 
 def test_unknown_ids_have_no_history(client):

@@ -117,11 +117,12 @@ def test_unknown_series_is_empty(client):
     assert client.get("/v1/timeline?measure=killed&subject=nobody").get_json()["items"] == []
 
 
-def test_timeline_costs_four_queries(client):
-    """The measure's check against the vocabulary, the series, its articles and relay chains."""
+def test_timeline_costs_five_queries(client):
+    """The measure's check against the vocabulary, the series, its articles and relay chains,
+    and the version check that labels the answer."""
     with count_queries() as counter:
         client.get(f"/v1/timeline?measure=deployed&subject={SUBJECT}")
-    assert counter.count <= 4
+    assert counter.count <= 5
 
 
 def test_a_long_timeline_keeps_its_newest_points_and_says_it_was_cut(client, monkeypatch):
