@@ -51,6 +51,7 @@ class VersionCache:
         self.ttl = ttl
         self.checked_at = float("-inf")
         self.value: Version | None = None
+        self._stamp_sql: tuple[str, list] | None = None  # rendered once: it runs per answer
 
     def get(self) -> Version | None:
         now = time.monotonic()
@@ -74,7 +75,6 @@ class VersionCache:
             self.checked_at = now
         return self.value
 
-
     def still(self, version: Version) -> bool:
         """Whether ``version`` is current now, read afresh (after an answer's data was read).
 
@@ -83,8 +83,11 @@ class VersionCache:
         an old version. One small query per answer; on a change the cache is renewed.
         """
         try:
-            with bound(self.db):
-                current = DatasetVersion.stamp()
+            if self._stamp_sql is None:
+                with bound(self.db):
+                    self._stamp_sql = DatasetVersion.stamp_query().sql()
+            sql, params = self._stamp_sql
+            current = DatasetVersion.stamp_of(self.db.execute_sql(sql, params).fetchone())
         except pw.PeeweeException:
             return False
         if current is None or (current.database_id, current.version) != (

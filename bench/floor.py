@@ -220,6 +220,19 @@ def conditions_for(
     for name, sql in (
         ("briefing_date_from", '"t1"."briefing_date" >= ?'),
         ("briefing_date_to", '"t1"."briefing_date" <= ?'),
+    ):
+        if args.get(name) is not None:
+            conditions.append(sql)
+            params.append(args[name])
+    # The known_since range a briefing-date range implies (newsfacts adds it for its index).
+    for name, sql, suffix in (
+        ("briefing_date_from", '"t1"."known_since" >= ?', ""),
+        ("briefing_date_to", '"t1"."known_since" <= ?', "~"),
+    ):
+        if args.get(name) is not None:
+            conditions.append(sql)
+            params.append(f"{args[name]}{suffix}")
+    for name, sql in (
         ("value_min", '"t1"."magnitude" >= ?'),
         ("value_max", '"t1"."magnitude" <= ?'),
     ):

@@ -50,12 +50,15 @@ class DatasetVersion(BaseModel):
         Version ids restart at 1 in a database built anew, so only both together say which
         data an answer was made from.
         """
+        return cls.stamp_of(cls.stamp_query().tuples().first())
+
+    @classmethod
+    def stamp_query(cls) -> pw.ModelSelect:
+        """The query behind ``stamp``, for callers that render it once and run it often."""
         database_id = Meta.select(Meta.value).where(Meta.key == "database_id")
-        row = (
-            cls.select(database_id, cls.id, cls.created_at)
-            .order_by(cls.id.desc())
-            .limit(1)
-            .tuples()
-            .first()
-        )
+        return cls.select(database_id, cls.id, cls.created_at).order_by(cls.id.desc()).limit(1)
+
+    @staticmethod
+    def stamp_of(row: tuple | None) -> Stamp | None:
+        """A ``stamp_query`` row as a ``Stamp``."""
         return None if row is None else Stamp(row[0] or "", row[1], _as_datetime(row[2]))
