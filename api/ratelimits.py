@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
@@ -97,6 +97,15 @@ def init_app(app: Flask) -> Limiter | None:
     limit = app.config["RATE_LIMIT"]
     if limit == "off":
         return None
+
+    # Registered before the limiter's own hook, so it runs after it (Flask runs them in
+    # reverse): flask-limiter sends Retry-After on every answer, which only a refusal needs.
+    @app.after_request
+    def _retry_after_only_when_refused(response: Response) -> Response:
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         get_remote_address,
         app=app,

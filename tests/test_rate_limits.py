@@ -26,6 +26,7 @@ def test_a_client_past_its_limit_gets_a_429_problem_with_retry_after(limited):
     answers = [limited.get(FACT) for _ in range(6)]
     assert [a.status_code for a in answers[:5]] == [200] * 5
     assert answers[0].headers["X-RateLimit-Limit"] == "5"
+    assert "Retry-After" not in answers[0].headers  # only a refusal says when to come back
     assert answers[4].headers["X-RateLimit-Remaining"] == "0"
     refused = answers[5]
     assert_problem(refused, 429)
