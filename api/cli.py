@@ -178,7 +178,14 @@ def openapi_document() -> str:
 
 
 class _SpecDumper(yaml.SafeDumper):
-    """Writes multi-line descriptions as literal blocks, so the YAML diff reads like the docs."""
+    """Writes multi-line descriptions as literal blocks, so the YAML diff reads like the docs.
+
+    A value the spec holds twice is written out twice: anchors and aliases (``&id001``)
+    trip some generators and make the document hard to read.
+    """
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

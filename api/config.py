@@ -140,6 +140,9 @@ class Defaults:
         "application/x-ndjson",
     ]
     COMPRESS_MIN_SIZE = 1024
+    # flask-compress leaves gzip out of streamed answers by default, and gzip is the one
+    # encoding every client takes: exports are streamed, so they would go uncompressed.
+    COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip", "deflate"]  # noqa: RUF012
 
     API_TITLE = "newsfacts"
     API_VERSION = "1.0.0"
@@ -153,7 +156,9 @@ class Defaults:
                 "A read-only API over numeric figures relayed by news outlets: what was claimed, "
                 "how much, who asserted it, who relayed it, when it was briefed and which articles "
                 "carried it. Every error is an RFC 9457 problem document "
-                "(`application/problem+json`)."
+                "(`application/problem+json`). An optional query parameter sent empty "
+                "(`?q=`) is the same as one left out. Every list has a JSON operation and, "
+                "for its whole filtered set, a CSV (`.csv`) and an NDJSON (`.ndjson`) one."
             ),
             "license": {"name": "MIT", "identifier": "MIT"},
         },

@@ -15,10 +15,11 @@ from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from .errors import PROBLEM_MIMETYPE, ProblemSchema, handle_http_exception
-from .formats import ALL_FORMATS, EXPORT_DOC, JSON
-from .schemas import NoArgs
+from .formats import ALL_FORMATS, EXPORTS, JSON, export_doc
+from .schemas import NoArgs, export_args
 
 
 class StrictParser(FlaskParser):
@@ -34,6 +35,17 @@ class StrictParser(FlaskParser):
         "cookies": ma.EXCLUDE,
         "files": ma.RAISE,
     }
+
+    def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
+        """The query string without empty values: `?q=` is no filter, as if `q` were absent.
+
+        A shell script whose variable is empty, or a client that sends every parameter it
+        has, gets the unfiltered answer rather than a 400 (the spec: ``allowEmptyValue``).
+        A value of spaces is a value, and a text parameter refuses it.
+        """
+        items = list(req.args.items(multi=True))
+        given = [(k, v) for k, v in items if v]
+        return self._makeproxy(req.args if len(given) == len(items) else MultiDict(given), schema)
 
 
 class Blueprint(BaseBlueprint):
@@ -81,10 +93,62 @@ class Blueprint(BaseBlueprint):
     def list_view(
         self, rule: str, operation_id: str, *, schema: type[ma.Schema], args: type[ma.Schema]
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """``view`` for a list: it answers a JSON page, or a CSV or NDJSON export."""
-        return self.view(
-            rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS, **EXPORT_DOC
-        )
+        """``view`` for a list: a JSON page, plus its exports as operations of their own.
+
+        ``GET rule`` answers a JSON page (and still a CSV or NDJSON export when ``format`` or
+        ``Accept`` asks); ``GET rule.csv`` and ``GET rule.ndjson`` (``<operation_id>Csv``,
+        ``<operation_id>Ndjson``) answer the export alone, so that each operation's 200 has
+        one media type, which is what SDK generators can type.
+        """
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            self.view(rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS)(func)
+            for fmt in EXPORTS:
+                self.export_view(rule, operation_id, fmt, args=args, of=func)(
+                    functools.partial(_exporting, func, fmt)
+                )
+            return func
+
+        return decorator
+
+    def export_view(
+        self,
+        rule: str,
+        operation_id: str,
+        fmt: str,
+        *,
+        args: type[ma.Schema],
+        of: Callable[..., Any],
+        note: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Serve ``GET rule.<fmt>``: the list ``of`` documents, exported whole in ``fmt``.
+
+        The function takes the validated arguments (those of the list, without ``format``
+        and ``page_size``) and the rule's variables, and returns a ready response.
+        """
+        summary, _, _ = (of.__doc__ or "").strip().partition("\n")
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            def get(_view: MethodView, *arguments: Any, **variables: Any) -> Any:
+                return func(*arguments, **variables)
+
+            get = self.doc(
+                summary=f"{summary} ({fmt.upper()} export)",
+                description=(
+                    f"The whole filtered set of `{operation_id}`, from `page_token` on, as "
+                    f"{EXPORT_DESCRIPTIONS[fmt]}, streamed and never cut at a page. "
+                    + (note or f"The same answer as `{operation_id}` with `format={fmt}`.")
+                ),
+                operationId=f"{operation_id}{fmt.capitalize()}",
+                **export_doc(fmt),
+            )(get)
+            get = self.arguments(export_args(args)(), location="query", as_kwargs=False)(get)
+            name = f"{operation_id}{fmt.capitalize()}"
+            view = type(name, (MethodView,), {"get": get, "formats": (fmt,)})
+            self.route(f"{rule}.{fmt}")(view)
+            return func
+
+        return decorator
 
     def documents(self, schema: Any, **kwargs: Any) -> Any:
         """Document a view's 200 answer with ``schema``; it does not serialise anything.
@@ -97,10 +161,32 @@ class Blueprint(BaseBlueprint):
         return self.response(200, schema, **kwargs)
 
 
+EXPORT_DESCRIPTIONS = {
+    "csv": "CSV (a header row, then one row per item: nested objects flattened to "
+    "`<field>_<subfield>` columns, lists joined with `; `)",
+    "ndjson": "NDJSON (one JSON item per line, as in the JSON page's `items`)",
+}
+
+
+def _empty_is_absent(_converter: Any, _field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """OpenAPI: an optional query parameter may be sent empty, meaning absent (StrictParser)."""
+    if ret["in"] == "query" and not ret.get("required"):
+        return {"allowEmptyValue": True}
+    return {}
+
+
+def _exporting(func: Callable[..., Any], fmt: str, args: dict[str, Any], **variables: Any) -> Any:
+    return func({**args, "format": fmt}, **variables)
+
+
 class Api(BaseApi):
     """The API object; every HTTP error becomes an RFC 9457 problem document."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_parameter_attribute_function(_empty_is_absent)
 
     def handle_http_exception(self, error: Any):  # type: ignore[override]
         return handle_http_exception(error)

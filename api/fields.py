@@ -10,6 +10,8 @@ from marshmallow import fields
 from seeds.records import Text
 
 MAX_PARAM_LENGTH = 200
+# Something besides whitespace, and no NUL character.
+TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class QueryText(Text):
@@ -18,7 +20,10 @@ class QueryText(Text):
     blank_message = "Must not be empty."
 
     def __init__(self, *, max_length: int = MAX_PARAM_LENGTH, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        # The spec says what the checks below refuse: a generated request is then never one
+        # the server turns down, and a client's own validation agrees with the server's.
+        metadata = {"maxLength": max_length, "pattern": TEXT_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

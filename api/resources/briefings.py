@@ -24,9 +24,7 @@ from ..schemas import (
 )
 from .facts import build_facts
 
-blp = Blueprint(
-    "briefings", __name__, url_prefix="/v1/briefings", description="Announcement events."
-)
+blp = Blueprint("briefings", __name__, url_prefix="/v1", description="Announcement events.")
 
 # Newest first; briefings whose date is not known last.
 NEWEST_FIRST = Keyset("-date", Briefing.date, Briefing.id, descending=True, null_as=UNDATED)
@@ -37,7 +35,7 @@ def build_briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, briefing, queries.relays_for, queries.briefing_counts)
 
 
-@blp.list_view("", "listBriefings", schema=BriefingPageSchema, args=BriefingListArgs)
+@blp.list_view("/briefings", "listBriefings", schema=BriefingPageSchema, args=BriefingListArgs)
 def list_briefings(args: dict[str, Any]) -> Response:
     """List briefings
 
@@ -49,7 +47,7 @@ def list_briefings(args: dict[str, Any]) -> Response:
     return Listing(query, NEWEST_FIRST, build_briefings, BriefingSchema).respond(args)
 
 
-@blp.view("/<briefing_id>", "getBriefing", schema=BriefingDetailSchema)
+@blp.view("/briefings/<briefing_id>", "getBriefing", schema=BriefingDetailSchema)
 def get_briefing(_args: dict[str, Any], briefing_id: str) -> Response:
     """Get one briefing, with its facts and the articles that reported them"""
     if valid_id(briefing_id) and (rows := list(queries.briefing_by_id(briefing_id).dicts())):

@@ -17,9 +17,7 @@ from ..representations.history import change
 from ..schemas import ChangeListArgs, ChangePageSchema
 from .facts import build_facts
 
-blp = Blueprint(
-    "changes", __name__, url_prefix="/v1/changes", description="Sync a copy of the facts."
-)
+blp = Blueprint("changes", __name__, url_prefix="/v1", description="Sync a copy of the facts.")
 
 KEYSET = Keyset(
     "changes", FactChange.version, FactChange.fact_id, False, ("change_version", "change_id")
@@ -32,7 +30,7 @@ def build_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [change(row, live.get(row["change_id"])) for row in rows]
 
 
-@blp.view("", "listChanges", schema=ChangePageSchema, args=ChangeListArgs)
+@blp.view("/changes", "listChanges", schema=ChangePageSchema, args=ChangeListArgs)
 @blp.alt_response(400, response="BAD_REQUEST")
 def list_changes(args: dict[str, Any]) -> Response:
     """List changes since a version

@@ -17,16 +17,14 @@ from ..queries.fastsql import with_reports
 from ..representations.facts import conflicts
 from ..schemas import ConflictListArgs, ConflictListSchema
 
-blp = Blueprint(
-    "conflicts", __name__, url_prefix="/v1/conflicts", description="Disagreeing figures."
-)
+blp = Blueprint("conflicts", __name__, url_prefix="/v1", description="Disagreeing figures.")
 
 
 # Newest day first; within a day, by the group's smallest fact id (descending).
 NEWEST_FIRST = Keyset("conflicts", FactConflict.known_day, FactConflict.group_id, descending=True)
 
 
-@blp.view("", "listConflicts", schema=ConflictListSchema, args=ConflictListArgs)
+@blp.view("/conflicts", "listConflicts", schema=ConflictListSchema, args=ConflictListArgs)
 def list_conflicts(args: dict[str, Any]) -> Response:
     """List disagreements
 

@@ -27,7 +27,7 @@ from ..schemas import (
     FactSchema,
 )
 
-blp = Blueprint("facts", __name__, url_prefix="/v1/facts", description="Sourced numeric facts.")
+blp = Blueprint("facts", __name__, url_prefix="/v1", description="Sourced numeric facts.")
 
 KEYSETS = {
     name: Keyset(name, column, Fact.id, descending)
@@ -41,7 +41,7 @@ def build_facts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return wire.facts(with_reports(rows))
 
 
-@blp.list_view("", "listFacts", schema=FactPageSchema, args=FactListArgs)
+@blp.list_view("/facts", "listFacts", schema=FactPageSchema, args=FactListArgs)
 def list_facts(args: dict[str, Any]) -> Response:
     """List facts
 
@@ -75,7 +75,7 @@ def list_facts(args: dict[str, Any]) -> Response:
     ).respond(args)
 
 
-@blp.view("/<fact_id>", "getFact", schema=FactSchema)
+@blp.view("/facts/<fact_id>", "getFact", schema=FactSchema)
 @blp.alt_response(
     308,
     schema=FactRedirectSchema,
@@ -115,7 +115,7 @@ def get_fact(_args: dict[str, Any], fact_id: str) -> Response:
     return not_found(f"No fact with id '{fact_id}'.")
 
 
-@blp.view("/<fact_id>/history", "getFactHistory", schema=FactHistorySchema, args=CursorArgs)
+@blp.view("/facts/<fact_id>/history", "getFactHistory", schema=FactHistorySchema, args=CursorArgs)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_fact_history(args: dict[str, Any], fact_id: str) -> Response:
     """Get a fact's history

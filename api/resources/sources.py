@@ -17,7 +17,7 @@ from ..queries import catalog as queries
 from ..representations.catalog import source
 from ..schemas import SourceListArgs, SourcePageSchema, SourceSchema
 
-blp = Blueprint("sources", __name__, url_prefix="/v1/sources", description="Sources and relays.")
+blp = Blueprint("sources", __name__, url_prefix="/v1", description="Sources and relays.")
 
 BY_ID = Keyset("id", Source.id, Source.id, descending=False)
 
@@ -27,7 +27,7 @@ def build_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, source, queries.aliases_for, queries.fact_counts)
 
 
-@blp.list_view("", "listSources", schema=SourcePageSchema, args=SourceListArgs)
+@blp.list_view("/sources", "listSources", schema=SourcePageSchema, args=SourceListArgs)
 def list_sources(args: dict[str, Any]) -> Response:
     """List sources
 
@@ -43,7 +43,7 @@ def list_sources(args: dict[str, Any]) -> Response:
     return listing.respond(args)
 
 
-@blp.view("/<source_id>", "getSource", schema=SourceSchema)
+@blp.view("/sources/<source_id>", "getSource", schema=SourceSchema)
 def get_source(_args: dict[str, Any], source_id: str) -> Response:
     """Get one source, with its aliases and fact counts"""
     if valid_id(source_id) and (rows := list(queries.source_by_id(source_id).dicts())):

@@ -8,7 +8,18 @@ from flask import Response, request
 
 from ..errors import refuse
 from ..extensions import Blueprint
-from ..formats import JSON, CsvLayout, column, csv_lines, json_response, negotiate
+from ..formats import (
+    JSON,
+    MEDIA_TYPES,
+    CsvLayout,
+    column,
+    csv_headers,
+    csv_layout,
+    csv_lines,
+    json_response,
+    ndjson_lines,
+    negotiate,
+)
 from ..queries.facts import (
     check_vocabulary,
     in_series_order,
@@ -18,9 +29,9 @@ from ..queries.facts import (
 )
 from ..queries.fastsql import with_reports
 from ..representations.facts import timeline_points
-from ..schemas import TimelineArgs, TimelineSchema
+from ..schemas import TimelineArgs, TimelinePointSchema, TimelineSchema
 
-blp = Blueprint("timeline", __name__, url_prefix="/v1/timeline", description="Estimates over time.")
+blp = Blueprint("timeline", __name__, url_prefix="/v1", description="Estimates over time.")
 
 FORMATS = (JSON, "csv")
 # The most points one timeline answers (the newest): a chart, not an export.
@@ -36,21 +47,9 @@ CSV = CsvLayout(
     ),
     separator=" ",
 )  # fmt: skip
-CSV_HEADER = ",".join(name for name, _ in CSV.columns)
 
 
-@blp.view(
-    "",
-    "listTimeline",
-    schema=TimelineSchema,
-    args=TimelineArgs,
-    formats=FORMATS,
-    responses={
-        200: {
-            "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_HEADER + "\r\n"}}
-        }
-    },
-)
+@blp.view("/timeline", "listTimeline", schema=TimelineSchema, args=TimelineArgs, formats=FORMATS)
 def list_timeline(args: dict[str, Any]) -> Response:
     """Chart one estimate over time
 
@@ -58,19 +57,18 @@ def list_timeline(args: dict[str, Any]) -> Response:
     briefing first, ready to plot: date and its precision, value, bounds, qualifier,
     source, the fact and the articles behind each point.
 
-    CSV (`format=csv` or `Accept: text/csv`) has one row per point with the columns
+    `format=csv` (or `Accept: text/csv`) answers the CSV this operation has always had: one
+    row per point with the columns
     `briefing_date, date_precision, value, value_low, value_high, value_text, qualifier,
     unit, source_id, source_name, via_id, fact_id, briefing_id, superseded_by, articles`;
     `superseded_by` and `articles` hold space-separated ids, and a missing value is empty.
+    `listTimelineCsv` and `listTimelineNdjson` export the same points by the rules every
+    list's export follows.
 
     A timeline holds at most 5,000 points, the newest; `truncated` is true when older ones
     were left out (narrow it with `source`, `place` or `breakdown`).
     """
-    refuse(check_vocabulary(args, ("measure", "place")))
-    source_ids = resolve_sources(args["source"]) if args.get("source") else None
-    newest, truncated = newest_of_timeline(timeline(args, source_ids), MAX_POINTS)
-    rows = in_series_order(newest)
-    points = timeline_points(with_reports(rows))
+    points, truncated = _points(args)
     if negotiate(args.get("format"), request.accept_mimetypes, FORMATS) == "csv":
         body = "".join(csv_lines(points, CSV))
         return Response(body, mimetype="text/csv", headers={"Vary": "Accept"})
@@ -81,3 +79,34 @@ def list_timeline(args: dict[str, Any]) -> Response:
         "truncated": truncated,
     }
     return json_response(body, headers={"Vary": "Accept"})
+
+
+def _points(args: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    """The timeline's points (at most MAX_POINTS, the newest) and whether some were left out."""
+    refuse(check_vocabulary(args, ("measure", "place")))
+    source_ids = resolve_sources(args["source"]) if args.get("source") else None
+    newest, truncated = newest_of_timeline(timeline(args, source_ids), MAX_POINTS)
+    return timeline_points(with_reports(in_series_order(newest))), truncated
+
+
+EXPORT_NOTE = (
+    "Like every list's export, and unlike `format=csv` on `listTimeline` (which keeps its "
+    "own documented columns), this follows the README's CSV and NDJSON rules. At most "
+    "5,000 points, the newest."
+)
+
+
+@blp.export_view(
+    "/timeline", "listTimeline", "csv", args=TimelineArgs, of=list_timeline, note=EXPORT_NOTE
+)
+def export_timeline_csv(args: dict[str, Any]) -> Response:
+    points, _ = _points(args)
+    return Response(csv_lines(points, csv_layout(TimelinePointSchema)), headers=csv_headers())
+
+
+@blp.export_view(
+    "/timeline", "listTimeline", "ndjson", args=TimelineArgs, of=list_timeline, note=EXPORT_NOTE
+)
+def export_timeline_ndjson(args: dict[str, Any]) -> Response:
+    points, _ = _points(args)
+    return Response(ndjson_lines(points), mimetype=MEDIA_TYPES["ndjson"])

@@ -15,12 +15,12 @@ from ..queries.history import version_select
 from ..representations.history import version
 from ..schemas import PageArgs, VersionPageSchema, VersionSchema
 
-blp = Blueprint("versions", __name__, url_prefix="/v1/versions", description="Dataset versions.")
+blp = Blueprint("versions", __name__, url_prefix="/v1", description="Dataset versions.")
 
 KEYSET = Keyset("versions", DatasetVersion.id, DatasetVersion.id, True)
 
 
-@blp.list_view("", "listVersions", schema=VersionPageSchema, args=PageArgs)
+@blp.list_view("/versions", "listVersions", schema=VersionPageSchema, args=PageArgs)
 def list_versions(args: dict[str, Any]) -> Response:
     """List dataset versions
 

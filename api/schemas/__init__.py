@@ -17,6 +17,7 @@ from .args import (
     SourceListArgs,
     TimelineArgs,
     UnitListArgs,
+    export_args,
 )
 from .catalog import (
     ArticleDetailSchema,
@@ -120,4 +121,5 @@ __all__ = [
     "UnitSchema",
     "VersionPageSchema",
     "VersionSchema",
+    "export_args",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import marshmallow as ma
@@ -66,14 +67,33 @@ class PageArgs(ArgsSchema):
     format = fields.String(
         validate=validate.OneOf(["json", "csv", "ndjson"]),
         metadata={
+            # This operation answers JSON; its exports are operations of their own (.csv,
+            # .ndjson), which generated clients can type. `csv`/`ndjson` still work here.
+            "enum": ["json"],
             "description": (
-                "`json` (default): one page. `csv` / `ndjson`: the whole filtered set from "
-                "`page_token` on, streamed and never cut at a page (also chosen by "
-                "`Accept: text/csv` or `application/x-ndjson`). CSV flattens nested objects "
-                "to `<field>_<subfield>` columns and joins lists with `; `."
-            )
+                "`json` (default): one page. For scripts, `csv` and `ndjson` (or "
+                "`Accept: text/csv`, `application/x-ndjson`) are accepted too and answer the "
+                "same as this list's `.csv` and `.ndjson` operations: the whole filtered set "
+                "from `page_token` on, streamed."
+            ),
         },
     )
+
+
+# Parameters an export does not take: it answers in one format, is never cut at a page, and
+# has no page-level fields (facets).
+_NOT_EXPORT_ARGS = ("format", "page_size", "facet")
+
+
+@functools.cache
+def export_args(args: type[ma.Schema]) -> type[ma.Schema]:
+    """``args`` for a list's export: the same filters, without paging size or format."""
+    meta = type(
+        "Meta",
+        (args.Meta,),
+        {"exclude": tuple(n for n in _NOT_EXPORT_ARGS if n in args._declared_fields)},
+    )
+    return type(f"{args.__name__.removesuffix('Args')}ExportArgs", (args,), {"Meta": meta})
 
 
 class FacetList(fields.List):
@@ -146,7 +166,14 @@ class FactListArgs(PageArgs):
     sort = fields.String(
         load_default="-briefing_date",
         validate=validate.OneOf(FACT_SORTS),
-        metadata={"description": "Sort order; ties are broken by id in the same direction."},
+        metadata={
+            "description": "Sort order; ties are broken by id in the same direction.",
+            # Names for generated SDKs' enums (else VALUE_0, VALUE_2 for the `-` sorts).
+            "x-enum-varnames": [
+                s.removeprefix("-").upper() + ("_DESC" if s.startswith("-") else "")
+                for s in FACT_SORTS
+            ],
+        },
     )
     latest = fields.Boolean(
         metadata={
@@ -227,7 +254,13 @@ class TimelineArgs(ArgsSchema):
     breakdown = _many(QueryText(max_length=64), "Only these parts of the total.")
     format = fields.String(
         validate=validate.OneOf(TIMELINE_FORMATS),
-        metadata={"description": "`csv` for CSV (same as `Accept: text/csv`); JSON otherwise."},
+        metadata={
+            "enum": ["json"],
+            "description": (
+                "`json` (default). For scripts, `csv` (or `Accept: text/csv`) is accepted too "
+                "and answers this operation's own CSV columns (see the description)."
+            ),
+        },
     )
 
 
