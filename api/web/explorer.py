@@ -80,6 +80,16 @@ def figure(fact: dict[str, Any]) -> str:
 
 
 @blp.app_template_global()
+def number(value: float | None) -> str:
+    return words.number(value)
+
+
+@blp.app_template_global()
+def bounds(low: float | None, high: float | None) -> str:
+    return words.bounds(low, high)
+
+
+@blp.app_template_global()
 def when(value: str | None, precision: str | None = "day") -> str:
     return words.when(value, precision)
 
