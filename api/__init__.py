@@ -14,7 +14,7 @@ from flask_cors import CORS
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
-from . import caching, db, observe, ratelimits
+from . import caching, db, observe, ratelimits, web
 from .config import Defaults, read_settings
 from .errors import handle_database_unavailable, handle_http_exception
 from .extensions import Api, OrjsonProvider
@@ -59,13 +59,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _negotiate() -> None:
         # A view answering more than JSON lists its ``formats`` (exports, the timeline's CSV);
-        # /metrics speaks Prometheus's text format, whatever the scraper asks.
-        if request.endpoint == "metrics":
+        # /metrics speaks Prometheus's text format, whatever the scraper asks; pages, HTML.
+        if request.endpoint == "metrics" or request.blueprint == web.BLUEPRINT:
             return
         view = getattr(app.view_functions.get(request.endpoint or ""), "view_class", None)
         refuse_unacceptable(getattr(view, "formats", (JSON,)))
 
-    caching.init_app(app, db.init_app(app))
+    caching.init_app(app, db.init_app(app), pages=web.is_explorer_page)
     Compress(app)
     # Read-only and credential-free: any origin may GET, and read the paging/caching headers.
     CORS(
@@ -81,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         facts, sources, articles, briefings, timeline, conflicts, measures, versions, changes, health,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
+    web.init_app(app)  # plain Flask: pages for people stay out of the OpenAPI document
     app.register_error_handler(HTTPException, handle_http_exception)
     # Peewee wraps driver errors raised while executing; rows read from a cursor afterwards
     # raise the driver's own (an interrupted SQLite statement, a cancelled PostgreSQL one).
@@ -94,7 +95,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.register_error_handler(unavailable, handle_database_unavailable)
     ratelimits.init_app(app)
 
-    observe.init_app(app)  # last: the outermost WSGI layer sees every answer
+    observe.init_app(
+        app, page_policy=web.page_policy
+    )  # last: the outermost WSGI layer sees every answer
 
     from . import cli
 

@@ -1,8 +1,9 @@
 """Conditional GET: ETag and Last-Modified from the dataset version; 304s run no query.
 
 The dataset version changes only when the loader changes something, so every ``/v1/``
-answer is a function of (version, URL, negotiated media type). The version is looked up at
-most once per ``DATASET_VERSION_TTL`` seconds per worker. Revalidations are answered by a
+answer, and every page of the explorer (``api.web``), is a function of (version, URL,
+negotiated media type). The version is looked up at most once per ``DATASET_VERSION_TTL``
+seconds per worker. Revalidations are answered by a
 thin WSGI layer in front of Flask, so a 304 costs neither a query nor Flask's request cycle;
 Flask itself only labels its 200s with the same validators.
 """
@@ -132,11 +133,16 @@ class ConditionalGet:
     """WSGI layer: answer ``If-None-Match`` / ``If-Modified-Since`` with 304 when current."""
 
     def __init__(
-        self, wsgi_app: Callable[..., Iterable[bytes]], versions: VersionCache, cache_control: str
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        versions: VersionCache,
+        cache_control: str,
+        versioned: Callable[[str], bool],
     ) -> None:
         self.wsgi_app = wsgi_app
         self.versions = versions
         self.cache_control = cache_control
+        self.versioned = versioned
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -147,7 +153,7 @@ class ConditionalGet:
         if (
             (if_none_match or if_modified_since)
             and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}
-            and path.startswith(VERSIONED_PREFIX)
+            and self.versioned(path)
             and (version := self.versions.get()) is not None
         ):
             query = environ.get("QUERY_STRING", "").encode("latin-1")
@@ -173,19 +179,26 @@ def _environ_format(environ: dict[str, Any], query: bytes) -> str:
     return negotiate(format_arg, accept, ALL_FORMATS)
 
 
-def init_app(app: Flask, db: pw.Database) -> None:
-    """Put the 304 layer in front of the app, and label every 200 under /v1/ with validators."""
+def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = None) -> None:
+    """Put the 304 layer in front of the app, and label every 200 under /v1/ with validators.
+
+    ``pages`` tells other paths whose answers are made from the data alone (the explorer's).
+    """
     versions = VersionCache(db, app.config["DATASET_VERSION_TTL"])
     cache_control = f"public, max-age={app.config['CACHE_MAX_AGE']}"
     app.extensions["newsfacts.versions"] = versions
-    app.wsgi_app = ConditionalGet(app.wsgi_app, versions, cache_control)  # type: ignore[method-assign]
+
+    def versioned(path: str) -> bool:
+        return path.startswith(VERSIONED_PREFIX) or (pages is not None and pages(path))
+
+    app.wsgi_app = ConditionalGet(app.wsgi_app, versions, cache_control, versioned)  # type: ignore[method-assign]
 
     @app.after_request
     def _label(response: Response) -> Response:
         if (
             response.status_code != 200
             or request.method not in {"GET", "HEAD"}
-            or not request.path.startswith(VERSIONED_PREFIX)
+            or not versioned(request.path)
             or (version := versions.get()) is None
         ):
             return response

@@ -40,9 +40,12 @@ ROUTE_KEY = "newsfacts.route"
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
     ("Referrer-Policy", "no-referrer"),
 ]
+DEFAULT_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# path -> the Content-Security-Policy of a page for people (None: the default). Decided by
+# path, not by the view, so a 304 answered before Flask repeats the page's own policy.
+PagePolicy = Callable[[str], str | None]
 
 REQUESTS = Counter(
     "newsfacts_http_requests_total", "HTTP requests answered.", ["route", "method", "status"]
@@ -102,9 +105,15 @@ def configure_access_log(destination: str) -> None:
 class RequestObserver:
     """WSGI layer: request id, security headers, the access log line and the metrics."""
 
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], url_map: Map) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        url_map: Map,
+        page_policy: PagePolicy | None = None,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.url_map = url_map
+        self.page_policy = page_policy
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -114,11 +123,13 @@ class RequestObserver:
         request_id = given if _CLIENT_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         environ["newsfacts.request_id"] = request_id
         answered: list[str] = []
+        policy = self.page_policy and self.page_policy(environ.get("PATH_INFO", ""))
 
         def observed_start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             answered.append(status)
             headers.append((REQUEST_ID_HEADER, request_id))
             headers.extend(SECURITY_HEADERS)
+            headers.append(("Content-Security-Policy", policy or DEFAULT_POLICY))
             return start_response(status, headers, *exc_info)
 
         def finished() -> None:
@@ -175,8 +186,8 @@ def metrics() -> Response:
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 
-def init_app(app: Flask) -> None:
-    """Wrap the app (outermost) and serve ``/metrics``."""
+def init_app(app: Flask, page_policy: PagePolicy | None = None) -> None:
+    """Wrap the app (outermost) and serve ``/metrics``; ``page_policy`` names pages' CSPs."""
     configure_access_log(app.config["ACCESS_LOG"])
 
     @app.before_request
@@ -185,4 +196,4 @@ def init_app(app: Flask) -> None:
             request.environ[ROUTE_KEY] = request.url_rule.rule
 
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
-    app.wsgi_app = RequestObserver(app.wsgi_app, app.url_map)  # type: ignore[method-assign]
+    app.wsgi_app = RequestObserver(app.wsgi_app, app.url_map, page_policy)  # type: ignore[method-assign]

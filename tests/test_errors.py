@@ -70,7 +70,7 @@ def test_unknown_parameter_is_a_400_naming_it(client, url):
         "/v1/sources/nobody",
         "/v1/articles/nothing",
         "/v1/nothing-here",
-        "/",
+        "/nothing-here",  # "/" is the explorer's home page (tests/test_web.py)
     ],
 )
 def test_unknown_resource_is_a_404(client, url):
