@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: serve test seed openapi lint
+.PHONY: serve start stop test seed openapi lint
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,21 @@ $(BIN)/.installed: pyproject.toml
 serve: $(BIN)/.installed
 	$(BIN)/newsfacts seed
 	$(BIN)/newsfacts serve
+
+## start: like serve, in the background (log instance/serve.log); returns once it answers
+start: $(BIN)/.installed
+	$(BIN)/newsfacts seed
+	@mkdir -p instance
+	@nohup $(BIN)/newsfacts serve > instance/serve.log 2>&1 & echo $$! > instance/serve.pid
+	@for i in $$(seq 100); do \
+	  $(BIN)/python -c "import urllib.request as u; u.urlopen('http://$${NEWSFACTS_BIND:-127.0.0.1:8000}/readyz')" 2>/dev/null \
+	    && echo "serving on http://$${NEWSFACTS_BIND:-127.0.0.1:8000} (make stop to stop)" && exit 0; \
+	  sleep 0.1; \
+	done; cat instance/serve.log; exit 1
+
+## stop: stop what `make start` started
+stop:
+	@if [ -f instance/serve.pid ]; then kill $$(cat instance/serve.pid) && rm instance/serve.pid; fi
 
 ## test: lint, then the whole suite (PostgreSQL too when NEWSFACTS_TEST_POSTGRES_URL is set)
 test: $(BIN)/.installed

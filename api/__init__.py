@@ -13,6 +13,7 @@ from flask_compress import Compress
 from flask_cors import CORS
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import caching, db, observe, ratelimits, web
 from .config import Defaults, read_settings
@@ -95,9 +96,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.register_error_handler(unavailable, handle_database_unavailable)
     ratelimits.init_app(app)
 
-    observe.init_app(
-        app, page_policy=web.page_policy
-    )  # last: the outermost WSGI layer sees every answer
+    # The outermost of our WSGI layers, so it sees every answer.
+    observe.init_app(app, page_policy=web.page_policy)
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Behind that many proxies, X-Forwarded-For/-Proto/-Host/-Port/-Prefix are believed:
+        # links and redirects name the public URL, logs and rate limits the client's address.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=proxies,
+            x_proto=proxies,
+            x_host=proxies,
+            x_port=proxies,
+            x_prefix=proxies,
+        )
 
     from . import cli
 

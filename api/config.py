@@ -104,6 +104,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUERY_TIMEOUT", _seconds, 5.0),
     Setting("ALLOW_WRITER_ROLE", _flag, False),
     Setting("RATE_LIMIT_STORAGE", str, "memory://"),
+    Setting("TRUSTED_PROXIES", _count(0), 0),
 )  # fmt: skip
 
 

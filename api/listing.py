@@ -57,6 +57,8 @@ class Listing:
         if fmt == JSON:
             rows, token = fetch_page(self.query, self.keyset, args, self.fetch)
             body = {"items": self.build(rows), "next_page_token": token}
+            if args.get("count"):
+                body["total"] = self.query.order_by().count(clear_limit=True)
             if self.extras:
                 body.update(self.extras(rows))
             return json_response(body, headers=next_link(token))

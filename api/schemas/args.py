@@ -45,8 +45,29 @@ class NoArgs(ArgsSchema):
     """Endpoints without query parameters still refuse unknown ones."""
 
 
-def _many(inner: fields.Field, description: str) -> fields.List:
-    return fields.List(inner, metadata={"description": description + " Repeat to OR values."})
+class ValueList(fields.List):
+    """A repeated parameter's values, given repeated (`a=x&a=y`) or comma-separated (`a=x,y`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        parts: list[Any] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                parts.extend(part.strip() for part in item.split(","))
+            else:
+                parts.append(item)  # not a string: let the inner field report its type
+        return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
+
+
+def _many(inner: fields.Field, description: str, *, commas: bool = True) -> fields.List:
+    """A parameter that may be repeated, its values ORed; ids may also be comma-separated.
+
+    Names and free text (``commas=False``) may hold a comma themselves, so they only repeat.
+    """
+    if not commas:
+        return fields.List(inner, metadata={"description": description + " Repeat to OR values."})
+    return ValueList(
+        inner, metadata={"description": description + " Repeat or comma-separate to OR values."}
+    )
 
 
 class PageArgs(ArgsSchema):
@@ -63,6 +84,15 @@ class PageArgs(ArgsSchema):
     page_token = QueryText(
         max_length=2000,
         metadata={"description": "Opaque token from a previous page's `next_page_token`."},
+    )
+    count = fields.Boolean(
+        metadata={
+            "description": (
+                "`true`: add `total`, the exact number of items the filters select over all "
+                "pages. It costs one more query, a count over the whole filtered set, so it "
+                "is off unless asked for."
+            )
+        }
     )
     format = fields.String(
         validate=validate.OneOf(["json", "csv", "ndjson"]),
@@ -82,7 +112,7 @@ class PageArgs(ArgsSchema):
 
 # Parameters an export does not take: it answers in one format, is never cut at a page, and
 # has no page-level fields (facets).
-_NOT_EXPORT_ARGS = ("format", "page_size", "facet")
+_NOT_EXPORT_ARGS = ("format", "page_size", "facet", "count")
 
 
 @functools.cache
@@ -96,20 +126,11 @@ def export_args(args: type[ma.Schema]) -> type[ma.Schema]:
     return type(f"{args.__name__.removesuffix('Args')}ExportArgs", (args,), {"Meta": meta})
 
 
-class FacetList(fields.List):
+class FacetList(ValueList):
     """Facet names, repeated (`facet=a&facet=b`) or comma-separated (`facet=a,b`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(fields.String(validate=validate.OneOf(FACETS)), **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
-        parts: list[Any] = []
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str):
-                parts.extend(part.strip() for part in item.split(","))
-            else:
-                parts.append(item)  # not a string: let the inner field report its type
-        return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
 
 
 MEASURE_DESCRIPTION = "What is counted: a measure id (see /v1/measures)."
@@ -125,8 +146,13 @@ class FactListArgs(PageArgs):
     source = _many(
         QueryText(),
         "Who asserted it: a source id, name or alias (case, hyphens, spaces and diacritics ignored).",
+        commas=False,
     )
-    via = _many(QueryText(), "Who relayed it: a source id, name or alias (matched like `source`).")
+    via = _many(
+        QueryText(),
+        "Who relayed it: a source id, name or alias (matched like `source`).",
+        commas=False,
+    )
     unit = _many(QueryText(max_length=64), "A unit id (see /v1/units), e.g. `persons`.")
     qualifier = _one_of(QUALIFIERS, "How the figure was qualified.")
     place = _many(QueryText(max_length=64), "A place id (see /v1/places): figures for that place.")
@@ -138,7 +164,7 @@ class FactListArgs(PageArgs):
     aspect = _one_of(ASPECTS, "What kind of figure: a level, an increment, a change...")
     status = _one_of(STATUSES, "A count, an estimate, a projection, a plan...")
     origin = _one_of(ORIGINS, "How the source gave it.")
-    location = _many(QueryText(), "Location, matched exactly but ignoring case.")
+    location = _many(QueryText(), "Location, matched exactly but ignoring case.", commas=False)
     article = _many(QueryText(), "Id of an article that reported the fact.")
     briefing_date = _many(
         fields.Date(), "Briefing date (YYYY-MM-DD; month-precision dates are the 1st)."
@@ -227,7 +253,9 @@ class SourceListArgs(PageArgs):
 
 class BriefingListArgs(PageArgs):
     source = _many(
-        QueryText(), "Who briefed: a source id, name or alias (matched like /v1/facts `source`)."
+        QueryText(),
+        "Who briefed: a source id, name or alias (matched like /v1/facts `source`).",
+        commas=False,
     )
     date_from = fields.Date(metadata={"description": "Briefed on or after this date."})
     date_to = fields.Date(metadata={"description": "Briefed on or before this date."})
@@ -249,7 +277,7 @@ class TimelineArgs(ArgsSchema):
         max_length=64,
         metadata={"description": "What is counted, e.g. `killed` (see /v1/measures)."},
     )
-    source = _many(QueryText(), "Only these sources (id, name or alias).")
+    source = _many(QueryText(), "Only these sources (id, name or alias).", commas=False)
     place = _many(QueryText(max_length=64), "Only figures for these places.")
     breakdown = _many(QueryText(max_length=64), "Only these parts of the total.")
     format = fields.String(
@@ -265,7 +293,7 @@ class TimelineArgs(ArgsSchema):
 
 
 class ArticleListArgs(PageArgs):
-    outlet = _many(QueryText(), "Outlet name, matched exactly but ignoring case.")
+    outlet = _many(QueryText(), "Outlet name, matched exactly but ignoring case.", commas=False)
     published_from = fields.Date(metadata={"description": "Published on or after this date."})
     published_to = fields.Date(metadata={"description": "Published on or before this date."})
 

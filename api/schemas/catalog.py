@@ -13,7 +13,7 @@ from .facts import (
     AliasMatchSchema,
     ArticleRefSchema,
     FactSchema,
-    PageSchema,
+    ListPageSchema,
     SourceRefSchema,
     one_of,
     page_of,
@@ -34,7 +34,7 @@ class SourceSchema(ma.Schema):
     fact_counts = sent(fields.Nested, FactCountsSchema)
 
 
-class SourcePageSchema(PageSchema):
+class SourcePageSchema(ListPageSchema):
     items = sent_list(SourceSchema)
     matched = fields.List(
         fields.Nested(AliasMatchSchema), metadata={"description": MATCHED_DESCRIPTION}

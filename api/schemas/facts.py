@@ -149,10 +149,23 @@ class PageSchema(ma.Schema):
     )
 
 
+class ListPageSchema(PageSchema):
+    """A page of a list that can count its whole filtered set (``count=true``)."""
+
+    total = fields.Integer(
+        metadata={
+            "description": (
+                "Present when `count=true` was given: how many items the filters select, "
+                "over every page."
+            )
+        }
+    )
+
+
 def page_of(items: type[ma.Schema], doc: str | None = None) -> type[ma.Schema]:
     """The page schema of a list of ``items`` (``ArticleSchema`` -> ``ArticlePageSchema``)."""
     name = items.__name__.removesuffix("Schema") + "PageSchema"
-    return PageSchema.from_dict({"items": sent_list(items, doc)}, name=name)
+    return ListPageSchema.from_dict({"items": sent_list(items, doc)}, name=name)
 
 
 class AliasMatchSchema(ma.Schema):
@@ -174,7 +187,7 @@ class FacetValueSchema(ma.Schema):
     label = fields.String(metadata={"description": "Display name (the source facet only)."})
 
 
-class FactPageSchema(PageSchema):
+class FactPageSchema(ListPageSchema):
     items = sent_list(FactSchema)
     matched = fields.List(
         fields.Nested(AliasMatchSchema), metadata={"description": MATCHED_DESCRIPTION}
