@@ -199,3 +199,11 @@ def assert_problem(response: Any, status: int, *, parameter: str | None = None) 
         assert parameter in body["detail"]
         assert parameter in body["errors"]["query"]
     return body
+
+
+@pytest.fixture(scope="session")
+def npm_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """clients/typescript installed by `npm ci` in a temporary copy, shared by the Node tests."""
+    from tests.npm import installed_copy
+
+    return installed_copy(tmp_path_factory.mktemp("npm"))

@@ -42,7 +42,10 @@ def list_articles(args: dict[str, Any]) -> Response:
 
 @blp.view("/articles/<article_id>", "getArticle", schema=ArticleDetailSchema)
 def get_article(_args: dict[str, Any], article_id: str) -> Response:
-    """Get one article, with the facts it reported"""
+    """Get one article, with the facts it reported
+
+    The article as listed, plus every fact it carried, in full. An unknown id answers 404.
+    """
     if valid_id(article_id) and (rows := list(queries.article_by_id(article_id).dicts())):
         facts = build_facts(list(facts_of_article(article_id).dicts()))
         return json_response({**article(rows[0], len(facts)), "facts": facts})

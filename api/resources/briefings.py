@@ -49,7 +49,11 @@ def list_briefings(args: dict[str, Any]) -> Response:
 
 @blp.view("/briefings/<briefing_id>", "getBriefing", schema=BriefingDetailSchema)
 def get_briefing(_args: dict[str, Any], briefing_id: str) -> Response:
-    """Get one briefing, with its facts and the articles that reported them"""
+    """Get one briefing, with its facts and the articles that reported them
+
+    The briefing as listed, plus every fact it announced, in full, and every article that
+    reported one of them, oldest first. An unknown id answers 404.
+    """
     if valid_id(briefing_id) and (rows := list(queries.briefing_by_id(briefing_id).dicts())):
         facts = build_facts(list(facts_of_briefing(briefing_id).dicts()))
         body = {**build_briefings(rows)[0], "facts": facts, "articles": articles_of(facts)}

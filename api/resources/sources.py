@@ -45,7 +45,12 @@ def list_sources(args: dict[str, Any]) -> Response:
 
 @blp.view("/sources/<source_id>", "getSource", schema=SourceSchema)
 def get_source(_args: dict[str, Any], source_id: str) -> Response:
-    """Get one source, with its aliases and fact counts"""
+    """Get one source, with its aliases and fact counts
+
+    `fact_counts` says how many facts it asserted (`as_source`) and relayed (`as_via`);
+    `aliases` are the other spellings the `source` and `via` filters also match. An
+    unknown id answers 404.
+    """
     if valid_id(source_id) and (rows := list(queries.source_by_id(source_id).dicts())):
         return json_response(build_sources(rows)[0])
     return not_found(f"No source with id '{source_id}'.")
