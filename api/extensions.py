@@ -103,8 +103,9 @@ class Blueprint(BaseBlueprint):
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             self.view(rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS)(func)
+            items = schema._declared_fields["items"].inner.nested
             for fmt in EXPORTS:
-                self.export_view(rule, operation_id, fmt, args=args, of=func)(
+                self.export_view(rule, operation_id, fmt, args=args, items=items, of=func)(
                     functools.partial(_exporting, func, fmt)
                 )
             return func
@@ -118,13 +119,15 @@ class Blueprint(BaseBlueprint):
         fmt: str,
         *,
         args: type[ma.Schema],
+        items: type[ma.Schema],
         of: Callable[..., Any],
         note: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Serve ``GET rule.<fmt>``: the list ``of`` documents, exported whole in ``fmt``.
 
         The function takes the validated arguments (those of the list, without ``format``
-        and ``page_size``) and the rule's variables, and returns a ready response.
+        and ``page_size``, with ``fields`` naming fields of ``items``) and the rule's
+        variables, and returns a ready response.
         """
         summary, _, _ = (of.__doc__ or "").strip().partition("\n")
 
@@ -142,7 +145,7 @@ class Blueprint(BaseBlueprint):
                 operationId=f"{operation_id}{fmt.capitalize()}",
                 **export_doc(fmt),
             )(get)
-            get = self.arguments(export_args(args)(), location="query", as_kwargs=False)(get)
+            get = self.arguments(export_args(args, items)(), location="query", as_kwargs=False)(get)
             name = f"{operation_id}{fmt.capitalize()}"
             view = type(name, (MethodView,), {"get": get, "formats": (fmt,)})
             self.route(f"{rule}.{fmt}")(view)

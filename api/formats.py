@@ -107,11 +107,27 @@ def column(name: str, *path: str) -> tuple[str, Getter]:
 
 
 @functools.cache
-def csv_layout(schema_class: type[ma.Schema]) -> CsvLayout:
-    """The CSV layout flattening one dumped item of ``schema_class``."""
+def field_names(
+    schema_class: type[ma.Schema], only: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """The fields of ``schema_class`` (those in ``only``, if given), in the schema's order."""
+    return tuple(name for name in schema_class().fields if only is None or name in only)
+
+
+def selected(items: Iterable[dict[str, Any]], names: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Each item with only the fields ``names``."""
+    for item in items:
+        yield {name: item[name] for name in names}
+
+
+@functools.cache
+def csv_layout(schema_class: type[ma.Schema], only: tuple[str, ...] | None = None) -> CsvLayout:
+    """The CSV layout flattening one dumped item of ``schema_class`` (only fields ``only``)."""
     schema = schema_class()
     columns: list[tuple[str, Getter]] = []
     for name, field in schema.fields.items():
+        if only is not None and name not in only:
+            continue
         if isinstance(field, ma.fields.Nested) and not field.many:
             for sub in field.schema.fields:
                 # A flattened name that is already a field (briefing.date -> briefing_date)

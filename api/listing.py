@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
@@ -16,13 +16,14 @@ from .formats import (
     ALL_FORMATS,
     JSON,
     MEDIA_TYPES,
-    CsvLayout,
     csv_headers,
     csv_layout,
     csv_lines,
+    field_names,
     json_response,
     ndjson_lines,
     negotiate,
+    selected,
 )
 from .pagination import Keyset, RowFetcher, as_dicts, decode_token, fetch_page, next_link
 
@@ -39,8 +40,7 @@ class Listing:
 
     ``build(rows)`` turns fetched rows into wire items (it may look up related rows, one
     query per page); ``extras(rows)`` adds page-level JSON fields (facets, matched), which
-    exports leave out; ``schema`` is the item schema CSV columns come from, unless ``csv``
-    lays them out.
+    exports leave out; ``schema`` is the item schema CSV columns come from.
     """
 
     query: pw.Select
@@ -49,7 +49,6 @@ class Listing:
     schema: type[ma.Schema]
     fetch: RowFetcher = as_dicts
     extras: Callable[[Rows], dict[str, Any]] | None = None
-    csv: CsvLayout | None = field(default=None)
 
     def respond(self, args: dict[str, Any]) -> Response:
         """A JSON page, or the whole filtered set as CSV / NDJSON (streamed, never cut)."""
@@ -65,11 +64,7 @@ class Listing:
         after = None
         if token := args.get("page_token"):
             after = decode_token(token, self.keyset, args)  # a bad token is a 400, not a cut stream
-        items = self.iterate(database.obj, after)
-        if fmt == "csv":
-            lines = csv_lines(items, self.csv or csv_layout(self.schema))
-            return Response(stream_with_context(lines), headers=csv_headers())
-        return Response(stream_with_context(ndjson_lines(items)), mimetype=MEDIA_TYPES[fmt])
+        return export(self.iterate(database.obj, after), fmt, self.schema, args.get("fields"))
 
     def iterate(self, db: pw.Database, after: list[Any] | None) -> Iterator[dict[str, Any]]:
         """Every item after ``after`` (or from the start), fetched in keyset chunks.
@@ -89,6 +84,22 @@ class Listing:
                 if len(rows) < CHUNK:
                     return
                 after = self.keyset.key_of(rows[-1])
+
+
+def export(
+    items: Iterable[dict[str, Any]],
+    fmt: str,
+    schema: type[ma.Schema],
+    only: Sequence[str] | None = None,
+) -> Response:
+    """``items`` of ``schema`` streamed as CSV or NDJSON, ``only`` some of their fields if given."""
+    only = tuple(only) if only else None
+    if fmt == "csv":
+        lines = csv_lines(items, csv_layout(schema, only))
+        return Response(stream_with_context(lines), headers=csv_headers())
+    if only:
+        items = selected(items, field_names(schema, only))
+    return Response(stream_with_context(ndjson_lines(items)), mimetype=MEDIA_TYPES[fmt])
 
 
 def attach(rows: Rows, build: Callable[..., dict[str, Any]], *lookups: Callable[..., Any]) -> Rows:

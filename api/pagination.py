@@ -18,7 +18,7 @@ TOKEN_VERSION = 1
 # Stands for an unknown date in a keyset: before every known one.
 UNDATED = "0001-01-01"
 # Parameters that do not change which items a query selects, nor their order.
-PAGING_PARAMS = {"page_token", "page_size", "format", "facet", "count"}
+PAGING_PARAMS = {"page_token", "page_size", "format", "facet", "count", "fields"}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from api import create_app
@@ -102,3 +104,36 @@ def test_links_name_the_public_url_only_when_the_proxy_is_trusted(proxied):
         assert link.startswith("<https://news.example.org/facts-api/v1/facts?page_size=1&")
     else:
         assert link.startswith("<http://localhost/v1/facts?page_size=1&")
+
+
+def test_fields_choose_the_keys_of_an_ndjson_export_in_the_items_order(client):
+    lines = client.get("/v1/facts.ndjson?measure=killed&sort=value&fields=value,id").text
+    first, *_ = lines.splitlines()
+    assert json.loads(first) == {
+        "id": "nis-2024-12-19-killed",
+        "value": 100,
+    }
+
+
+def test_fields_choose_the_columns_of_a_csv_export(client):
+    text = client.get(
+        "/v1/facts.csv?measure=killed&fields=id&fields=source&fields=reported_in"
+    ).text
+    assert text.splitlines()[0] == "id,source_id,source_name,reported_in"
+
+
+def test_the_timeline_exports_take_fields_too(client):
+    text = client.get(
+        "/v1/timeline.csv?subject=north-korean-troops-in-russia&measure=killed&fields=fact_id,value"
+    ).text
+    assert text.splitlines() == [
+        "fact_id,value",
+        "nis-2024-12-19-killed,100",
+        "nis-2025-01-killed,300",
+        "nis-2025-04-30-killed,600",
+    ]
+
+
+def test_an_unknown_field_is_named(client):
+    body = assert_problem(client.get("/v1/facts.csv?fields=id,colour"), 400, parameter="fields")
+    assert "colour" in str(body["errors"]) or "Must be one of" in str(body["errors"])

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
 
 from ..errors import refuse
 from ..extensions import Blueprint
-from ..formats import (
-    JSON,
-    MEDIA_TYPES,
-    CsvLayout,
-    column,
-    csv_headers,
-    csv_layout,
-    csv_lines,
-    json_response,
-    ndjson_lines,
-    negotiate,
-)
+from ..formats import EXPORTS, JSON, CsvLayout, column, csv_lines, json_response, negotiate
+from ..listing import export
 from ..queries.facts import (
     check_vocabulary,
     in_series_order,
@@ -96,17 +87,21 @@ EXPORT_NOTE = (
 )
 
 
-@blp.export_view(
-    "/timeline", "listTimeline", "csv", args=TimelineArgs, of=list_timeline, note=EXPORT_NOTE
-)
-def export_timeline_csv(args: dict[str, Any]) -> Response:
-    points, _ = _points(args)
-    return Response(csv_lines(points, csv_layout(TimelinePointSchema)), headers=csv_headers())
+def _exported(fmt: str) -> Callable[[dict[str, Any]], Response]:
+    def export_timeline(args: dict[str, Any]) -> Response:
+        points, _ = _points(args)
+        return export(points, fmt, TimelinePointSchema, args.get("fields"))
+
+    return export_timeline
 
 
-@blp.export_view(
-    "/timeline", "listTimeline", "ndjson", args=TimelineArgs, of=list_timeline, note=EXPORT_NOTE
-)
-def export_timeline_ndjson(args: dict[str, Any]) -> Response:
-    points, _ = _points(args)
-    return Response(ndjson_lines(points), mimetype=MEDIA_TYPES["ndjson"])
+for _fmt in EXPORTS:
+    blp.export_view(
+        "/timeline",
+        "listTimeline",
+        _fmt,
+        args=TimelineArgs,
+        items=TimelinePointSchema,
+        of=list_timeline,
+        note=EXPORT_NOTE,
+    )(_exported(_fmt))

@@ -116,14 +116,27 @@ _NOT_EXPORT_ARGS = ("format", "page_size", "facet", "count")
 
 
 @functools.cache
-def export_args(args: type[ma.Schema]) -> type[ma.Schema]:
-    """``args`` for a list's export: the same filters, without paging size or format."""
+def export_args(args: type[ma.Schema], items: type[ma.Schema]) -> type[ma.Schema]:
+    """``args`` for the export of a list of ``items``: the same filters, without paging size
+    or format, and ``fields`` to choose the columns (CSV) or keys (NDJSON) of each item.
+    """
     meta = type(
         "Meta",
         (args.Meta,),
         {"exclude": tuple(n for n in _NOT_EXPORT_ARGS if n in args._declared_fields)},
     )
-    return type(f"{args.__name__.removesuffix('Args')}ExportArgs", (args,), {"Meta": meta})
+    names = list(items().fields)
+    selection = ValueList(
+        fields.String(validate=validate.OneOf(names)),
+        metadata={
+            "description": (
+                "Only these fields of each item, in the item's order (CSV: the columns made "
+                "from them); repeat or comma-separate. All of them by default."
+            )
+        },
+    )
+    name = f"{args.__name__.removesuffix('Args')}{items.__name__.removesuffix('Schema')}ExportArgs"
+    return type(name, (args,), {"Meta": meta, "fields": selection})
 
 
 class FacetList(ValueList):
