@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import http
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import marshmallow as ma
 import orjson
@@ -19,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from .errors import PROBLEM_MIMETYPE, ProblemSchema, handle_http_exception
 from .formats import ALL_FORMATS, EXPORTS, JSON, export_doc
-from .schemas import NoArgs, export_args
+from .schemas import NOT_EXPORT_ARGS, NoArgs, export_args
 
 
 class StrictParser(FlaskParser):
@@ -59,6 +61,7 @@ class Blueprint(BaseBlueprint):
         operation_id: str,
         *,
         schema: type[ma.Schema],
+        example: str,
         args: type[ma.Schema] | None = None,
         formats: Sequence[str] = (JSON,),
         **doc: Any,
@@ -71,7 +74,8 @@ class Blueprint(BaseBlueprint):
         accepts none), ``doc`` is added to its OpenAPI operation, and the function's docstring
         is the operation's summary and description. flask-smorest decorators (``alt_response``)
         may be applied under this one. ``operation_id`` names the operation (and so the
-        method of a generated SDK) and the Flask endpoint.
+        method of a generated SDK) and the Flask endpoint. ``example`` is a request that
+        answers 200 on the seed data, shown in the operation's description (a test runs it).
         """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,6 +83,7 @@ class Blueprint(BaseBlueprint):
                 return func(*arguments, **variables)
 
             functools.update_wrapper(get, func)
+            get.__doc__ = with_example(func.__doc__ or "", example)
             if doc:
                 get = self.doc(**doc)(get)
             get = self.documents(schema)(get)
@@ -91,7 +96,13 @@ class Blueprint(BaseBlueprint):
         return decorator
 
     def list_view(
-        self, rule: str, operation_id: str, *, schema: type[ma.Schema], args: type[ma.Schema]
+        self,
+        rule: str,
+        operation_id: str,
+        *,
+        schema: type[ma.Schema],
+        args: type[ma.Schema],
+        example: str,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """``view`` for a list: a JSON page, plus its exports as operations of their own.
 
@@ -102,12 +113,14 @@ class Blueprint(BaseBlueprint):
         """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            self.view(rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS)(func)
+            self.view(
+                rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS, example=example
+            )(func)
             items = schema._declared_fields["items"].inner.nested
             for fmt in EXPORTS:
-                self.export_view(rule, operation_id, fmt, args=args, items=items, of=func)(
-                    functools.partial(_exporting, func, fmt)
-                )
+                self.export_view(
+                    rule, operation_id, fmt, args=args, items=items, of=func, example=example
+                )(functools.partial(_exporting, func, fmt))
             return func
 
         return decorator
@@ -121,6 +134,7 @@ class Blueprint(BaseBlueprint):
         args: type[ma.Schema],
         items: type[ma.Schema],
         of: Callable[..., Any],
+        example: str,
         note: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Serve ``GET rule.<fmt>``: the list ``of`` documents, exported whole in ``fmt``.
@@ -141,6 +155,7 @@ class Blueprint(BaseBlueprint):
                     f"The whole filtered set of `{operation_id}`, from `page_token` on, as "
                     f"{EXPORT_DESCRIPTIONS[fmt]}, streamed and never cut at a page. "
                     + (note or f"The same answer as `{operation_id}` with `format={fmt}`.")
+                    + f"\n\n{EXAMPLE_LABEL} `GET {exported(example, fmt)}`"
                 ),
                 operationId=f"{operation_id}{fmt.capitalize()}",
                 **export_doc(fmt),
@@ -169,6 +184,23 @@ EXPORT_DESCRIPTIONS = {
     "`<field>_<subfield>` columns, lists joined with `; `)",
     "ndjson": "NDJSON (one JSON item per line, as in the JSON page's `items`)",
 }
+
+
+EXAMPLE_LABEL = "Example (on the seed data):"
+
+
+def with_example(docstring: str, example: str) -> str:
+    """The docstring with an example request at the end of its public part (before ``---``)."""
+    public, marker, internal = inspect.cleandoc(docstring).partition("\n---")
+    return f"{public}\n\n{EXAMPLE_LABEL} `GET {example}`{marker}{internal}"
+
+
+def exported(example: str, fmt: str) -> str:
+    """A list's example request made its ``fmt`` export's: the path gets the suffix, and
+    parameters only a page takes are dropped."""
+    parts = urlsplit(example)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in NOT_EXPORT_ARGS]
+    return urlunsplit(parts._replace(path=f"{parts.path}.{fmt}", query=urlencode(query)))
 
 
 def _empty_is_absent(_converter: Any, _field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:

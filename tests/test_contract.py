@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 import yaml
@@ -151,3 +152,21 @@ def test_sort_values_have_names_a_generated_enum_can_use():
         "value": "VALUE",
         "id": "ID",
     }
+
+
+EXAMPLE = re.compile(r"Example \(on the seed data\): `GET ([^`]+)`")
+
+
+@pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
+def test_every_operation_shows_an_example_that_works_on_the_seed_data(full_client, operation_id):
+    path, op = OPERATIONS[operation_id]
+    (example,) = EXAMPLE.findall(op["description"])
+    answer = full_client.get(example)
+    assert answer.status_code == 200, answer.text
+    assert answer.mimetype == next(iter(op["responses"]["200"]["content"]))
+    template = re.sub(
+        r"\{[^}]+\}", "[^/]+", re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+    )
+    assert re.fullmatch(template, example.split("?")[0]), (path, example)
+    body = answer.get_data()
+    assert body.strip(), "an example should show something"

@@ -35,7 +35,13 @@ def build_briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, briefing, queries.relays_for, queries.briefing_counts)
 
 
-@blp.list_view("/briefings", "listBriefings", schema=BriefingPageSchema, args=BriefingListArgs)
+@blp.list_view(
+    "/briefings",
+    "listBriefings",
+    example="/v1/briefings?source=nis",
+    schema=BriefingPageSchema,
+    args=BriefingListArgs,
+)
 def list_briefings(args: dict[str, Any]) -> Response:
     """List briefings
 
@@ -47,7 +53,12 @@ def list_briefings(args: dict[str, Any]) -> Response:
     return Listing(query, NEWEST_FIRST, build_briefings, BriefingSchema).respond(args)
 
 
-@blp.view("/briefings/<briefing_id>", "getBriefing", schema=BriefingDetailSchema)
+@blp.view(
+    "/briefings/<briefing_id>",
+    "getBriefing",
+    example="/v1/briefings/nis-2025-04-30",
+    schema=BriefingDetailSchema,
+)
 def get_briefing(_args: dict[str, Any], briefing_id: str) -> Response:
     """Get one briefing, with its facts and the articles that reported them
 

@@ -24,7 +24,13 @@ blp = Blueprint("conflicts", __name__, url_prefix="/v1", description="Disagreein
 NEWEST_FIRST = Keyset("conflicts", FactConflict.known_day, FactConflict.group_id, descending=True)
 
 
-@blp.view("/conflicts", "listConflicts", schema=ConflictListSchema, args=ConflictListArgs)
+@blp.view(
+    "/conflicts",
+    "listConflicts",
+    example="/v1/conflicts?subject=north-korean-troops-in-russia",
+    schema=ConflictListSchema,
+    args=ConflictListArgs,
+)
 def list_conflicts(args: dict[str, Any]) -> Response:
     """List disagreements
 

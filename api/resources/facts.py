@@ -41,7 +41,13 @@ def build_facts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return wire.facts(with_reports(rows))
 
 
-@blp.list_view("/facts", "listFacts", schema=FactPageSchema, args=FactListArgs)
+@blp.list_view(
+    "/facts",
+    "listFacts",
+    example="/v1/facts?subject=north-korean-troops-in-russia&measure=killed&sort=briefing_date",
+    schema=FactPageSchema,
+    args=FactListArgs,
+)
 def list_facts(args: dict[str, Any]) -> Response:
     """List facts
 
@@ -75,7 +81,9 @@ def list_facts(args: dict[str, Any]) -> Response:
     ).respond(args)
 
 
-@blp.view("/facts/<fact_id>", "getFact", schema=FactSchema)
+@blp.view(
+    "/facts/<fact_id>", "getFact", example="/v1/facts/nis-2025-04-30-killed", schema=FactSchema
+)
 @blp.alt_response(
     308,
     schema=FactRedirectSchema,
@@ -115,7 +123,13 @@ def get_fact(_args: dict[str, Any], fact_id: str) -> Response:
     return not_found(f"No fact with id '{fact_id}'.")
 
 
-@blp.view("/facts/<fact_id>/history", "getFactHistory", schema=FactHistorySchema, args=CursorArgs)
+@blp.view(
+    "/facts/<fact_id>/history",
+    "getFactHistory",
+    example="/v1/facts/nis-2025-04-30-killed/history",
+    schema=FactHistorySchema,
+    args=CursorArgs,
+)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_fact_history(args: dict[str, Any], fact_id: str) -> Response:
     """Get a fact's history

@@ -27,7 +27,13 @@ def build_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, source, queries.aliases_for, queries.fact_counts)
 
 
-@blp.list_view("/sources", "listSources", schema=SourcePageSchema, args=SourceListArgs)
+@blp.list_view(
+    "/sources",
+    "listSources",
+    example="/v1/sources?q=lee",
+    schema=SourcePageSchema,
+    args=SourceListArgs,
+)
 def list_sources(args: dict[str, Any]) -> Response:
     """List sources
 
@@ -43,7 +49,7 @@ def list_sources(args: dict[str, Any]) -> Response:
     return listing.respond(args)
 
 
-@blp.view("/sources/<source_id>", "getSource", schema=SourceSchema)
+@blp.view("/sources/<source_id>", "getSource", example="/v1/sources/nis", schema=SourceSchema)
 def get_source(_args: dict[str, Any], source_id: str) -> Response:
     """Get one source, with its aliases and fact counts
 

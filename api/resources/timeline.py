@@ -25,6 +25,7 @@ from ..schemas import TimelineArgs, TimelinePointSchema, TimelineSchema
 blp = Blueprint("timeline", __name__, url_prefix="/v1", description="Estimates over time.")
 
 FORMATS = (JSON, "csv")
+EXAMPLE = "/v1/timeline?subject=north-korean-troops-in-russia&measure=killed"
 # The most points one timeline answers (the newest): a chart, not an export.
 MAX_POINTS = 5000
 # The timeline's CSV has kept its own documented columns: lists of ids joined by spaces.
@@ -40,7 +41,14 @@ CSV = CsvLayout(
 )  # fmt: skip
 
 
-@blp.view("/timeline", "listTimeline", schema=TimelineSchema, args=TimelineArgs, formats=FORMATS)
+@blp.view(
+    "/timeline",
+    "listTimeline",
+    example=EXAMPLE,
+    schema=TimelineSchema,
+    args=TimelineArgs,
+    formats=FORMATS,
+)
 def list_timeline(args: dict[str, Any]) -> Response:
     """Chart one estimate over time
 
@@ -103,5 +111,6 @@ for _fmt in EXPORTS:
         args=TimelineArgs,
         items=TimelinePointSchema,
         of=list_timeline,
+        example=EXAMPLE,
         note=EXPORT_NOTE,
     )(_exported(_fmt))

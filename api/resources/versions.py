@@ -20,7 +20,9 @@ blp = Blueprint("versions", __name__, url_prefix="/v1", description="Dataset ver
 KEYSET = Keyset("versions", DatasetVersion.id, DatasetVersion.id, True)
 
 
-@blp.list_view("/versions", "listVersions", schema=VersionPageSchema, args=PageArgs)
+@blp.list_view(
+    "/versions", "listVersions", example="/v1/versions", schema=VersionPageSchema, args=PageArgs
+)
 def list_versions(args: dict[str, Any]) -> Response:
     """List dataset versions
 

@@ -3,6 +3,7 @@
 from .args import (
     FACETS,
     FACT_SORTS,
+    NOT_EXPORT_ARGS,
     TIMELINE_FORMATS,
     ArgsSchema,
     ArticleListArgs,
@@ -69,6 +70,7 @@ __all__ = [
     "CHANGE_KINDS",
     "FACETS",
     "FACT_SORTS",
+    "NOT_EXPORT_ARGS",
     "TIMELINE_FORMATS",
     "AliasMatchSchema",
     "ArgsSchema",

@@ -112,7 +112,7 @@ class PageArgs(ArgsSchema):
 
 # Parameters an export does not take: it answers in one format, is never cut at a page, and
 # has no page-level fields (facets).
-_NOT_EXPORT_ARGS = ("format", "page_size", "facet", "count")
+NOT_EXPORT_ARGS = ("format", "page_size", "facet", "count")
 
 
 @functools.cache
@@ -123,7 +123,7 @@ def export_args(args: type[ma.Schema], items: type[ma.Schema]) -> type[ma.Schema
     meta = type(
         "Meta",
         (args.Meta,),
-        {"exclude": tuple(n for n in _NOT_EXPORT_ARGS if n in args._declared_fields)},
+        {"exclude": tuple(n for n in NOT_EXPORT_ARGS if n in args._declared_fields)},
     )
     names = list(items().fields)
     selection = ValueList(
