@@ -43,8 +43,10 @@ def _api(params: dict[str, str]) -> str:
     return "/v1/facts?" + urlencode({**params, "page_size": str(PAGE_SIZE)})
 
 
-def _datasette(params: dict[str, str]) -> str:
-    return f"/{DATASETTE_DB}/fact.json?" + urlencode({**params, **DATASETTE_COMMON})
+def _datasette(params: dict[str, str], *, count: bool = False) -> str:
+    """Datasette's spelling; ``count`` keeps its total (``filtered_table_rows_count``)."""
+    common = {k: v for k, v in DATASETTE_COMMON.items() if not (count and k == "_nocount")}
+    return f"/{DATASETTE_DB}/fact.json?" + urlencode({**params, **common})
 
 
 def fact_id(n: int) -> str:
@@ -68,6 +70,20 @@ def cases(n: int) -> list[Case]:
                     "briefing_date__lte": FILTERED["briefing_date_to"],
                     "_sort_desc": "briefing_date",
                 }
+            ),
+        ),
+        Case(
+            "counted",
+            "filtered list + exact total (count=true)",
+            _api({**FILTERED, "sort": "-briefing_date", "count": "true"}),
+            _datasette(
+                {
+                    "measure": FILTERED["measure"],
+                    "briefing_date__gte": FILTERED["briefing_date_from"],
+                    "briefing_date__lte": FILTERED["briefing_date_to"],
+                    "_sort_desc": "briefing_date",
+                },
+                count=True,
             ),
         ),
         Case(

@@ -31,9 +31,15 @@ MAX_PAGE_SIZE = 500
 LIST_PARAMS = {"measure", "subject", "source", "via", "unit", "qualifier", "briefing_date"}
 SCALAR_PARAMS = {
     "briefing_date_from", "briefing_date_to", "value_min", "value_max", "q", "sort",
-    "page_size", "page_token",
+    "page_size", "page_token", "count",
 }  # fmt: skip
 
+FROM = (
+    'FROM "fact" AS "t1" INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
+    'LEFT OUTER JOIN "source" AS "via_source" ON ("t1"."via_id" = "via_source"."id") '
+    'LEFT OUTER JOIN "place" AS "t3" ON ("t1"."place_id" = "t3"."id") '
+    'LEFT OUTER JOIN "fact_supersession" AS "t4" ON ("t4"."fact_id" = "t1"."key")'
+)
 SELECT = (
     'SELECT "t1"."key", "t1"."id", "t1"."claim", "t1"."subject", "t1"."measure", "t1"."value", '
     '"t1"."qualifier", "t1"."value_low", "t1"."value_high", "t1"."value_text", "t1"."unit", '
@@ -44,12 +50,11 @@ SELECT = (
     '"t1"."revises", "t1"."relay_chain", "t1"."known_since", '
     '"t2"."name" AS "source_name", "via_source"."name" AS "via_name", '
     '"t3"."name" AS "place_name", "t3"."iso_code" AS "place_iso_code", '
-    '"t4"."supersedes", "t4"."superseded_by"{extra} '
-    'FROM "fact" AS "t1" INNER JOIN "source" AS "t2" ON ("t1"."source_id" = "t2"."id") '
-    'LEFT OUTER JOIN "source" AS "via_source" ON ("t1"."via_id" = "via_source"."id") '
-    'LEFT OUTER JOIN "place" AS "t3" ON ("t1"."place_id" = "t3"."id") '
-    'LEFT OUTER JOIN "fact_supersession" AS "t4" ON ("t4"."fact_id" = "t1"."key")'
+    '"t4"."supersedes", "t4"."superseded_by"{extra} ' + FROM
 )
+# count=true: the exact total over the filtered set, the statement peewee's .count() sends.
+COUNT = "SELECT COUNT(1) FROM (SELECT 1 " + FROM + '{where}) AS "_wrapped" LIMIT ?'
+
 ARTICLES = (
     'SELECT "t1"."fact_id", "t2"."id", "t2"."outlet", "t2"."published", "t1"."quote" '
     'FROM "fact_article" AS "t1" INNER JOIN "article" AS "t2" ON ("t1"."article_id" = "t2"."id") '
@@ -273,7 +278,7 @@ def unsign(token: str) -> dict[str, Any]:
 
 
 def fingerprint(args: dict[str, Any]) -> str:
-    relevant = {k: v for k, v in args.items() if k not in {"page_size", "page_token"}}
+    relevant = {k: v for k, v in args.items() if k not in {"page_size", "page_token", "count"}}
     blob = json.dumps(relevant, sort_keys=True, default=str).encode()
     return hashlib.blake2b(blob, digest_size=8).hexdigest()
 
@@ -362,6 +367,8 @@ def list_facts(args: dict[str, Any]) -> dict[str, Any]:
     """One page of facts, keyset-paginated on (sort column, id) like newsfacts."""
     matched: list[dict[str, Any]] = []
     conditions, params = conditions_for(args, matched)
+    count_where = f" WHERE {conjunction(conditions)}" if conditions else ""
+    count_params = list(params)
     column, descending = SORTS[args["sort"]]
     by_id = column == '"t1"."id"'
     if token := args.get("page_token"):
@@ -389,6 +396,8 @@ def list_facts(args: dict[str, Any]) -> dict[str, Any]:
         key = [last[1]] if by_id else [last[MAGNITUDE] if extra else last[KNOWN_SINCE], last[1]]
         token = sign({"s": args["sort"], "f": fingerprint(args), "k": key})
     body: dict[str, Any] = {"items": facts(rows), "next_page_token": token}
+    if args.get("count") == "true":
+        body["total"] = run(COUNT.format(where=count_where), [*count_params, 1])[0][0]
     if "source" in args or "via" in args:
         body["matched"] = matched
     return body
