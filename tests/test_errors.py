@@ -12,6 +12,8 @@ BAD_VALUES = [
     ("/v1/facts?page_size=abc", "page_size"),
     ("/v1/facts?page_size=0", "page_size"),
     ("/v1/facts?page_size=-5", "page_size"),
+    ("/v1/facts?page_size=2.5", "page_size"),
+    ("/v1/facts?page_size=1e999999999", "page_size"),
     ("/v1/facts?measure=kiled", "measure"),
     ("/v1/facts?qualifier=roughly", "qualifier"),
     ("/v1/facts?sort=value_desc", "sort"),
@@ -38,6 +40,14 @@ def test_bad_value_is_a_400_naming_the_parameter(client, url, parameter):
     body = assert_problem(client.get(url), 400, parameter=parameter)
     assert body["type"] == "/problems/invalid-parameter"
     assert body["instance"] == url.split("?")[0]
+
+
+@pytest.mark.parametrize("written", ["2.0", "2e0", "20e-1"])
+def test_an_integer_may_be_written_as_an_integral_number(client, written):
+    """The spec's `integer` is JSON Schema's, for which 2.0 is the integer 2."""
+    page = client.get(f"/v1/facts?page_size={written}").get_json()
+    assert page["items"] == client.get("/v1/facts?page_size=2").get_json()["items"]
+    assert len(page["items"]) == 2
 
 
 UNKNOWN = [

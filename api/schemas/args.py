@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from models import ASPECTS, DIMENSIONS, ORIGINS, QUALIFIERS, SOURCE_KINDS, STATUSES
 
-from ..fields import FiniteFloat, QueryText
+from ..fields import FiniteFloat, QueryInteger, QueryText
 from ..queries.common import search_terms
 
 FACT_SORTS = ("-briefing_date", "briefing_date", "-value", "value", "id")
@@ -71,7 +71,7 @@ def _many(inner: fields.Field, description: str, *, commas: bool = True) -> fiel
 
 
 class PageArgs(ArgsSchema):
-    page_size = fields.Integer(
+    page_size = QueryInteger(
         validate=validate.Range(min=1, error="Must be at least 1."),
         metadata={
             "description": (
@@ -324,7 +324,7 @@ class ConflictListArgs(CursorArgs):
 
 
 class ChangeListArgs(CursorArgs):
-    since = fields.Integer(
+    since = QueryInteger(
         load_default=0,
         validate=validate.Range(min=0, max=2**31 - 1, error="Must be a version id (0 or more)."),
         metadata={
