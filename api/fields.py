@@ -11,8 +11,12 @@ from marshmallow import fields
 from seeds.records import Text
 
 MAX_PARAM_LENGTH = 200
+# What str.strip() removes, spelled out: JSON Schema's `\s` (ECMA-262) is not Python's (it
+# lacks U+001C-U+001F and U+0085, and has U+FEFF), so a spec saying `\s` would allow values
+# the server finds blank and refuse some it accepts.
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Something besides whitespace, and no NUL character.
-TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+TEXT_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
 
 
 class QueryText(Text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jsonschema_rs
 import yaml
 from openapi_spec_validator import validate
 
@@ -52,3 +53,21 @@ def test_errors_are_documented_as_problem_documents():
     assert set(responses["DEFAULT_ERROR"]["content"]) == {"application/problem+json"}
     problem = committed()["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "instance"} <= set(problem["required"])
+
+
+def test_text_pattern_allows_exactly_the_text_the_server_accepts():
+    """A spec-valid text parameter is never blank to the server, and a blank one never valid.
+
+    Read as JSON Schema reads it (ECMA-262, as schemathesis and most validators do), for every
+    single character: the server strips Python's whitespace and refuses NUL.
+    """
+    parameters = committed()["paths"]["/v1/facts"]["get"]["parameters"]
+    pattern = next(p["schema"]["pattern"] for p in parameters if p["name"] == "q")
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    disagreements = [
+        hex(code)
+        for code in range(0x110000)
+        if not 0xD800 <= code <= 0xDFFF
+        and validator.is_valid(chr(code)) != (chr(code).strip() not in ("", "\x00"))
+    ]
+    assert disagreements == []
