@@ -301,7 +301,8 @@ def facet_counts(
             entry["label"] = label
         counts[name].append(entry)
     for entries in counts.values():
-        entries.sort(key=lambda entry: (-entry["count"], entry["value"]))
+        # Facts without a value (no place, no breakdown) count as null, after equal counts.
+        entries.sort(key=lambda e: (-e["count"], e["value"] is None, e["value"] or ""))
     return counts
 
 

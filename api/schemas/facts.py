@@ -182,7 +182,7 @@ MATCHED_DESCRIPTION = (
 
 
 class FacetValueSchema(ma.Schema):
-    value = sent(fields.String)
+    value = sent(fields.String, nullable=True, doc="null: facts without one (place, breakdown).")
     count = sent(fields.Integer)
     label = fields.String(metadata={"description": "Display name (the source facet only)."})
 
