@@ -49,7 +49,7 @@ def test_facets_and_matched_are_absent_unless_asked(client):
     assert set(client.get("/v1/facts").get_json()) == {"items", "next_page_token"}
 
 
-@pytest.mark.parametrize("query", ["facet=bogus", "facet=measure,", "facet=claim"])
+@pytest.mark.parametrize("query", ["facet=bogus", "facet=claim"])
 def test_unknown_facet_is_a_problem(client, query):
     assert_problem(client.get(f"/v1/facts?{query}"), 400, parameter="facet")
 

@@ -137,3 +137,14 @@ def test_the_timeline_exports_take_fields_too(client):
 def test_an_unknown_field_is_named(client):
     body = assert_problem(client.get("/v1/facts.csv?fields=id,colour"), 400, parameter="fields")
     assert "colour" in str(body["errors"]) or "Must be one of" in str(body["errors"])
+
+
+@pytest.mark.parametrize("query", ["measure=killed,", "measure=,killed", "measure=killed,%20,"])
+def test_blank_parts_of_a_comma_separated_value_are_no_value(client, query):
+    assert (
+        client.get(f"/v1/facts?{query}").get_json() == client.get("/v1/facts?measure=killed").json
+    )
+
+
+def test_only_commas_is_no_filter(client):
+    assert client.get("/v1/facts?subject=,").get_json() == client.get("/v1/facts").get_json()

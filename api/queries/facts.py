@@ -255,11 +255,11 @@ def fact_filters(args: dict[str, Any], lookups: FactLookups) -> list[pw.Expressi
     if text := args.get("q"):
         conditions.append(full_text_condition(text, lookups.common_text))
     if args.get("latest"):
-        conditions += [*CURRENT_KIND, Fact.key.not_in(_superseded_on_or_before(None))]
+        conditions += [*CURRENT_KIND, ~pw.fn.EXISTS(_superseded_on_or_before(None))]
     if (when := args.get("as_of")) is not None:
         # Any time of that day: '2025-02-01T10:00' < '2025-02-01~' < '2025-02-02'.
         conditions += [*CURRENT_KIND, Fact.known_since != "", Fact.known_since < f"{when}~"]
-        conditions.append(Fact.key.not_in(_superseded_on_or_before(when)))
+        conditions.append(~pw.fn.EXISTS(_superseded_on_or_before(when)))
     return conditions
 
 
@@ -271,10 +271,21 @@ CURRENT_KIND = (Fact.aspect != "increment", Fact.status.in_(list(ACTUAL_STATUSES
 
 
 def _superseded_on_or_before(when: date | None) -> pw.ModelSelect:
-    """Keys of facts superseded by a figure known on or before ``when`` (None: ever)."""
-    standing = FactSupersession
-    return standing.select(standing.fact).where(
-        standing.superseded_by.is_null(False) if when is None else standing.superseded_on <= when
+    """The row saying the outer query's fact was superseded by a figure known on or before
+    ``when`` (None: ever), for ``NOT EXISTS``.
+
+    Not ``key NOT IN (subquery)``: PostgreSQL runs that as a plain subplan, row by row, once
+    the subquery's keys outgrow ``work_mem`` (4 MB by default), which is quadratic at a
+    million facts; an anti-join stays linear on both backends.
+    """
+    standing = FactSupersession.alias("standing")
+    return standing.select(pw.SQL("1")).where(
+        (standing.fact == Fact.key)
+        & (
+            standing.superseded_by.is_null(False)
+            if when is None
+            else standing.superseded_on <= when
+        )
     )
 
 

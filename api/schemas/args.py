@@ -51,10 +51,11 @@ class ValueList(fields.List):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
         parts: list[Any] = []
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str):
-                parts.extend(part.strip() for part in item.split(","))
+            if isinstance(item, str) and "," in item:
+                # A blank part (`a=x,`, `a=x, ,y`) is no value, as an empty parameter is none.
+                parts.extend(part.strip() for part in item.split(",") if part.strip())
             else:
-                parts.append(item)  # not a string: let the inner field report its type
+                parts.append(item)  # one value: the inner field checks it (and its type)
         return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
 
 
