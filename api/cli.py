@@ -36,7 +36,10 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Validate only; write nothing.")
-def seed(paths: tuple[Path, ...], check: bool) -> None:
+@click.option(
+    "--force", is_flag=True, help="Read and compare everything, even if the input is unchanged."
+)
+def seed(paths: tuple[Path, ...], check: bool, force: bool) -> None:
     """Load seed files (default: the project's seeds/data) into the database.
 
     The files are the source of truth: records missing from them are removed. Everything is
@@ -50,7 +53,9 @@ def seed(paths: tuple[Path, ...], check: bool) -> None:
     if url.startswith("sqlite:///") and not check:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     try:
-        report = load_paths(paths, into=make_database(url), check_only=check, progress=True)
+        report = load_paths(
+            paths, into=make_database(url), check_only=check, progress=True, force=force
+        )
     except (SeedFileError, SchemaOutdated) as exc:
         raise click.ClickException(str(exc)) from exc
     except LoadError as exc:

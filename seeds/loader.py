@@ -7,15 +7,18 @@ from pathlib import Path
 
 import peewee as pw
 
-from models import bound, create_schema, database, make_database
+from models import DatasetVersion, Meta, bound, create_schema, database, make_database
 from models.migrations import require_current
 
 from .apply import Apply
 from .catalog import Catalog
 from .plan import Plan
-from .reader import DEFAULT_SEED_DIR, discover, read_facts
+from .reader import DEFAULT_SEED_DIR, discover, input_key, read_facts
 from .report import LoadError, LoadReport, Problems
 from .stage import Stage
+
+# Meta key: the input_key of the last load that succeeded (changing anything or not).
+LAST_INPUT = "last_load_input"
 
 __all__ = ["DEFAULT_SEED_DIR", "LoadError", "LoadReport", "check_target", "discover", "load_paths"]
 
@@ -26,12 +29,15 @@ def load_paths(
     into: pw.Database,
     check_only: bool = False,
     progress: bool = False,
+    force: bool = False,
 ) -> LoadReport:
     """Validate every record in ``paths`` and, unless ``check_only``, make ``into`` match them.
 
     Runs in one transaction: any problem raises :class:`LoadError` listing all of them, and
     nothing is written. Creates missing tables first. With ``check_only`` nothing is written
-    at all, not even a schema: see :func:`check_target`.
+    at all, not even a schema: see :func:`check_target`. When the input (files, their names
+    and the loader's code) is exactly the last successful load's, the database already
+    matches it and nothing is read, unless ``force``.
     """
     files = discover(paths)
     report = LoadReport(check_only=check_only)
@@ -43,6 +49,12 @@ def load_paths(
             require_current()
         else:
             create_schema()
+            key = input_key(files)
+            if not force and Meta.get_value(LAST_INPUT) == key:
+                current = DatasetVersion.current()
+                report.version = current[0] if current else None
+                report.skipped = "every file and the loader are as at the last load"
+                return report
         with database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)
@@ -57,6 +69,7 @@ def load_paths(
             report.counts = plan.counts()
             if not check_only:
                 Apply(plan, catalog, stage, files).run(report)
+                Meta.set_value(LAST_INPUT, key)
             stage.drop()
             if check_only:
                 transaction.rollback()

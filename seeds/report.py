@@ -25,12 +25,15 @@ class LoadReport:
     check_only: bool = False
     version: int | None = None  # the dataset version after the load (None: never loaded)
     recorded: bool = False  # whether this load recorded ``version``
+    skipped: str | None = None  # why nothing was read, when the input was the last load's
 
     @property
     def changed(self) -> bool:
         return any(c.added or c.updated or c.removed for c in self.counts.values())
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"skipped: {self.skipped}\ndataset version: {self.version} (unchanged, nothing recorded)"
         verb = "would be" if self.check_only else "were"
         lines = [
             f"{'checked' if self.check_only else 'loaded'}: (counts of records that {verb} changed)"

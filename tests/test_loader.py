@@ -67,7 +67,8 @@ def test_project_seed_data_loads_and_reload_changes_nothing(empty_database):
     first = load_paths(into=empty_database)
     assert first.counts["facts"].added >= 13
     assert first.counts["sources"].added >= 2
-    second = load_paths(into=empty_database)
+    assert load_paths(into=empty_database).skipped  # the same input: nothing is read
+    second = load_paths(into=empty_database, force=True)
     assert not second.changed
     assert second.counts["facts"].unchanged == first.counts["facts"].added
 
