@@ -168,6 +168,22 @@ def ratios(
             True,
         ),
         _ratio(
+            "counted list (count=true): newsfacts / floor req/s",
+            rps("counted"),
+            rps("counted", "floor"),
+            ">= 0.75",
+            0.75,
+            True,
+        ),
+        _ratio(
+            "reload of unchanged input / first load: newsfacts seed time",
+            seconds("newsfacts reload"),
+            seconds("newsfacts"),
+            "<= 0.1",
+            0.1,
+            False,
+        ),
+        _ratio(
             "load time: newsfacts seed / raw floor",
             seconds("newsfacts"),
             seconds("raw"),
