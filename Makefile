@@ -27,9 +27,13 @@ start: $(BIN)/.installed
 	  sleep 0.1; \
 	done; cat instance/serve.log; exit 1
 
-## stop: stop what `make start` started
+## stop: stop what `make start` started (gunicorn's quick shutdown), and wait until it has
 stop:
-	@if [ -f instance/serve.pid ]; then kill $$(cat instance/serve.pid) && rm instance/serve.pid; fi
+	@if [ -f instance/serve.pid ]; then \
+	  pid=$$(cat instance/serve.pid); kill -INT $$pid 2>/dev/null; \
+	  while kill -0 $$pid 2>/dev/null; do sleep 0.1; done; \
+	  rm instance/serve.pid; echo stopped; \
+	fi
 
 ## test: lint, then the whole suite (PostgreSQL too when NEWSFACTS_TEST_POSTGRES_URL is set)
 test: $(BIN)/.installed
