@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import peewee as pw
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
@@ -54,10 +54,12 @@ class VersionCache:
         self.value: Version | None = None
         self._stamp_sql: tuple[str, list] | None = None  # rendered once: it runs per answer
 
-    def get(self) -> Version | None:
+    def get(self, *, in_request: bool = False) -> Version | None:
+        """The version, read afresh if the last read is ``ttl`` old. In a request, a connection
+        opened here stays open for the request's queries (its teardown closes it)."""
         now = time.monotonic()
         if now - self.checked_at >= self.ttl:
-            opened_here = self.db.is_closed()
+            opened_here = self.db.is_closed() and not in_request
             try:
                 with bound(self.db):
                     current = DatasetVersion.stamp()
@@ -79,9 +81,10 @@ class VersionCache:
     def still(self, version: Version) -> bool:
         """Whether ``version`` is current now, read afresh (after an answer's data was read).
 
-        The cached version was read before the answer's data and this one after it, so when
-        they are the same, the data is of that version: an ETag can never label new data with
-        an old version. One small query per answer; on a change the cache is renewed.
+        ``version`` was read (or taken from the cache) before the answer's data and this one
+        after it, so when they are the same, the data is of that version: an ETag can never
+        label new data with an old version. One small query per answer; on a change the cache
+        is renewed.
         """
         try:
             if self._stamp_sql is None:
@@ -193,13 +196,21 @@ def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = 
 
     app.wsgi_app = ConditionalGet(app.wsgi_app, versions, cache_control, versioned)  # type: ignore[method-assign]
 
+    @app.before_request
+    def _pin() -> None:
+        # The version an answer may be labelled with is the one known before its data is read:
+        # read at labelling time instead (the cache expiring mid-request, or a TTL of 0), it
+        # could name a load committed between two of the answer's queries.
+        if request.method in {"GET", "HEAD"} and versioned(request.path):
+            g.newsfacts_version = versions.get(in_request=True)
+
     @app.after_request
     def _label(response: Response) -> Response:
         if (
             response.status_code != 200
             or request.method not in {"GET", "HEAD"}
             or not versioned(request.path)
-            or (version := versions.get()) is None
+            or (version := g.get("newsfacts_version")) is None
         ):
             return response
         if not response.is_streamed and not versions.still(version):

@@ -88,6 +88,14 @@ def gunicorn(database_url: str, **env: str) -> Iterator[str]:
 
 
 @contextmanager
+def gunicorn_as_reader(reader_url: str, **env: str) -> Iterator[str]:
+    """Serve ``reader_url`` as given: a reader role made elsewhere (on a primary, replicated to
+    a standby; or behind a pooler), where no new role could be made."""
+    with _gunicorn(reader_url, **env) as base:
+        yield base
+
+
+@contextmanager
 def _gunicorn(database_url: str, **env: str) -> Iterator[str]:
     port = free_port()
     environment = {

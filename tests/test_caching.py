@@ -151,3 +151,37 @@ def test_an_answer_made_across_a_load_gets_no_validator_rather_than_an_old_one(
     assert during.headers["Cache-Control"] == "no-cache"
     after = client.get(URL)
     assert after.headers["ETag"].startswith('W/"v2-')
+
+
+def test_an_answer_is_labelled_with_the_version_read_before_its_data(
+    empty_database_url, tmp_path, monkeypatch
+):
+    """With the version read afresh for every answer (a TTL of 0; or the cache expiring while
+    an answer is made), a load committed between an answer's queries must not lend the answer
+    its version: this change-feed page says version 1 and holds version 2's items."""
+    from api import create_app
+    from api.resources import changes
+    from models import make_database
+    from seeds.loader import load_paths
+    from tests.conftest import KOREA
+
+    db = make_database(empty_database_url)
+    load_paths([KOREA], into=db)
+    app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 0})
+    edited = tmp_path / KOREA.name
+    edited.write_text(
+        KOREA.read_text().replace("Roughly 600 North Korean", "About 600 North Korean")
+    )
+    read_current_version = changes.current_version
+
+    def then_a_load_commits() -> int:
+        current = read_current_version()
+        load_paths([edited], into=db)
+        return current
+
+    monkeypatch.setattr(changes, "current_version", then_a_load_commits)
+    during = app.test_client().get("/v1/changes?since=0")
+    db.close()
+    assert during.get_json()["current_version"] == 1
+    assert during.status_code == 200 and "ETag" not in during.headers
+    assert during.headers["Cache-Control"] == "no-cache"
