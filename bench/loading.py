@@ -15,6 +15,7 @@ from . import rss
 from .generate import Dataset
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,15 @@ def tool(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
+def newsfacts_command(*args: str) -> list[str]:
+    """``newsfacts ARGS`` run from this checkout (with ``cwd=ROOT``).
+
+    Not the console script: in an environment installed from another checkout (a git
+    worktree beside the main one), it would import and measure that checkout's code.
+    """
+    return [sys.executable, "-m", "api.cli", *args]
+
+
 def measured(name: str, command: list[str], env: dict[str, str] | None = None) -> LoadTiming:
     """Run ``command`` to completion; report its wall time and its own peak RSS."""
     started = time.perf_counter()
@@ -45,6 +55,7 @@ def measured(name: str, command: list[str], env: dict[str, str] | None = None) -
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         check=False,
+        cwd=ROOT,
     )
     seconds = time.perf_counter() - started
     output = done.stdout.decode(errors="replace")
@@ -68,12 +79,9 @@ def newsfacts_seed(dataset: Dataset, database: Path, *, again: bool = False) -> 
     ``again``: into the database a first load made, unchanged input (what a cron job's
     periodic reload costs when nothing was edited).
     """
-    executable = tool("newsfacts")
-    if executable is None:
-        raise BenchError("the `newsfacts` command is missing: pip install -e '.[bench]'")
     url = f"sqlite:///{database if again else fresh(database)}"
     env = {"NEWSFACTS_DATABASE_URL": url, "NEWSFACTS_LOADER_DATABASE_URL": url}
-    command = [executable, "seed", str(dataset.catalog), str(dataset.facts)]
+    command = newsfacts_command("seed", str(dataset.catalog), str(dataset.facts))
     return measured("newsfacts reload (unchanged)" if again else "newsfacts seed", command, env)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .loading import BenchError, tool
+from .loading import ROOT, BenchError, newsfacts_command, tool
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
@@ -102,6 +102,7 @@ def serve(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: stop() reaches every worker
+            cwd=ROOT,
         )
     server = Server(name, f"http://{HOST}:{port}", process, log)
     try:
@@ -113,9 +114,6 @@ def serve(
 
 def newsfacts(database: Path, log: Path) -> contextlib.AbstractContextManager[Server]:
     """`newsfacts serve`: gunicorn with two workers, configured through the environment."""
-    executable = tool("newsfacts")
-    if executable is None:
-        raise BenchError("the `newsfacts` command is missing: pip install -e '.[bench]'")
     port = free_port()
     env = {
         "NEWSFACTS_BIND": f"{HOST}:{port}",
@@ -126,7 +124,7 @@ def newsfacts(database: Path, log: Path) -> contextlib.AbstractContextManager[Se
         "NEWSFACTS_ACCESS_LOG": "off",
         "NEWSFACTS_RATE_LIMIT": "off",
     }
-    return serve("newsfacts", [executable, "serve"], env, port, "/v1/facts?page_size=1", log)
+    return serve("newsfacts", newsfacts_command("serve"), env, port, "/v1/facts?page_size=1", log)
 
 
 def floor(database: Path, log: Path) -> contextlib.AbstractContextManager[Server]:
