@@ -116,3 +116,16 @@ def test_fast_select_matches_the_reference_for_every_filter_and_keyset(client, a
                 fast = query.sql()
             else:
                 assert fast == query.sql()
+
+
+@pytest.mark.parametrize("name", sorted(queries.VOCABULARIES))
+def test_prepared_vocabulary_check_equals_the_rendered_query(client, name):
+    model = queries.VOCABULARIES[name]
+    with database.connection_context():
+        known = [row[0] for row in model.select(model.id).order_by(model.id).limit(3).tuples()]
+        for values in (known[:1], [*known, "no-such-id"], ["no-such-id"]):
+            prepared = queries._KNOWN_IDS[name].execute(
+                len(values), values, fastsql.sentinels(len(values))
+            )
+            rendered = database.execute(fastsql.known_ids_query(model, *values))
+            assert sorted(prepared.fetchall()) == sorted(rendered.fetchall())

@@ -30,7 +30,14 @@ from models import (
 from models.supersession import PERIOD
 
 from .common import search_terms, within
-from .fastsql import SOURCE_IDS, SOURCE_NAMES, fact_select, sentinels
+from .fastsql import (
+    SOURCE_IDS,
+    SOURCE_NAMES,
+    PreparedQuery,
+    fact_select,
+    known_ids_query,
+    sentinels,
+)
 
 # facet name -> the fact column it counts
 FACET_COLUMNS: dict[str, pw.Field] = {
@@ -154,6 +161,11 @@ class FactLookups:
 
 # Vocabulary parameters, checked against what the loaded data declares.
 VOCABULARIES: dict[str, type[pw.Model]] = {"measure": Measure, "unit": Unit, "place": Place}
+# Which of some values a vocabulary has: a check most fact lists run, so rendered once.
+_KNOWN_IDS = {
+    name: PreparedQuery(functools.partial(known_ids_query, model))
+    for name, model in VOCABULARIES.items()
+}
 
 
 def check_vocabulary(args: dict[str, Any], names: Sequence[str]) -> dict[str, list[str]]:
@@ -168,7 +180,9 @@ def check_vocabulary(args: dict[str, Any], names: Sequence[str]) -> dict[str, li
         if not values:
             continue
         model = VOCABULARIES[name]
-        found = {row[0] for row in model.select(model.id).where(model.id.in_(values)).tuples()}
+        found = {
+            row[0] for row in _KNOWN_IDS[name].execute(len(values), values, sentinels(len(values)))
+        }
         missing = [v for v in values if v not in found]
         if not missing:
             continue

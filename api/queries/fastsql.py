@@ -252,7 +252,12 @@ def source_names_query(*folded: str) -> pw.Select:
 
 def source_ids_query(*ids: str) -> pw.Select:
     """The sources whose id is one of ``ids``."""
-    return Source.select(Source.id).where(Source.id.in_(list(ids)))
+    return known_ids_query(Source, *ids)
+
+
+def known_ids_query(model: type[pw.Model], *ids: str) -> pw.Select:
+    """The ids of ``model`` rows that are among ``ids`` (vocabularies, sources)."""
+    return model.select(model.id).where(model.id.in_(list(ids)))
 
 
 SOURCE_NAMES = PreparedQuery(source_names_query)
