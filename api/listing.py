@@ -25,7 +25,15 @@ from .formats import (
     negotiate,
     selected,
 )
-from .pagination import Keyset, RowFetcher, as_dicts, decode_token, fetch_page, next_link
+from .pagination import (
+    Keyset,
+    PageFetcher,
+    RowFetcher,
+    as_dicts,
+    decode_token,
+    fetch_page,
+    next_link,
+)
 
 # Rows per query when an export walks the whole filtered set.
 CHUNK = 1000
@@ -40,7 +48,8 @@ class Listing:
 
     ``build(rows)`` turns fetched rows into wire items (it may look up related rows, one
     query per page); ``extras(rows)`` adds page-level JSON fields (facets, matched), which
-    exports leave out; ``schema`` is the item schema CSV columns come from.
+    exports leave out; ``schema`` is the item schema CSV columns come from; ``page``, if
+    given, fetches a JSON page's rows its own faster way (see ``pagination.fetch_page``).
     """
 
     query: pw.Select
@@ -49,12 +58,13 @@ class Listing:
     schema: type[ma.Schema]
     fetch: RowFetcher = as_dicts
     extras: Callable[[Rows], dict[str, Any]] | None = None
+    page: PageFetcher | None = None
 
     def respond(self, args: dict[str, Any]) -> Response:
         """A JSON page, or the whole filtered set as CSV / NDJSON (streamed, never cut)."""
         fmt = negotiate(args.get("format"), request.accept_mimetypes, LIST_FORMATS)
         if fmt == JSON:
-            rows, token = fetch_page(self.query, self.keyset, args, self.fetch)
+            rows, token = fetch_page(self.query, self.keyset, args, self.fetch, self.page)
             body = {"items": self.build(rows), "next_page_token": token}
             if args.get("count"):
                 body["total"] = self.query.order_by().count(clear_limit=True)

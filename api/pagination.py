@@ -165,17 +165,29 @@ def as_dicts(query: pw.Select) -> list[dict[str, Any]]:
 RowFetcher = Callable[[pw.Select], list[dict[str, Any]]]
 
 
+# A page's rows after a key (None: the first page), ``limit`` at most; None if it cannot tell.
+PageFetcher = Callable[[list[Any] | None, int], list[dict[str, Any]] | None]
+
+
 def fetch_page(
     query: pw.Select,
     keyset: Keyset,
     args: dict[str, Any],
     fetch: RowFetcher = as_dicts,
+    page: PageFetcher | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Run one page of ``query`` (rows as dicts) and the token for the next page, if any."""
+    """Run one page of ``query`` (rows as dicts) and the token for the next page, if any.
+
+    ``page``, if given, fetches the same rows its own (faster) way; where it returns None,
+    ``query`` is run.
+    """
     size = page_size(args)
-    if token := args.get("page_token"):
-        query = query.where(keyset.after(decode_token(token, keyset, args)))
-    rows = fetch(query.order_by(*keyset.order_by()).limit(size + 1))
+    after = decode_token(token, keyset, args) if (token := args.get("page_token")) else None
+    rows = None if page is None else page(after, size + 1)
+    if rows is None:
+        if after is not None:
+            query = query.where(keyset.after(after))
+        rows = fetch(query.order_by(*keyset.order_by()).limit(size + 1))
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]

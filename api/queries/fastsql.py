@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -26,6 +26,12 @@ from models import (
     SourceName,
     database,
 )
+
+from .common import search_terms
+
+if TYPE_CHECKING:
+    from ..pagination import Keyset
+    from .facts import FactLookups
 
 ViaSource = Source.alias("via_source")
 
@@ -267,3 +273,138 @@ SOURCE_IDS = PreparedQuery(source_ids_query)
 def sentinels(count: int) -> list[str]:
     """Distinct string placeholders for rendering an ``in_`` shape of ``count`` values."""
     return [f"\x00{i}" for i in range(count)]
+
+
+# The page query of /v1/facts, written as text the way peewee renders it (the floor's way),
+# for the filters most lists use; anything else (a subquery filter: via, article, latest,
+# as_of; PostgreSQL) returns None and is rendered by peewee (``fact_page_reference``).
+# tests/test_queries.py checks the two agree for every filter, alone and combined.
+_IN_FILTERS = tuple(
+    (name, getattr(Fact, name))
+    for name in (
+        "measure", "subject", "unit", "qualifier", "briefing_date", "breakdown", "aspect",
+        "status", "origin",
+    )
+)  # fmt: skip
+# Arguments the fast form reads, or that do not touch the WHERE clause at all.
+_FAST_ARGS = frozenset(
+    [name for name, _ in _IN_FILTERS]
+    + ["place", "place_within", "source", "location", "briefing_date_from", "briefing_date_to"]
+    + ["value_min", "value_max", "include_vague", "q", "sort"]
+    + ["page_size", "page_token", "format", "facet", "count", "fields"]
+)
+
+
+def _column(field: pw.Field) -> str:
+    return f'"t1"."{field.column_name}"'
+
+
+def _in(sql: str, values: Sequence[Any], convert: Callable[[Any], Any] | None) -> tuple[str, list]:
+    marks = ", ".join("?" * len(values))
+    return f"({sql} IN ({marks}))", [convert(v) for v in values] if convert else list(values)
+
+
+def fact_page_sql(
+    args: dict[str, Any],
+    lookups: FactLookups,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[str, list[Any]] | None:
+    """``fact_page_reference(...).sql()`` for these arguments, without peewee; None if not covered.
+
+    ``lookups`` is ``queries.facts.look_up(args)``, ``keyset`` a ``pagination.Keyset`` over
+    ``Fact``, ``after`` the decoded page token's key (None on the first page).
+    """
+    if not isinstance(database.obj, pw.SqliteDatabase) or keyset.null_as is not None:
+        return None
+    if any(value for name, value in args.items() if name not in _FAST_ARGS):
+        return None
+    conditions: list[tuple[str, list]] = []
+    for name, field in _IN_FILTERS:
+        if values := args.get(name):
+            conditions.append(_in(_column(field), sorted(set(values)), field.db_value))
+    for values, field in (
+        (lookups.places, Fact.place),
+        (lookups.sources.get("source"), Fact.source),
+    ):
+        if values is not None:
+            if not values:
+                return None  # peewee writes an empty IN its own way
+            conditions.append(_in(_column(field), values, field.db_value))
+    if values := args.get("location"):
+        sql = f"LOWER({_column(Fact.location)})"
+        conditions.append(_in(sql, sorted({v.lower() for v in values}), None))
+    ranged = False
+    for field, low, high in (
+        (Fact.briefing_date, "briefing_date_from", "briefing_date_to"),
+        (Fact.known_since, "briefing_date_from", "briefing_date_to"),
+        (Fact.magnitude, "value_min", "value_max"),
+    ):
+        for name, operator in ((low, ">="), (high, "<=")):
+            if (value := args.get(name)) is None:
+                continue
+            if field is Fact.known_since:  # the range a briefing-date range implies
+                value = value.isoformat() + ("~" if operator == "<=" else "")
+            ranged = ranged or field is Fact.magnitude
+            conditions.append((f"({_column(field)} {operator} ?)", [field.db_value(value)]))
+    if ranged and not args.get("include_vague"):
+        sql = f"NOT (({_column(Fact.value)} IS NULL) AND ({_column(Fact.bounds_basis)} = ?))"
+        conditions.append((sql, ["convention"]))
+    if text := args.get("q"):
+        key = ("+" if lookups.common_text else "") + _column(Fact.key)
+        sql = f"({key} IN (SELECT rowid FROM fact_search WHERE fact_search MATCH ?))"
+        conditions.append((sql, [" ".join(f'"{term}"' for term in search_terms(text))]))
+    if after is not None:
+        operator = "<" if keyset.descending else ">"
+        if keyset.single:
+            sql = f"({_column(keyset.column)} {operator} ?)"
+            conditions.append((sql, [keyset.column.db_value(after[0])]))
+        else:
+            pair = f"({_column(keyset.column)}, {_column(keyset.tiebreak)})"
+            conditions.append((f"({pair} {operator} (?, ?))", list(after)))
+    columns, source = _rendered_parts(type(database.obj))
+    sql = f"SELECT {columns.sql}"
+    if keyset.column is Fact.magnitude:
+        sql += f", {_column(Fact.magnitude)}"
+    sql += f" FROM {source.sql_text}"
+    params: list[Any] = []
+    if conditions:
+        where, params = conditions[0]
+        params = list(params)
+        for condition, values in conditions[1:]:
+            where = f"({where} AND {condition})"
+            params += values
+        sql += f" WHERE {where}"
+    direction = " DESC" if keyset.descending else " ASC"
+    order = [keyset.column] if keyset.single else [keyset.column, keyset.tiebreak]
+    sql += " ORDER BY " + ", ".join(_column(c) + direction for c in order) + " LIMIT ?"
+    return sql, [*params, limit]
+
+
+def fact_page(
+    args: dict[str, Any],
+    lookups: FactLookups,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[dict[str, Any]] | None:
+    """The rows of ``fact_page_sql`` (as ``fact_rows`` gives them), or None if not covered."""
+    rendered = fact_page_sql(args, lookups, keyset, after, limit)
+    if rendered is None:
+        return None
+    cursor = database.execute_sql(*rendered)
+    names = _named(cursor)
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def fact_page_reference(
+    conditions: Sequence[pw.Expression], keyset: Keyset, after: Sequence[Any] | None, limit: int
+) -> pw.ModelSelect:
+    """One page of facts (reference form of ``fact_page_sql``), as ``pagination.fetch_page`` asks."""
+    query = fact_select(conditions)
+    if keyset.column is Fact.magnitude:
+        query = query.select_extend(Fact.magnitude)
+    if after is not None:
+        query = query.where(keyset.after(after))
+    return query.order_by(*keyset.order_by()).limit(limit)
