@@ -16,10 +16,12 @@ from flask.views import MethodView
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.utils import prepare_response
+from webargs.core import _UNKNOWN_DEFAULT_PARAM as _DEFAULT
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
 from .errors import PROBLEM_MIMETYPE, ProblemSchema, handle_http_exception
+from .fastargs import load_query
 from .formats import ALL_FORMATS, EXPORTS, JSON, export_doc
 from .schemas import NOT_EXPORT_ARGS, NoArgs, export_args
 
@@ -37,6 +39,19 @@ class StrictParser(FlaskParser):
         "cookies": ma.EXCLUDE,
         "files": ma.RAISE,
     }
+
+    def parse(self, argmap: Any, req: Any = None, **kwargs: Any) -> Any:
+        """Query arguments through ``fastargs.load_query`` when it can tell; else webargs."""
+        if (
+            kwargs.get("location") == "query"
+            and kwargs.get("validate") is None
+            and kwargs.get("unknown", _DEFAULT) == _DEFAULT
+            and isinstance(argmap, ma.Schema)
+            and req is not None
+            and (parsed := load_query(argmap, req.args)) is not None
+        ):
+            return parsed
+        return super().parse(argmap, req, **kwargs)
 
     def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
         """The query string without empty values: `?q=` is no filter, as if `q` were absent.
