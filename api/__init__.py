@@ -10,12 +10,11 @@ import psycopg
 from flask import Flask, request
 from flask.sessions import SessionInterface
 from flask_compress import Compress
-from flask_cors import CORS
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import caching, db, observe, ratelimits, web
+from . import caching, cors, db, observe, ratelimits, web
 from .config import Defaults, read_settings
 from .errors import handle_database_unavailable, handle_http_exception
 from .extensions import Api, OrjsonProvider
@@ -69,12 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     caching.init_app(app, db.init_app(app), pages=web.is_explorer_page)
     Compress(app)
     # Read-only and credential-free: any origin may GET, and read the paging/caching headers.
-    CORS(
-        app,
-        methods=["GET", "HEAD", "OPTIONS"],
-        send_wildcard=True,
-        expose_headers=list(caching.CORS_EXPOSE_HEADERS),
-    )
+    cors.init_app(app)
 
     api = Api(app)
     app.extensions["newsfacts.api"] = api
