@@ -17,7 +17,7 @@ from api.fastargs import load_query
 
 VALUES = [
     "x", "killed", "persons", "a,b", "killed, wounded", " x ", "1", "-1", "0", "50", "501",
-    "1.5", "nan", "inf", "1e400", "true", "false", "yes", "2025-01-01", "2025-02-30", "2025-01",
+    "1.5", "5.0", "1e3", "nan", "inf", "1e400", "true", "false", "yes", "2025-01-01", "2025-02-30", "2025-01",
     "2025-01-01T10:00", "-briefing_date", "value", "json", "csv", "measure", "source,unit",
     "about", "level", "a" * 201, "x\x00", "\u00e9t\u00e9",
 ]  # fmt: skip
