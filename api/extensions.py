@@ -47,10 +47,11 @@ class StrictParser(FlaskParser):
             and kwargs.get("validate") is None
             and kwargs.get("unknown", _DEFAULT) == _DEFAULT
             and isinstance(argmap, ma.Schema)
-            and req is not None
-            and (parsed := load_query(argmap, req.args)) is not None
         ):
-            return parsed
+            # webargs passes no request from a view; it means Flask's current one.
+            args = (req if req is not None else self.get_default_request()).args
+            if (parsed := load_query(argmap, args)) is not None:
+                return parsed
         return super().parse(argmap, req, **kwargs)
 
     def load_querystring(self, req: Any, schema: ma.Schema) -> Any:

@@ -104,3 +104,21 @@ def test_common_fact_lists_take_the_fast_path(bare_app, query):
     fast = load_query(schema, pairs)
     assert fast is not None
     assert repr(fast) == repr(_reference(bare_app, schema, list(pairs.items(multi=True))))
+
+
+def test_views_parse_their_arguments_through_the_fast_path(client, monkeypatch):
+    from api import extensions
+
+    answers = []
+
+    def spy(schema, args):
+        answers.append(load_query(schema, args))
+        return answers[-1]
+
+    monkeypatch.setattr(extensions, "load_query", spy)
+    query = "measure=killed&briefing_date_from=2025-01-01&sort=-briefing_date&page_size=5"
+    assert client.get(f"/v1/facts?{query}").status_code == 200
+    assert client.get("/v1/facts/nis-2025-04-30-killed").status_code == 200
+    assert len(answers) == 2 and None not in answers
+    assert client.get("/v1/facts?page_size=0").status_code == 400  # the reference refuses
+    assert answers[-1] is None
