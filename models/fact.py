@@ -71,6 +71,11 @@ class Fact(BaseModel):
         )
 
 
+# The dates that bound the period a figure is a statistic of. Only a named period
+# (``period_label``) makes one: see models.supersession.PERIOD.
+PERIOD_BOUNDS = (Fact.period_start, Fact.period_end)
+
+
 class FactArticle(BaseModel):
     """The many-to-many link: which articles reported which fact."""
 

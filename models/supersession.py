@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from .base import database, is_postgres
+from .fact import PERIOD_BOUNDS
 from .vocabulary import ACTUAL_STATUSES
 
 # The period a figure is a statistic of. Only a named period (``period_label``: 'FY2017-18',
 # '2023') makes one: dates alone say since or until when a count runs ('since December'), and
 # the next such count is still the same series.
 PERIOD = (
-    "CASE WHEN period_label IS NULL THEN NULL ELSE period_start END",
-    "CASE WHEN period_label IS NULL THEN NULL ELSE period_end END",
+    *(
+        f"CASE WHEN period_label IS NULL THEN NULL ELSE {bound.column_name} END"
+        for bound in PERIOD_BOUNDS
+    ),
     "period_label",
 )
 # Counts and estimates are figures of one kind ('actual'); plans, projections, pledges and

@@ -432,7 +432,8 @@ def conflict_groups(args: dict[str, Any]) -> pw.ModelSelect:
 
 
 def conflicting_facts(group_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The facts of the given groups as rows, group by group in the order given, values ascending."""
+    """The facts of the given groups as rows (with their ``conflict_group``), group by group in
+    the order given, values ascending."""
     if not group_ids:
         return []
     members = dict(
@@ -441,6 +442,8 @@ def conflicting_facts(group_ids: Sequence[str]) -> list[dict[str, Any]]:
         .tuples()
     )
     rows = list(fact_select([Fact.key.in_(list(members))]).dicts())
+    for row in rows:
+        row["conflict_group"] = members[row["key"]]
     position = {group_id: index for index, group_id in enumerate(group_ids)}
-    rows.sort(key=lambda row: (position[members[row["key"]]], row["value"], row["id"]))
+    rows.sort(key=lambda row: (position[row["conflict_group"]], row["value"], row["id"]))
     return rows

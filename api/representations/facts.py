@@ -6,16 +6,22 @@ from typing import Any
 
 import orjson
 
-from models import ACTUAL_STATUSES
-
 from ..fields import as_figure
-from ..schemas import ConflictFactSchema, FactSchema, FactSnapshotSchema, TimelinePointSchema
+from ..schemas import (
+    ConflictFactSchema,
+    ConflictSchema,
+    ConflictSharedSchema,
+    FactSchema,
+    FactSnapshotSchema,
+    TimelinePointSchema,
+)
 from .compiled import compile_builder
-from .values import day, place_ref
 
 fact = compile_builder(FactSchema)
 timeline_point = compile_builder(TimelinePointSchema)
 conflict_fact = compile_builder(ConflictFactSchema)
+conflict_shared = compile_builder(ConflictSharedSchema)
+CONFLICT_ORDER = tuple(ConflictSchema().fields)  # the wire's key order
 _snapshot = compile_builder(FactSnapshotSchema)
 
 
@@ -31,45 +37,28 @@ def timeline_points(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def conflicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of ``conflicting_facts`` (in its order) grouped into ``ConflictSchema`` dicts."""
-    groups: dict[tuple[Any, ...], dict[float, list[dict[str, Any]]]] = {}
-    firsts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    groups: dict[str, dict[float, list[dict[str, Any]]]] = {}
+    firsts: dict[str, dict[str, Any]] = {}
     for row in rows:
-        # The grouping of conflicting_facts (models.supersession.SAME_THING and the day).
-        period = (
-            (day(row["period_start"]), day(row["period_end"]), row["period_label"])
-            if row["period_label"]
-            else None
-        )
-        key = (
-            row["subject"], row["measure"], row["unit"], row["known_since"][:10], row["place"],
-            row["breakdown"], period, row["aspect"], row["status"] in ACTUAL_STATUSES or row["status"],
-        )  # fmt: skip
-        firsts.setdefault(key, row)
-        groups.setdefault(key, {}).setdefault(row["value"], []).append(conflict_fact(row))
+        group = row["conflict_group"]
+        firsts.setdefault(group, row)
+        groups.setdefault(group, {}).setdefault(row["value"], []).append(conflict_fact(row))
     items = []
-    for key, by_value in groups.items():
-        first, low, high = firsts[key], min(by_value), max(by_value)
-        items.append(
-            {
-                "subject": first["subject"],
-                "measure": first["measure"],
-                "unit": first["unit"],
-                "briefing_date": first["known_since"][:10],
-                "values": [
-                    {"value": as_figure(value), "facts": group} for value, group in by_value.items()
-                ],
-                "spread": {
-                    "min": as_figure(low),
-                    "max": as_figure(high),
-                    "ratio": round(high / low, 4) if low > 0 else None,
-                },
-                "place": place_ref(first, "place"),
-                "breakdown": first["breakdown"],
-                "period_start": day(first["period_start"]),
-                "period_end": day(first["period_end"]),
-                "aspect": first["aspect"],
-            }
-        )
+    for group, by_value in groups.items():
+        first, low, high = firsts[group], min(by_value), max(by_value)
+        made = {
+            **conflict_shared(first),
+            "briefing_date": first["known_since"][:10],
+            "values": [
+                {"value": as_figure(value), "facts": facts} for value, facts in by_value.items()
+            ],
+            "spread": {
+                "min": as_figure(low),
+                "max": as_figure(high),
+                "ratio": round(high / low, 4) if low > 0 else None,
+            },
+        }
+        items.append({name: made[name] for name in CONFLICT_ORDER})
     return items
 
 

@@ -286,5 +286,13 @@ class ConflictSchema(ma.Schema):
     aspect = sent(fields.String, validate=one_of(ASPECTS))
 
 
+# What the figures of a conflict group share, as ConflictSchema shows it: the wire builder of a
+# group reads these from its first fact (one declaration of each field, in FactSchema).
+CONFLICT_SHARED = (
+    "subject", "measure", "unit", "place", "breakdown", "period_start", "period_end", "aspect",
+)  # fmt: skip
+ConflictSharedSchema = fact_view("ConflictSharedSchema", CONFLICT_SHARED)
+
+
 class ConflictListSchema(PageSchema):
     items = sent_list(ConflictSchema, doc="Newest briefing date first, a page of groups.")
