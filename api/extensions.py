@@ -61,9 +61,14 @@ class StrictParser(FlaskParser):
         has, gets the unfiltered answer rather than a 400 (the spec: ``allowEmptyValue``).
         A value of spaces is a value, and a text parameter refuses it.
         """
-        items = list(req.args.items(multi=True))
-        given = [(k, v) for k, v in items if v]
-        return self._makeproxy(req.args if len(given) == len(items) else MultiDict(given), schema)
+        return self._makeproxy(non_empty(req.args), schema)
+
+
+def non_empty(args: MultiDict[str, str]) -> MultiDict[str, str]:
+    """``args`` without its empty values (``args`` itself when it has none)."""
+    items = list(args.items(multi=True))
+    given = [(k, v) for k, v in items if v]
+    return args if len(given) == len(items) else MultiDict(given)
 
 
 class Blueprint(BaseBlueprint):
@@ -160,6 +165,7 @@ class Blueprint(BaseBlueprint):
         variables, and returns a ready response.
         """
         summary, _, _ = (of.__doc__ or "").strip().partition("\n")
+        name = f"{operation_id}{fmt.capitalize()}"
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             def get(_view: MethodView, *arguments: Any, **variables: Any) -> Any:
@@ -173,11 +179,10 @@ class Blueprint(BaseBlueprint):
                     + (note or f"The same answer as `{operation_id}` with `format={fmt}`.")
                     + f"\n\n{EXAMPLE_LABEL} `GET {exported(example, fmt)}`"
                 ),
-                operationId=f"{operation_id}{fmt.capitalize()}",
+                operationId=name,
                 **export_doc(fmt),
             )(get)
             get = self.arguments(export_args(args, items)(), location="query", as_kwargs=False)(get)
-            name = f"{operation_id}{fmt.capitalize()}"
             view = type(name, (MethodView,), {"get": get, "formats": (fmt,)})
             self.route(f"{rule}.{fmt}")(view)
             return func

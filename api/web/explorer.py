@@ -12,14 +12,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import marshmallow as ma
 import orjson
 from flask import Response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..errors import handle_http_exception
-from ..extensions import StrictParser
+from ..extensions import StrictParser, non_empty
 from ..resources.conflicts import list_conflicts
 from ..resources.facts import get_fact, list_facts
 from ..resources.timeline import list_timeline
@@ -39,19 +38,13 @@ FACT_FILTERS = (
 FACT_PATH = "/explore/facts/"
 
 
-class FormParser(StrictParser):
-    """The API's parser, minus empty fields: a form sends every input, filled or not."""
-
-    def load_querystring(self, req: Any, schema: ma.Schema) -> Any:
-        return self._makeproxy(filled(), schema)
-
-
-PARSER = FormParser()
+# The API's own parser: it drops empty values, as a form sends every input, filled or not.
+PARSER = StrictParser()
 
 
 def filled() -> MultiDict[str, str]:
     """This request's query parameters that have a value."""
-    return MultiDict([(k, v) for k, v in request.args.items(multi=True) if v != ""])
+    return non_empty(request.args)
 
 
 def query_string(**replace: str | None) -> str:
