@@ -15,6 +15,7 @@ from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import REVISION_KINDS, FactAlias, FactChange, FactRevision
+from .loadstate import FactFile, LoadedFile
 from .meta import Meta
 from .schema import ALL_MODELS, SCHEMA_VERSION, bulk_fact_insert, create_schema
 from .source import Source, SourceName, normalize_name
@@ -60,9 +61,11 @@ __all__ = [
     "FactArticle",
     "FactChange",
     "FactConflict",
+    "FactFile",
     "FactRelay",
     "FactRevision",
     "FactSupersession",
+    "LoadedFile",
     "Measure",
     "Meta",
     "Place",

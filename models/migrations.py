@@ -15,6 +15,7 @@ from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
+from .loadstate import FactFile, LoadedFile
 from .meta import Meta
 from .supersession import rebuild_conflicts, rebuild_supersession
 from .terms import Measure, Place, Unit
@@ -176,12 +177,21 @@ def _v5_conflict_groups() -> None:
     rebuild_conflicts()
 
 
+def _v6_loaded_files() -> None:
+    """Version 6: the files of the last load and which file stated each fact.
+
+    Empty until the next load, which therefore reads every file, then fills them.
+    """
+    database.create_tables([LoadedFile, FactFile], safe=True)
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
     3: _v3_versions_and_history,
     4: _v4_second_record_model,
     5: _v5_conflict_groups,
+    6: _v6_loaded_files,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

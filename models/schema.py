@@ -14,6 +14,7 @@ from .briefing import Briefing, BriefingRelay
 from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
+from .loadstate import FactFile, LoadedFile
 from .meta import Meta
 from .migrations import LATEST_VERSION, require_current
 from .source import Source, SourceName
@@ -21,7 +22,8 @@ from .terms import Measure, Place, Unit
 
 ALL_MODELS: list[type[pw.Model]] = [
     Meta, Source, SourceName, Measure, Unit, Place, Article, Briefing, BriefingRelay, Fact,
-    FactArticle, FactRelay, FactSupersession, FactConflict, DatasetVersion, FactRevision, FactChange, FactAlias,
+    FactArticle, FactRelay, FactSupersession, FactConflict, DatasetVersion, FactRevision,
+    FactChange, FactAlias, LoadedFile, FactFile,
 ]  # fmt: skip
 
 SCHEMA_VERSION = LATEST_VERSION

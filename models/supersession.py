@@ -36,18 +36,32 @@ def rebuild_derived() -> None:
     rebuild_conflicts()
 
 
-def rebuild_supersession() -> None:
+def _within(keys: str | None, column: str) -> str:
+    """A condition keeping ``column`` to the fact keys in table ``keys`` (none: every fact)."""
+    return f"{column} IN (SELECT key FROM {keys})" if keys else "TRUE"
+
+
+def _delete(table: str, within: str | None) -> None:
+    """Empty ``table`` (a whole-table DELETE, which SQLite truncates), or the rows ``within``."""
+    where = f" WHERE {_within(within, 'fact_id')}" if within else ""
+    database.execute_sql(f"DELETE FROM {table}{where}")
+
+
+def rebuild_supersession(within: str | None = None) -> None:
     """Recompute ``fact_supersession`` from the facts, so reads need no per-fact lookups.
 
     In a series, the facts first known at one time supersede those first known at the time
     before (facts known at the same time disagree, they do not supersede). Increments and
     facts never dated stand outside series. A fact also supersedes the facts it ``revises``,
     across sources, whenever it was known.
+
+    ``within``: a table of fact keys holding whole series and every fact in a ``revises``
+    relation; only their rows are recomputed (a load that restates a few files).
     """
     aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
     empty = "''"
     anything = "%%" if is_postgres() else "%"  # psycopg reads a lone % as a placeholder
-    database.execute_sql("DELETE FROM fact_supersession")
+    _delete("fact_supersession", within)
     database.execute_sql(
         f"""
         WITH ranked AS (
@@ -55,6 +69,7 @@ def rebuild_supersession() -> None:
                    DENSE_RANK() OVER (ORDER BY {SERIES}) AS series,
                    DENSE_RANK() OVER (PARTITION BY {SERIES} ORDER BY known_since) AS step
             FROM fact WHERE known_since <> {empty} AND aspect <> 'increment'
+              AND {_within(within, "key")}
         ),
         revised AS (
             SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
@@ -81,7 +96,7 @@ def rebuild_supersession() -> None:
         INSERT INTO fact_supersession (fact_id, supersedes, superseded_by, superseded_on)
         SELECT fact_key, {aggregate.format("older")}, {aggregate.format("newer")},
                {"CAST(MIN(newer_day) AS DATE)" if is_postgres() else "MIN(newer_day)"}
-        FROM sides GROUP BY fact_key
+        FROM sides WHERE {_within(within, "fact_key")} GROUP BY fact_key
         """
     )
 
@@ -90,13 +105,14 @@ def rebuild_supersession() -> None:
 KNOWN_DAY = "SUBSTR(known_since, 1, 10)"
 
 
-def rebuild_conflicts() -> None:
+def rebuild_conflicts(within: str | None = None) -> None:
     """Recompute ``fact_conflict``: facts whose group (one thing, one day) holds two values.
 
-    Figures given only as a range (no value), or never dated, are not compared.
+    Figures given only as a range (no value), or never dated, are not compared. ``within``:
+    a table of fact keys holding whole groups; only their rows are recomputed.
     """
     same_thing = ", ".join((*SAME_THING, KNOWN_DAY))
-    database.execute_sql("DELETE FROM fact_conflict")
+    _delete("fact_conflict", within)
     database.execute_sql(
         f"""
         INSERT INTO fact_conflict (fact_id, known_day, group_id, subject, measure)
@@ -104,7 +120,7 @@ def rebuild_conflicts() -> None:
             SELECT key, subject, measure, {KNOWN_DAY} AS day,
                    MIN(value) OVER same AS low, MAX(value) OVER same AS high,
                    MIN(id) OVER same AS group_id
-            FROM fact WHERE value IS NOT NULL AND known_since <> ''
+            FROM fact WHERE value IS NOT NULL AND known_since <> '' AND {_within(within, "key")}
             WINDOW same AS (PARTITION BY {same_thing})
         ) grouped
         WHERE low <> high

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import peewee as pw
 
 from models import DatasetVersion, FactSupersession, database, normalize_name
+from models.supersession import rebuild_derived
 
 from .catalog import Catalog, Kept
-from .derive import rebuild_derived, refresh_known_since, remember_supersession
+from .derive import Derived, refresh_known_since
 from .factwrite import FactWrite
 from .feed import ChangeFeed
 from .plan import MODELS, Plan
-from .reader import files_digest
 from .report import LoadReport
-from .sql import chunks, delete_children, insert, upsert
+from .sql import chunks, delete_children, insert, scalar, upsert
 from .stage import Stage
 
 # Adding at least this many facts, and no fewer than the table holds, rebuilds fact's indexes
@@ -29,11 +28,11 @@ BULK_MIN_FACTS = 10_000
 class Apply:
     """The writes of one load, in an order that captures each fact's state before it changes."""
 
-    def __init__(self, plan: Plan, catalog: Catalog, stage: Stage, paths: Sequence[Path]) -> None:
+    def __init__(self, plan: Plan, catalog: Catalog, stage: Stage, files_digest: str) -> None:
         self.plan = plan
         self.catalog = catalog
         self.stage = stage
-        self.paths = paths
+        self.files_digest = files_digest  # of the input's bytes, recorded with the version
 
     def run(self, report: LoadReport) -> None:
         """Make the database match the plan; record a version in ``report`` if anything changed."""
@@ -46,7 +45,8 @@ class Apply:
         version = self._record_version(report)
         feed = ChangeFeed(self.stage, version)
         facts = FactWrite(self.stage, feed, version) if self.plan.facts_changed else None
-        remember_supersession(self.stage)
+        derived = Derived(self.stage)
+        derived.before()
         if facts is not None:
             facts.note_changes()
             facts.snapshot()
@@ -57,9 +57,8 @@ class Apply:
         self._write_articles()
         self._write_briefings()
         if facts is not None:
-            counts = self.plan.facts
-            existing = counts.unchanged + counts.updated + counts.removed
-            facts.write(bulk=counts.added >= max(BULK_MIN_FACTS, existing))
+            stored = scalar("SELECT COUNT(*) FROM fact")
+            facts.write(bulk=self.plan.facts.added >= max(BULK_MIN_FACTS, stored))
         for kind in ("briefings", "sources", "articles", "measures", "units", "places"):
             _delete_missing(MODELS[kind], self.catalog.records[kind])
         if self.plan.replaces_changed:
@@ -69,8 +68,7 @@ class Apply:
             )
         feed.open_queue()
         if refresh_known_since() or facts is not None or not FactSupersession.select().exists():
-            rebuild_derived()
-            feed.touch_supersession_changes()
+            derived.rebuild(feed)
         plans = self.plan.keyed
         feed.touch_dependents(
             plans["sources"].updated_ids,
@@ -83,7 +81,7 @@ class Apply:
         facts = report.counts["facts"]
         counts = {kind: vars(c) for kind, c in report.counts.items()}
         version = DatasetVersion.create(
-            files_digest=files_digest(self.paths),
+            files_digest=self.files_digest,
             added=facts.added,
             updated=facts.updated,
             removed=facts.removed,

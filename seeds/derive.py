@@ -1,25 +1,119 @@
-"""Data the loader derives from the records: when facts became known, what supersedes what."""
+"""Data the loader derives from the records: when facts became known, what supersedes what.
+
+A load that stages every fact recomputes supersession and conflicts for every fact. A load
+that restates some files only (``Stage.partial``) recomputes them for the series and groups
+its facts fall in, before and after, and for every fact in a ``revises`` relation: a fact
+outside those is in the same series with the same neighbours as before, so its derived rows
+cannot have changed.
+"""
 
 from __future__ import annotations
 
-from models import database
-from models.supersession import rebuild_derived
+from models import database, is_postgres
+from models.supersession import (
+    KNOWN_DAY,
+    SAME_THING,
+    rebuild_conflicts,
+    rebuild_derived,
+    rebuild_supersession,
+)
 
+from .feed import ChangeFeed
 from .sql import scalar
 from .stage import Stage
 
-__all__ = ["rebuild_derived", "refresh_known_since", "remember_supersession"]
+__all__ = ["Derived", "refresh_known_since"]
+
+SERIES_TERMS = (*SAME_THING, "source_id")
+GROUP_TERMS = (*SAME_THING, KNOWN_DAY)
 
 
-def remember_supersession(stage: Stage) -> None:
-    """Keep each fact's supersession as it is, to tell afterwards which facts it changed for."""
-    stage.create_table(
-        "stage_old_supersession",
-        "AS SELECT f.id, s.supersedes, s.superseded_by "
-        "FROM fact_supersession s JOIN fact f ON f.key = s.fact_id",
+def _terms(terms: tuple[str, ...]) -> str:
+    return ", ".join(f"{term} AS c{i}" for i, term in enumerate(terms))
+
+
+def _matches(terms: tuple[str, ...]) -> str:
+    """Fact (unaliased) rows whose terms equal row ``a``'s, NULL matching NULL.
+
+    subject and measure are never NULL and lead an index of fact: plain equality uses it.
+    """
+    same = "IS NOT DISTINCT FROM" if is_postgres() else "IS"
+    return " AND ".join(
+        f"{term} = a.c{i}" if term in ("subject", "measure") else f"{term} {same} a.c{i}"
+        for i, term in enumerate(terms)
     )
-    database.execute_sql("CREATE INDEX stage_old_supersession_id ON stage_old_supersession (id)")
-    stage.analyze("stage_old_supersession")
+
+
+class Derived:
+    """Supersession and conflicts of one load: noted before its writes, rebuilt after them."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    def before(self) -> None:
+        """Keep the supersession as it is (to tell what changed), for the facts it may change."""
+        within = None
+        if self.stage.partial:
+            self._note_reach()
+            within = self._keys("stage_series", SERIES_TERMS, "stage_series_keys")
+        condition = f"WHERE f.key IN (SELECT key FROM {within})" if within else ""
+        self.stage.create_table(
+            "stage_old_supersession",
+            "AS SELECT f.id, s.supersedes, s.superseded_by "
+            f"FROM fact_supersession s JOIN fact f ON f.key = s.fact_id {condition}",
+        )
+        database.execute_sql(
+            "CREATE INDEX stage_old_supersession_id ON stage_old_supersession (id)"
+        )
+        self.stage.analyze("stage_old_supersession")
+
+    def rebuild(self, feed: ChangeFeed) -> None:
+        """Recompute what may have changed, and queue facts whose supersession did."""
+        if not self.stage.partial:
+            rebuild_derived()
+            feed.touch_supersession_changes()
+            return
+        series = self._keys("stage_series", SERIES_TERMS, "stage_series_keys_after")
+        rebuild_supersession(within=series)
+        rebuild_conflicts(within=self._keys("stage_groups", GROUP_TERMS, "stage_group_keys"))
+        feed.touch_supersession_changes(within=series)
+
+    def _note_reach(self) -> None:
+        """The series and groups of the staged and gone facts, as stored and as staged.
+
+        Series also of every fact in a ``revises`` relation: its supersession joins its
+        series' neighbours to the facts it revises, so both are recomputed together.
+        """
+        rows = database.execute_sql(
+            "SELECT id, revises FROM fact WHERE revises IS NOT NULL "
+            "UNION ALL SELECT id, revises FROM stage_fact WHERE revises IS NOT NULL"
+        ).fetchall()
+        related = sorted({i for fact_id, listed in rows for i in (fact_id, *listed.split())})
+        self.stage.create_table("stage_related", "(id TEXT)")
+        if related:
+            database.cursor().executemany(
+                f"INSERT INTO stage_related (id) VALUES ({database.param})",
+                [(i,) for i in related],
+            )
+        stored = (
+            "id IN (SELECT id FROM stage_fact) OR id IN (SELECT id FROM stage_related) "
+            f"OR key IN (SELECT f.key FROM {self.stage.gone})"
+        )
+        for table, terms in (("stage_series", SERIES_TERMS), ("stage_groups", GROUP_TERMS)):
+            self.stage.create_table(
+                table,
+                f"AS SELECT {_terms(terms)} FROM fact WHERE {stored} "
+                f"UNION SELECT {_terms(terms)} FROM stage_fact",
+            )
+        self.stage.analyze("stage_series", "stage_groups")
+
+    def _keys(self, reach: str, terms: tuple[str, ...], name: str) -> str:
+        """Table ``name``: the keys of the stored facts in the series or groups of ``reach``."""
+        self.stage.create_table(
+            name, f"AS SELECT DISTINCT key FROM {reach} a JOIN fact ON {_matches(terms)}"
+        )
+        self.stage.analyze(name)
+        return name
 
 
 def refresh_known_since() -> int:

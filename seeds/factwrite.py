@@ -8,7 +8,7 @@ from models import Fact, bulk_fact_insert, database, is_postgres
 from models.history import KEPT_COLUMNS, KEPT_NAMES
 
 from .feed import ChangeFeed
-from .stage import CHANGED_FACTS, FACT_COLUMNS, GONE_FACTS, NEW_FACTS, Stage
+from .stage import CHANGED_FACTS, FACT_COLUMNS, NEW_FACTS, Stage
 
 
 class FactWrite:
@@ -24,7 +24,7 @@ class FactWrite:
         self.stage.create_table("stage_changed", f"AS {CHANGED_FACTS}")
         # Anti-joined against every fact: without an index SQLite scans it once per fact.
         database.execute_sql("CREATE INDEX stage_changed_id ON stage_changed (id)")
-        self.stage.create_table("stage_removed", f"AS SELECT f.id FROM {GONE_FACTS}")
+        self.stage.create_table("stage_removed", f"AS SELECT f.id FROM {self.stage.gone}")
         self.stage.analyze("stage_changed", "stage_removed")
 
     def snapshot(self) -> None:

@@ -32,15 +32,19 @@ class ChangeFeed:
         """Start queueing facts whose served form changes though their record did not."""
         self.stage.create_table("stage_touched", "(id TEXT)")
 
-    def touch_supersession_changes(self) -> None:
-        """Queue facts whose supersedes/superseded_by changed though the fact itself did not."""
+    def touch_supersession_changes(self, within: str | None = None) -> None:
+        """Queue facts whose supersedes/superseded_by changed though the fact itself did not.
+
+        ``within``: a table of the only fact keys whose supersession may have changed.
+        """
+        among = f"AND f.key IN (SELECT key FROM {within})" if within else ""
         cursor = database.execute_sql(
-            """
+            f"""
             SELECT f.id, n.supersedes, n.superseded_by, o.supersedes, o.superseded_by
             FROM fact f
             LEFT JOIN fact_supersession n ON n.fact_id = f.key
             LEFT JOIN stage_old_supersession o ON o.id = f.id
-            WHERE NOT EXISTS (SELECT 1 FROM stage_changed c WHERE c.id = f.id)
+            WHERE NOT EXISTS (SELECT 1 FROM stage_changed c WHERE c.id = f.id) {among}
               AND (COALESCE(n.supersedes, '') <> COALESCE(o.supersedes, '')
                    OR COALESCE(n.superseded_by, '') <> COALESCE(o.superseded_by, ''))
             """

@@ -12,9 +12,10 @@ from models.migrations import require_current
 
 from .apply import Apply
 from .catalog import Catalog
-from .plan import Plan
-from .reader import DEFAULT_SEED_DIR, discover, input_key, read_facts
+from .plan import Plan, keyed_plans
+from .reader import DEFAULT_SEED_DIR, digest_files, discover, read_facts
 from .report import LoadError, LoadReport, Problems
+from .reuse import Reuse
 from .stage import Stage
 
 # Meta key: the input_key of the last load that succeeded (changing anything or not).
@@ -37,7 +38,8 @@ def load_paths(
     nothing is written. Creates missing tables first. With ``check_only`` nothing is written
     at all, not even a schema: see :func:`check_target`. When the input (files, their names
     and the loader's code) is exactly the last successful load's, the database already
-    matches it and nothing is read, unless ``force``.
+    matches it and nothing is read, unless ``force``; otherwise the facts of files unchanged
+    since then are kept as stored, when that is safe (``seeds.reuse``), unless ``force``.
     """
     files = discover(paths)
     report = LoadReport(check_only=check_only)
@@ -49,27 +51,43 @@ def load_paths(
             require_current()
         else:
             create_schema()
-            key = input_key(files)
-            if not force and Meta.get_value(LAST_INPUT) == key:
-                current = DatasetVersion.current()
-                report.version = current[0] if current else None
-                report.skipped = "every file and the loader are as at the last load"
-                return report
+        digests = digest_files(files)
+        if not check_only and not force and Meta.get_value(LAST_INPUT) == digests.input_key:
+            current = DatasetVersion.current()
+            report.version = current[0] if current else None
+            report.skipped = "every file and the loader are as at the last load"
+            return report
         with database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)
             document_facts = catalog.read(files)
-            stage = Stage(problems)
+            if check_only or force or problems:
+                reuse = Reuse.none(digests, "--force" if force else None)
+            else:
+                counts = {kind: plan.counts for kind, plan in keyed_plans(catalog).items()}
+                if catalog.legacy_units:
+                    del counts["units"]  # taken from the facts: the kept ones' are added below
+                reuse = Reuse.decide(digests, counts)
+            stage = Stage(problems, partial=reuse.active)
             stage.create()
-            stage.fill(catalog.facts(read_facts(files, document_facts, progress=progress)))
+            if reuse.active:
+                reuse.create_scope(stage)
+                document_facts = [r for r in document_facts if Path(r.path) not in reuse.kept]
+                if catalog.legacy_units:
+                    for unit in reuse.kept_units():
+                        catalog.legacy_unit(unit)
+            facts = read_facts(reuse.to_read(files), document_facts, progress=progress)
+            stage.fill(catalog.facts(facts))
             stage.check()
             if problems:
                 raise problems.error()
-            plan = Plan.make(catalog)
+            plan = Plan.make(catalog, stage, kept_facts=reuse.kept_facts)
             report.counts = plan.counts()
+            report.reuse = reuse.summary()
             if not check_only:
-                Apply(plan, catalog, stage, files).run(report)
-                Meta.set_value(LAST_INPUT, key)
+                Apply(plan, catalog, stage, digests.combined).run(report)
+                reuse.remember(files)
+                Meta.set_value(LAST_INPUT, digests.input_key)
             stage.drop()
             if check_only:
                 transaction.rollback()

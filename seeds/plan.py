@@ -11,7 +11,7 @@ from models import Article, Briefing, Measure, Place, Source, Unit
 from .catalog import Catalog, Kept
 from .report import Counts
 from .sql import scalar
-from .stage import CHANGED_FACTS, GONE_FACTS, NEW_FACTS
+from .stage import CHANGED_FACTS, NEW_FACTS, Stage
 
 
 @dataclass
@@ -62,10 +62,14 @@ class Plan:
     replaces: Counts
 
     @classmethod
-    def make(cls, catalog: Catalog) -> Plan:
-        """Compare the catalog and the staged facts with the database."""
-        keyed = {kind: KeyedPlan.of(model, catalog.records[kind]) for kind, model in MODELS.items()}
-        return cls(keyed, _count_facts(), _count_replaces())
+    def make(cls, catalog: Catalog, stage: Stage, kept_facts: int = 0) -> Plan:
+        """Compare the catalog and the staged facts with the database.
+
+        ``kept_facts``: stored facts the load keeps without staging them (unchanged).
+        """
+        facts = _count_facts(stage)
+        facts.unchanged += kept_facts
+        return cls(keyed_plans(catalog), facts, _count_replaces())
 
     @property
     def sources(self) -> KeyedPlan:
@@ -97,12 +101,17 @@ class Plan:
         return bool(self.replaces.added or self.replaces.updated or self.replaces.removed)
 
 
-def _count_facts() -> Counts:
+def keyed_plans(catalog: Catalog) -> dict[str, KeyedPlan]:
+    """Per record kind but facts, what the catalog changes in the database."""
+    return {kind: KeyedPlan.of(model, catalog.records[kind]) for kind, model in MODELS.items()}
+
+
+def _count_facts(stage: Stage) -> Counts:
     total = scalar("SELECT COUNT(*) FROM stage_fact")
     counts = Counts(
         added=scalar(f"SELECT COUNT(*) FROM {NEW_FACTS}"),
         updated=scalar(f"SELECT COUNT(*) FROM ({CHANGED_FACTS}) c"),
-        removed=scalar(f"SELECT COUNT(*) FROM {GONE_FACTS}"),
+        removed=scalar(f"SELECT COUNT(*) FROM {stage.gone}"),
     )
     counts.unchanged = total - counts.added - counts.updated
     return counts

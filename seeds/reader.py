@@ -64,40 +64,47 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-def files_digest(paths: Sequence[Path]) -> str:
-    """SHA-256 of the files' bytes in load order (``cat FILES | sha256sum`` gives the same)."""
-    hasher = hashlib.sha256()
+@dataclass(frozen=True)
+class Digests:
+    """SHA-256 digests of a load's files, from one read of their bytes."""
+
+    files: dict[Path, str]  # each file's own
+    combined: str  # of the files' bytes in load order (``cat FILES | sha256sum`` gives it)
+
+    @property
+    def input_key(self) -> str:
+        """Identify a load's whole input: each file's name and bytes, in order, and the loader.
+
+        Two loads with the same key make the database the same, so a load whose key is the
+        last successful load's can skip reading, validating and staging.
+        """
+        hasher = hashlib.sha256(loader_code().encode())
+        for path, digest in self.files.items():
+            hasher.update(f"{path.resolve()}\0{digest}\0".encode())
+        return hasher.hexdigest()
+
+
+def digest_files(paths: Sequence[Path]) -> Digests:
+    """Hash every file once (about 1 s per GB)."""
+    combined = hashlib.sha256()
+    files: dict[Path, str] = {}
     for path in paths:
+        own = hashlib.sha256()
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
-                hasher.update(chunk)
-    return hasher.hexdigest()
+                own.update(chunk)
+                combined.update(chunk)
+        files[path] = own.hexdigest()
+    return Digests(files, combined.hexdigest())
 
 
 @functools.cache
-def _loader_fingerprint() -> bytes:
+def loader_code() -> str:
     """The loader's and the models' own code: a load's result depends on it as on the files."""
     hasher = hashlib.sha256()
     for package in ("seeds", "models"):
         for source in sorted((Path(__file__).parent.parent / package).glob("*.py")):
             hasher.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
-    return hasher.digest()
-
-
-def input_key(paths: Sequence[Path]) -> str:
-    """Identify a load's whole input: each file's name and bytes, in order, and the loader.
-
-    Two loads with the same key make the database the same, so a load whose key is the last
-    successful load's can skip reading, validating and staging. Hashing is the only cost
-    (about 1 s per GB).
-    """
-    hasher = hashlib.sha256(_loader_fingerprint())
-    for path in paths:
-        hasher.update(str(path.resolve()).encode() + b"\0")
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                hasher.update(chunk)
-        hasher.update(b"\0")
     return hasher.hexdigest()
 
 

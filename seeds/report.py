@@ -26,6 +26,7 @@ class LoadReport:
     version: int | None = None  # the dataset version after the load (None: never loaded)
     recorded: bool = False  # whether this load recorded ``version``
     skipped: str | None = None  # why nothing was read, when the input was the last load's
+    reuse: str | None = None  # which files' facts were kept unread, or why none were
 
     @property
     def changed(self) -> bool:
@@ -42,6 +43,8 @@ class LoadReport:
             lines.append(
                 f"  {kind:<9} added {c.added}, updated {c.updated}, removed {c.removed}, unchanged {c.unchanged}"
             )
+        if self.reuse:
+            lines.append(self.reuse)
         if self.check_only:
             lines.append("dataset version: a load would record a new one" if self.changed else "")
         elif self.recorded:

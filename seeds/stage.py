@@ -71,13 +71,42 @@ def fact_hash(
     return digest(hashed)
 
 
-class Stage:
-    """The temporary tables of one load: every one is created here and dropped at its end."""
+# Where a kept fact's staged references say they come from: "path<TAB>id=<fact id>".
+KEPT_LOCATOR = "\tid="
+# A stored fact that this load keeps as stored: stated by a file it does not restate.
+KEPT = (
+    "EXISTS (SELECT 1 FROM fact k JOIN fact_file kf ON kf.fact_id = k.key WHERE k.id = {0} "
+    "AND kf.file_id NOT IN (SELECT file_id FROM stage_scope))"
+)
 
-    def __init__(self, problems: Problems) -> None:
+
+class Stage:
+    """The temporary tables of one load: every one is created here and dropped at its end.
+
+    With ``partial``, the staged facts are those of some files only (``stage_scope`` names the
+    stored files they restate, see ``seeds.reuse``): facts the stage lacks are gone only if
+    one of those files stated them, and ids are checked against the kept facts too.
+    """
+
+    def __init__(self, problems: Problems, *, partial: bool = False) -> None:
         self.problems = problems
+        self.partial = partial
         self.tables: list[str] = []
         self.fact_sql = self.link_sql = self.replace_sql = ""
+
+    @property
+    def gone(self) -> str:
+        """Stored facts the staged files no longer state (``f``), as a FROM clause."""
+        if not self.partial:
+            return GONE_FACTS
+        return (
+            f"{GONE_FACTS} AND f.key IN (SELECT fact_id FROM fact_file "
+            "WHERE file_id IN (SELECT file_id FROM stage_scope))"
+        )
+
+    def kept(self, id_sql: str) -> str:
+        """A condition: the fact id ``id_sql`` is a kept fact's (never, when all are staged)."""
+        return KEPT.format(id_sql) if self.partial else "FALSE"
 
     def create_table(self, name: str, definition: str) -> None:
         """Create temporary table ``name`` (``(columns)`` or ``AS SELECT ...``) for this load."""
@@ -169,15 +198,41 @@ class Stage:
 
     def check(self) -> None:
         """Note duplicate fact ids, misused ``replaces`` and unknown ``revises`` among all facts."""
+        if self.partial:
+            self._stage_kept_references()
         self._check_duplicate_ids()
         self._check_replaces()
         self._check_revises()
+
+    def _stage_kept_references(self) -> None:
+        """Stage the kept facts' replaced ids and revised facts, to be checked with the rest."""
+        kept = (
+            "JOIN fact_file ff ON ff.fact_id = f.key JOIN loaded_file lf ON lf.id = ff.file_id "
+            "WHERE ff.file_id NOT IN (SELECT file_id FROM stage_scope)"
+        )
+        database.execute_sql(
+            "INSERT INTO stage_replace (old_id, fact_id, position, origin) "
+            f"SELECT a.old_id, a.fact_id, 0, lf.path || {database.param} || f.id "
+            f"FROM fact_alias a JOIN fact f ON f.id = a.fact_id {kept}",
+            (KEPT_LOCATOR,),
+        )
+        rows = database.execute_sql(
+            f"SELECT f.id, f.revises, lf.path FROM fact f {kept} AND f.revises IS NOT NULL"
+        ).fetchall()
+        revises = [
+            (revised, fact_id, position, f"{path}{KEPT_LOCATOR}{fact_id}")
+            for fact_id, listed, path in rows
+            for position, revised in enumerate(listed.split())
+        ]
+        if revises:
+            database.cursor().executemany(self.revise_sql, revises)
 
     def _check_revises(self) -> None:
         """A revised fact must be a fact of the files."""
         cursor = database.execute_sql(
             "SELECT r.revised_id, r.position, r.origin FROM stage_revise r WHERE NOT EXISTS "
-            "(SELECT 1 FROM stage_fact s WHERE s.id = r.revised_id) ORDER BY r.origin, r.position"
+            "(SELECT 1 FROM stage_fact s WHERE s.id = r.revised_id) "
+            f"AND NOT {self.kept('r.revised_id')} ORDER BY r.origin, r.position"
         )
         for revised_id, position, origin in cursor.fetchall():
             self.problems.add(
@@ -187,6 +242,18 @@ class Stage:
             )
 
     def _check_duplicate_ids(self) -> None:
+        if self.partial:
+            cursor = database.execute_sql(
+                "SELECT s.id, s.found_at, lf.path FROM stage_fact s JOIN fact f ON f.id = s.id "
+                "JOIN fact_file ff ON ff.fact_id = f.key JOIN loaded_file lf ON lf.id = ff.file_id "
+                "WHERE ff.file_id NOT IN (SELECT file_id FROM stage_scope) ORDER BY s.found_at"
+            )
+            for fact_id, origin, path in cursor.fetchall():
+                self.problems.add(
+                    tuple(origin.split("\t", 1)),
+                    "id",
+                    f"Duplicate id {fact_id!r} (also in {path}, unchanged since the last load).",
+                )
         cursor = database.execute_sql(
             "SELECT s.id, s.found_at FROM stage_fact s WHERE s.id IN "
             "(SELECT id FROM stage_fact GROUP BY id HAVING COUNT(*) > 1) ORDER BY s.id, s.found_at"
@@ -204,8 +271,9 @@ class Stage:
     def _check_replaces(self) -> None:
         """A replaced id must not be a fact of the files, nor be claimed by two facts."""
         cursor = database.execute_sql(
-            "SELECT old_id, position, origin FROM stage_replace "
-            "WHERE old_id IN (SELECT id FROM stage_fact) ORDER BY origin, position"
+            "SELECT old_id, position, origin FROM stage_replace r "
+            f"WHERE (old_id IN (SELECT id FROM stage_fact) OR {self.kept('r.old_id')}) "
+            "ORDER BY origin, position"
         )
         for old_id, position, origin in cursor.fetchall():
             self.problems.add(

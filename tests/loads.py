@@ -44,11 +44,11 @@ class SeedFile:
         return self.path
 
 
-def load(url: str, *paths: Path, check_only: bool = False) -> LoadReport:
+def load(url: str, *paths: Path, check_only: bool = False, force: bool = False) -> LoadReport:
     """Run the loader on ``url``."""
     db = make_database(url)
     try:
-        return load_paths(list(paths), into=db, check_only=check_only)
+        return load_paths(list(paths), into=db, check_only=check_only, force=force)
     finally:
         db.close()
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import seeds.apply
+import seeds.derive
 import seeds.reader
 from bench.generate import generate, iter_facts, source_records
 from models import bound, database, is_postgres, make_database
@@ -266,7 +267,7 @@ def test_failed_bulk_load_leaves_the_schema_intact(
         raise RuntimeError("interrupted")
 
     monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", 0)
-    monkeypatch.setattr(seeds.apply, "rebuild_derived", boom)
+    monkeypatch.setattr(seeds.derive, "rebuild_derived", boom)
     with pytest.raises(RuntimeError):
         load_paths([dataset.catalog, dataset.facts], into=db)
     db.close()

@@ -1,0 +1,142 @@
+"""Which files a load need not read again: their facts stay in the database as stated.
+
+A file whose resolved path and bytes are those of the last successful load, read by the same
+loader code, states the facts the database holds for it (``fact_file``). When the catalog
+(sources, articles, briefings, vocabularies) only grows, nothing those facts were validated
+against has changed either, so the load reads, validates and stages the other files only and
+restates the facts of those files (and of files gone from the input) alone. Anything else
+(changed or removed catalog records, other loader code, ``--force``) reads every file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models import LoadedFile, Meta, database, is_postgres
+
+from .reader import Digests, loader_code
+from .report import Counts
+from .sql import insert, scalar
+from .stage import Stage
+
+# Meta key: the loader code (``reader.loader_code``) of the last load that succeeded.
+LOADER_CODE = "last_load_code"
+
+
+def _found_in() -> str:
+    """The path part of a staged fact's ``found_at`` ("path<TAB>locator")."""
+    if is_postgres():
+        return "split_part(s.found_at, chr(9), 1)"
+    return "substr(s.found_at, 1, instr(s.found_at, char(9)) - 1)"
+
+
+@dataclass
+class Reuse:
+    """The files of one load whose facts are kept as stored, and the files it restates."""
+
+    digests: Digests
+    kept: dict[Path, int] = field(default_factory=dict)  # file -> its loaded_file id
+    restated: list[int] = field(default_factory=list)  # loaded_file ids read again or gone
+    why_not: str | None = None  # why every file is read, when a last load exists
+    kept_facts: int = 0  # counted once the scope exists
+
+    @classmethod
+    def none(cls, digests: Digests, why_not: str | None = None) -> Reuse:
+        return cls(digests, why_not=why_not)
+
+    @classmethod
+    def decide(cls, digests: Digests, catalog_counts: Mapping[str, Counts]) -> Reuse:
+        """Keep the facts of every file unchanged since the last load, when that is safe."""
+        known = {path: (row_id, digest) for row_id, path, digest in LoadedFile.select().tuples()}
+        if not known:
+            return cls.none(digests)
+        if Meta.get_value(LOADER_CODE) != loader_code():
+            return cls.none(digests, "the loader's code changed since the last load")
+        changed = sorted(
+            kind for kind, counts in catalog_counts.items() if counts.updated or counts.removed
+        )
+        if changed:
+            return cls.none(digests, f"{', '.join(changed)} changed or went since the last load")
+        kept: dict[Path, int] = {}
+        restated: list[int] = []
+        for path, digest in digests.files.items():
+            last = known.pop(str(path.resolve()), None)
+            if last is None:
+                continue  # a new file: no stored fact came from it
+            if digest == last[1]:
+                kept[path] = last[0]
+            else:
+                restated.append(last[0])
+        restated.extend(row_id for row_id, _ in known.values())  # files gone from the input
+        return cls(digests, kept, restated)
+
+    @property
+    def active(self) -> bool:
+        """Whether any file's facts are kept (otherwise the load restates every fact)."""
+        return bool(self.kept)
+
+    def to_read(self, files: Sequence[Path]) -> list[Path]:
+        return [path for path in files if path not in self.kept]
+
+    def kept_units(self) -> list[str]:
+        """The units the kept facts use (declared by them, in files of the first record model)."""
+        return [
+            unit
+            for (unit,) in database.execute_sql(
+                "SELECT DISTINCT f.unit FROM fact f JOIN fact_file ff ON ff.fact_id = f.key "
+                "WHERE ff.file_id NOT IN (SELECT file_id FROM stage_scope) ORDER BY f.unit"
+            ).fetchall()
+        ]
+
+    def summary(self) -> str | None:
+        """The report's line on what was not read, or why everything was."""
+        if self.active:
+            count = len(self.kept)
+            return (
+                f"facts not read again: {count} file{'s' if count != 1 else ''} unchanged since "
+                f"the last load ({self.kept_facts} facts kept as stored)"
+            )
+        if self.why_not:
+            return f"read every file: {self.why_not}"
+        return None
+
+    def remember(self, files: Sequence[Path]) -> None:
+        """Record this load's files and which of them stated each staged fact."""
+        resolved = {str(path.resolve()): path for path in files}
+        database.execute_sql("DELETE FROM fact_file" + self._restated_condition())
+        stale = [row_id for row_id, path in LoadedFile.select(LoadedFile.id, LoadedFile.path)
+                 .tuples() if path not in resolved]  # fmt: skip
+        if stale:
+            LoadedFile.delete().where(LoadedFile.id.in_(stale)).execute()
+        for name, path in resolved.items():
+            digest = self.digests.files[path]
+            LoadedFile.insert(path=name, digest=digest).on_conflict(
+                conflict_target=[LoadedFile.path], update={LoadedFile.digest: digest}
+            ).execute()
+        ids = dict(LoadedFile.select(LoadedFile.path, LoadedFile.id).tuples())
+        database.execute_sql("DROP TABLE IF EXISTS stage_file")
+        database.execute_sql("CREATE TEMPORARY TABLE stage_file (name TEXT, file_id INTEGER)")
+        read = [(str(path), ids[name]) for name, path in resolved.items() if path not in self.kept]
+        insert("stage_file", ("name", "file_id"), read)
+        database.execute_sql(
+            "INSERT INTO fact_file (fact_id, file_id) "
+            "SELECT f.key, sf.file_id FROM stage_fact s "
+            f"JOIN stage_file sf ON sf.name = {_found_in()} JOIN fact f ON f.id = s.id"
+        )
+        database.execute_sql("DROP TABLE stage_file")
+        Meta.set_value(LOADER_CODE, loader_code())
+
+    def _restated_condition(self) -> str:
+        if not self.active:
+            return ""
+        return " WHERE file_id IN (SELECT file_id FROM stage_scope)"
+
+    def create_scope(self, stage: Stage) -> None:
+        """``stage_scope``: the loaded_file ids whose facts this load restates."""
+        stage.create_table("stage_scope", "(file_id INTEGER PRIMARY KEY)")
+        insert("stage_scope", ("file_id",), ((row_id,) for row_id in self.restated))
+        self.kept_facts = scalar(
+            "SELECT COUNT(*) FROM fact_file WHERE file_id NOT IN (SELECT file_id FROM stage_scope)"
+        )
