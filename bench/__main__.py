@@ -70,6 +70,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         options.strict = False
     if options.n < 1_000 or options.small_n < 100:
         parser.error("--n must be at least 1,000 and --small-n at least 100")
+    pages = options.n // cases.PAGE_SIZE
+    if options.deep_page > pages // 2:
+        # A deep page the data set has: at --n 20000 there are 400 pages, not 1,000.
+        options.deep_page = max(2, pages // 2)
     options.data_dir = options.data_dir.resolve()
     return options
 
