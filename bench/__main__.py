@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -13,11 +14,12 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cases, generate, loading, report, servers, sqlcheck, wrk
+from . import cases, generate, loading, postgres, report, servers, sqlcheck, wrk
 from .loading import BenchError, LoadTiming
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 WARMUP_REQUESTS = 6  # a few per gunicorn worker, so no worker starts cold under wrk
+ADDED_FACTS = 1_000  # the issue's "1,000 added facts" reload
 
 ServerFactory = Callable[[Path, Path], AbstractContextManager[servers.Server]]
 SYSTEMS: dict[str, ServerFactory] = {
@@ -25,6 +27,8 @@ SYSTEMS: dict[str, ServerFactory] = {
     "datasette": servers.datasette,
     "floor": servers.floor,
 }
+# The databases newsfacts loads into on the benchmark's PostgreSQL cluster.
+PG_BIG, PG_SMALL, PG_RAW = "newsfacts", "newsfacts_small", "copy_floor"
 
 
 def log(message: str) -> None:
@@ -51,6 +55,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="exit 1 when the floor's SQL or JSON differs from newsfacts' (bench/floor.py needs updating)",
     )
     parser.add_argument(
+        "--no-postgres",
+        action="store_true",
+        help="skip PostgreSQL (otherwise a throwaway cluster is started with initdb's defaults)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="a few seconds' run so the harness never rots: 10,000 facts, 1 s per case, no targets",
@@ -61,6 +70,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         options.strict = False
     if options.n < 1_000 or options.small_n < 100:
         parser.error("--n must be at least 1,000 and --small-n at least 100")
+    pages = options.n // cases.PAGE_SIZE
+    if options.deep_page > pages // 2:
+        # A deep page the data set has: at --n 20000 there are 400 pages, not 1,000.
+        options.deep_page = max(2, pages // 2)
     options.data_dir = options.data_dir.resolve()
     return options
 
@@ -75,24 +88,57 @@ def missing_tools() -> list[str]:
 
 
 def load_all(
-    options: argparse.Namespace,
+    options: argparse.Namespace, cluster: postgres.Cluster | None
 ) -> tuple[generate.Dataset, generate.Dataset, dict[str, LoadTiming | None]]:
+    """Generate the data sets and time every loader; the big data set ends with the added facts."""
     log(f"generating {options.n:,} and {options.small_n:,} facts in {options.data_dir}")
     big = generate.generate(options.n, options.data_dir)
     small = generate.generate(options.small_n, options.data_dir)
+    added = generate.added(big, ADDED_FACTS)
     log("loading with newsfacts seed (validated)")
     timings: dict[str, LoadTiming | None] = {
         "newsfacts": loading.newsfacts_seed(big, big.database("newsfacts"))
     }
     log("reloading the same input with newsfacts seed")
     timings["newsfacts reload"] = loading.newsfacts_seed(big, big.database("newsfacts"), again=True)
+    log(f"loading {ADDED_FACTS:,} added facts with newsfacts seed")
+    timings["newsfacts added"] = loading.newsfacts_seed(big, big.database("newsfacts"), added=added)
     log("loading with sqlite-utils insert --nl")
     timings["sqlite-utils"] = loading.sqlite_utils_insert(big, big.database("sqlite_utils"))
     log("loading with the raw floor")
     timings["raw"] = loading.raw_floor(big, big.database("raw"))
     if small.n != big.n:
         loading.newsfacts_seed(small, small.database("newsfacts"))
+    if cluster is not None:
+        timings |= load_postgres(cluster, big, small, added)
     return big, small, timings
+
+
+def load_postgres(
+    cluster: postgres.Cluster, big: generate.Dataset, small: generate.Dataset, added: Path
+) -> dict[str, LoadTiming | None]:
+    """The same loads into PostgreSQL, the COPY floor beside them; then a reader role to serve.
+
+    Each database is created empty first (not timed). After the loads, VACUUM ANALYZE, so what
+    is measured next does not depend on when autovacuum wakes (the loader leaves the fact
+    table's statistics to it).
+    """
+    url = cluster.create_database(PG_BIG)
+    log("PostgreSQL: loading with newsfacts seed")
+    timings = {"postgres": loading.newsfacts_seed(big, url)}
+    log("PostgreSQL: reloading the same input")
+    timings["postgres reload"] = loading.newsfacts_seed(big, url, again=True)
+    log(f"PostgreSQL: loading {ADDED_FACTS:,} added facts")
+    timings["postgres added"] = loading.newsfacts_seed(big, url, added=added)
+    log("PostgreSQL: loading with the COPY floor")
+    timings["postgres copy"] = loading.copy_floor(big, cluster.create_database(PG_RAW))
+    small_url = cluster.create_database(PG_SMALL)
+    loading.newsfacts_seed(small, small_url)
+    cluster.execute(f'CREATE ROLE "{postgres.READER}" LOGIN')
+    for name, loader_url in ((PG_BIG, url), (PG_SMALL, small_url)):
+        loading.grant_reader(loader_url, postgres.READER)
+        cluster.execute("VACUUM ANALYZE", database=name)
+    return timings
 
 
 @dataclass
@@ -198,9 +244,55 @@ def measure_small(system: str, server: servers.Server, session: Session) -> None
         row.notes[system] = note
 
 
+def start_postgres(options: argparse.Namespace, stack: contextlib.ExitStack) -> str | None:
+    """Start the throwaway cluster into ``options.cluster``; return why not when it is skipped."""
+    options.cluster = None
+    if options.no_postgres:
+        return "--no-postgres"
+    if reason := postgres.unavailable():
+        return reason
+    options.cluster = stack.enter_context(
+        postgres.cluster(options.data_dir / "postgres", servers.free_port())
+    )
+    log(f"PostgreSQL: {options.cluster.version}, initdb defaults, port {options.cluster.port}")
+    return None
+
+
+def serving(
+    options: argparse.Namespace, big: generate.Dataset, small: generate.Dataset
+) -> list[tuple[str, ServerFactory, Path | str, Path | str]]:
+    """Each system with what it serves: the big data set's database, then the small one's."""
+    out: list[tuple[str, ServerFactory, Path | str, Path | str]] = [
+        ("newsfacts", servers.newsfacts, big.database("newsfacts"), small.database("newsfacts"))
+    ]
+    if (cluster := options.cluster) is not None:
+        reader = postgres.READER
+        out.append(
+            (
+                "postgresql",
+                servers.newsfacts,
+                cluster.url(PG_BIG, reader, pool=True),
+                cluster.url(PG_SMALL, reader, pool=True),
+            )
+        )
+    out += [
+        (name, factory, big.database("newsfacts"), small.database("newsfacts"))
+        for name, factory in SYSTEMS.items()
+        if name != "newsfacts"
+    ]
+    return out
+
+
 def run(options: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as stack:
+        skipped = start_postgres(options, stack)
+        return run_with(options, skipped)
+
+
+def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
+    """The whole run; ``postgres_skipped`` says why there is no PostgreSQL column, if there is none."""
     started = time.perf_counter()
-    big, small, timings = load_all(options)
+    big, small, timings = load_all(options, options.cluster)
     log("checking the floor's SQL against newsfacts'")
     drift = sqlcheck.compare(
         big.database("newsfacts"), {c.name: c.api for c in cases.cases(big.n) if c.api}
@@ -211,11 +303,12 @@ def run(options: argparse.Namespace) -> int:
     logs = options.data_dir / "logs"
     session = Session(options, load)
     rows = session.rows
-    for system, factory in SYSTEMS.items():
-        with factory(big.database("newsfacts"), logs / f"{system}-n{big.n}.log") as server:
+    systems = serving(options, big, small)
+    for system, factory, database, _ in systems:
+        with factory(database, logs / f"{system}-n{big.n}.log") as server:  # type: ignore[arg-type]
             measure_system(system, server, session)
-    for system, factory in SYSTEMS.items():
-        with factory(small.database("newsfacts"), logs / f"{system}-n{small.n}.log") as server:
+    for system, factory, _, database in systems:
+        with factory(database, logs / f"{system}-n{small.n}.log") as server:  # type: ignore[arg-type]
             measure_small(system, server, session)
     order = [
         "get",
@@ -239,20 +332,19 @@ def run(options: argparse.Namespace) -> int:
     print(
         f"Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}\n"
     )
+    cluster = options.cluster
+    if cluster is not None:
+        print(f"PostgreSQL: {cluster.version}, a new cluster with initdb's default settings.\n")
+    else:
+        print(f"PostgreSQL: skipped ({postgres_skipped}).\n")
     print("Cells: requests/s / p50 ms / p99 ms.\n")
-    print(report.results_table(ordered) + "\n")
-    print(
-        report.loads_table(
-            [
-                timings["newsfacts"],
-                timings["newsfacts reload"],
-                timings["sqlite-utils"],
-                timings["raw"],
-            ],
-            options.n,
-        )
-        + "\n"
-    )
+    shown = tuple(s for s in report.SYSTEMS if cluster is not None or s != "postgresql")
+    print(report.results_table(ordered, shown) + "\n")
+    load_order = [
+        "newsfacts", "newsfacts reload", "newsfacts added", "sqlite-utils", "raw",
+        "postgres", "postgres reload", "postgres added", "postgres copy",
+    ]  # fmt: skip
+    print(report.loads_table([timings.get(k) for k in load_order], options.n) + "\n")
     print(report.ratios_table(ratio_items) + "\n")
     print(
         f"Floor SQL check: {'identical statements for every case' if not drift else f'{len(drift)} difference(s), see log'}"
@@ -271,6 +363,9 @@ def run(options: argparse.Namespace) -> int:
             "loads": {k: (asdict(v) if v else None) for k, v in timings.items()},
             "ratios": [asdict(item) for item in ratio_items],
             "sql_drift": drift,
+            "postgres": {"version": cluster.version, "settings": "initdb defaults"}
+            if cluster is not None
+            else {"skipped": postgres_skipped},
         }
         options.json.write_text(json.dumps(document, indent=2) + "\n")
     if options.strict and any(item.passed is False for item in ratio_items):

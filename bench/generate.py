@@ -159,22 +159,30 @@ def _value(rng: random.Random, measure: str) -> float:
 
 
 def iter_facts(
-    n: int, sources: list[dict], briefings: dict[str, dict] | None = None
+    n: int,
+    sources: list[dict],
+    briefings: dict[str, dict] | None = None,
+    *,
+    first: int = 1,
+    seed: int = SEED,
+    articles: int | None = None,
 ) -> Iterator[dict]:
     """Yield ``n`` fact records; sources are Zipf-weighted so a few carry many facts.
 
     Facts of the busiest sources name a briefing; each new one is added to ``briefings``.
+    ``first``, ``seed`` and ``articles`` make facts to add to an existing data set: new ids
+    from ``first`` on, other draws, and only the articles its catalog holds.
     """
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     pairs = subjects_and_measures()
     source_ids = [s["id"] for s in sources]
     names = {s["id"]: s["name"] for s in sources}
     cumulative = list(accumulate(1 / rank for rank in range(1, len(source_ids) + 1)))
     qualifiers = list(QUALIFIERS)
     qualifier_weights = list(accumulate(QUALIFIERS.values()))
-    articles = article_count(n)
+    articles = articles or article_count(n)
     words = [(word, weight / 100) for word, weight in TOPIC_WORDS]
-    for i in range(1, n + 1):
+    for i in range(first, first + n):
         subject, measure = pairs[rng.randrange(len(pairs))]
         qualifier = rng.choices(qualifiers, cum_weights=qualifier_weights)[0]
         day = rng.randrange(DAYS)
@@ -283,3 +291,23 @@ def generate(n: int, root: Path) -> Dataset:
     dataset.catalog.write_text(json.dumps(catalog, indent=1) + "\n")
     dataset.stamp.write_text(json.dumps(stamp) + "\n")
     return dataset
+
+
+def added(dataset: Dataset, count: int = 1_000) -> Path:
+    """Write ``count`` new facts for ``dataset`` (ids after its last), valid against its catalog.
+
+    What a day's new reports look like to the loader: the same sources and articles, facts it
+    has not seen. They name no briefing (a new one would need a catalog entry too).
+    """
+    path = dataset.directory / f"added-{count}.ndjson"
+    records = iter_facts(
+        count,
+        source_records(),
+        first=dataset.n + 1,
+        seed=SEED + 3,
+        articles=article_count(dataset.n),
+    )
+    with path.open("w") as handle:
+        for record in records:
+            handle.write(json.dumps(record, separators=(",", ":")) + "\n")
+    return path

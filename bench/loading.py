@@ -73,16 +73,30 @@ def fresh(path: Path) -> Path:
     return path
 
 
-def newsfacts_seed(dataset: Dataset, database: Path, *, again: bool = False) -> LoadTiming:
+def newsfacts_seed(
+    dataset: Dataset, database: Path | str, *, again: bool = False, added: Path | None = None
+) -> LoadTiming:
     """Load the data set through `newsfacts seed` (validated, the project's own loader).
 
-    ``again``: into the database a first load made, unchanged input (what a cron job's
-    periodic reload costs when nothing was edited).
+    ``database``: a SQLite file (emptied first), or the loader's URL of an empty PostgreSQL
+    database. ``again``: into the database a first load made, unchanged input (what a cron
+    job's periodic reload costs when nothing was edited). ``added``: into that database too,
+    with a third file of new facts beside the same two (a day's new reports).
     """
-    url = f"sqlite:///{database if again else fresh(database)}"
+    postgres = isinstance(database, str)
+    if postgres:
+        url = str(database)
+    else:
+        url = f"sqlite:///{database if again or added else fresh(Path(database))}"
     env = {"NEWSFACTS_DATABASE_URL": url, "NEWSFACTS_LOADER_DATABASE_URL": url}
-    command = newsfacts_command("seed", str(dataset.catalog), str(dataset.facts))
-    return measured("newsfacts reload (unchanged)" if again else "newsfacts seed", command, env)
+    paths = [dataset.catalog, dataset.facts, *([added] if added else [])]
+    command = newsfacts_command("seed", *map(str, paths))
+    if added:
+        with added.open("rb") as handle:
+            name = f"newsfacts +{sum(1 for _ in handle):,} facts"
+    else:
+        name = "newsfacts reload (unchanged)" if again else "newsfacts seed"
+    return measured(name + (" (PostgreSQL)" if postgres else ""), command, env)
 
 
 def sqlite_utils_insert(dataset: Dataset, database: Path) -> LoadTiming | None:
@@ -106,3 +120,24 @@ def raw_floor(dataset: Dataset, database: Path) -> LoadTiming:
     """Load the same NDJSON with json.loads + executemany: the cost of doing nothing else."""
     command = [sys.executable, "-m", "bench.rawload", str(fresh(database)), str(dataset.facts)]
     return measured("raw floor (json + executemany)", command)
+
+
+def copy_floor(dataset: Dataset, url: str) -> LoadTiming:
+    """Load the same NDJSON into an empty PostgreSQL database with json.loads + COPY."""
+    command = [sys.executable, "-m", "bench.rawload", url, str(dataset.facts)]
+    return measured("COPY floor (json + COPY, PostgreSQL)", command)
+
+
+def grant_reader(url: str, role: str) -> None:
+    """`newsfacts db grant-reader ROLE` on the loader's URL: the role the API serves as."""
+    env = {**os.environ, "NEWSFACTS_DATABASE_URL": url, "NEWSFACTS_LOADER_DATABASE_URL": url}
+    done = subprocess.run(
+        newsfacts_command("db", "grant-reader", role),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"newsfacts db grant-reader failed:\n{done.stdout}{done.stderr}")

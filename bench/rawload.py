@@ -1,4 +1,5 @@
-"""The loader floor: json.loads per line and one executemany, no validation (run as a subprocess)."""
+"""The loader floors: json.loads per line, then one executemany (SQLite) or one COPY
+(PostgreSQL), no validation (run as a subprocess)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,36 @@ def load(database: Path, facts: Path) -> int:
         connection.close()
 
 
+# Plain columns of the natural types, the primary key and no other index.
+POSTGRES_TYPES = {
+    "value": "double precision", "value_low": "double precision",
+    "value_high": "double precision", "briefing_date": "date", "period_start": "date",
+    "period_end": "date", "reported_in": "jsonb",
+}  # fmt: skip
+
+
+def load_postgres(url: str, facts: Path) -> int:
+    """COPY every line of ``facts`` into a fresh ``fact`` table in one transaction.
+
+    PostgreSQL's fastest bulk path, fed the same parsed rows as the SQLite floor.
+    """
+    import psycopg
+
+    columns = ", ".join(f"{c} {POSTGRES_TYPES.get(c, 'text')}" for c in COLUMNS)
+    count = 0
+    with psycopg.connect(url) as connection:
+        connection.execute(f"CREATE TABLE fact ({columns}, PRIMARY KEY (id))")  # type: ignore[arg-type]
+        with connection.cursor().copy(f"COPY fact ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+            for row in rows(facts):
+                copy.write_row(row)
+                count += 1
+    return count
+
+
 if __name__ == "__main__":
-    count = load(Path(sys.argv[1]), Path(sys.argv[2]))
+    target, facts = sys.argv[1], Path(sys.argv[2])
+    if target.startswith("postgresql://"):
+        count = load_postgres(target, facts)
+    else:
+        count = load(Path(target), facts)
     print(f"inserted {count} rows")

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from .loading import LoadTiming
 from .wrk import Result
 
-SYSTEMS = ("newsfacts", "datasette", "floor")
+SYSTEMS = ("newsfacts", "postgresql", "datasette", "floor")
+HEADERS = {"postgresql": "newsfacts (PostgreSQL)"}
+# The cases PostgreSQL serving is held to (p50 within 1.3x of newsfacts on SQLite).
+POSTGRES_CASES = (
+    "get", "filtered", "counted", "value_range", "full_text", "page_1", "page_deep",
+    "revalidate", "filtered_small",
+)  # fmt: skip
 
 
 @dataclass
@@ -39,14 +45,14 @@ def _cell(result: Result | None, note: str | None) -> str:
     return text
 
 
-def results_table(rows: list[Row]) -> str:
+def results_table(rows: list[Row], systems: tuple[str, ...] = SYSTEMS) -> str:
     """Cases down, systems across; each cell is req/s / p50 ms / p99 ms."""
     lines = [
-        "| case | " + " | ".join(SYSTEMS) + " |",
-        "|---|" + "---|" * len(SYSTEMS),
+        "| case | " + " | ".join(HEADERS.get(s, s) for s in systems) + " |",
+        "|---|" + "---|" * len(systems),
     ]
     for row in rows:
-        cells = [_cell(row.results.get(s), row.notes.get(s)) for s in SYSTEMS]
+        cells = [_cell(row.results.get(s), row.notes.get(s)) for s in systems]
         lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -184,6 +190,14 @@ def ratios(
             False,
         ),
         _ratio(
+            "1,000 added facts / first load: newsfacts seed time",
+            seconds("newsfacts added"),
+            seconds("newsfacts"),
+            "<= 0.05",
+            0.05,
+            False,
+        ),
+        _ratio(
             "load time: newsfacts seed / raw floor",
             seconds("newsfacts"),
             seconds("raw"),
@@ -200,11 +214,74 @@ def ratios(
             False,
         ),
     ]
+    out += postgres_ratios(rows, loads) if "postgres" in loads else []
     timing = loads.get("newsfacts")
     rss = timing.peak_rss_mb if timing else None
     out.append(
         Ratio(
             "loader peak RSS (MB, not a ratio)", rss, "<= 200", None if rss is None else rss <= 200
+        )
+    )
+    return out
+
+
+def postgres_ratios(rows: dict[str, Row], loads: dict[str, LoadTiming | None]) -> list[Ratio]:
+    """PostgreSQL against SQLite: p50 per case, and the loader's time (issue 14's goals)."""
+
+    def p50(case: str, system: str) -> float | None:
+        row = rows.get(case)
+        result = row.results.get(system) if row else None
+        return result.p50_ms if result else None
+
+    def seconds(name: str) -> float | None:
+        timing = loads.get(name)
+        return timing.seconds if timing else None
+
+    out = [
+        _ratio(
+            f"{rows[case].label}: PostgreSQL / SQLite p50 latency",
+            p50(case, "postgresql"),
+            p50(case, "newsfacts"),
+            "<= 1.3",
+            1.3,
+            False,
+        )
+        for case in POSTGRES_CASES
+        if case in rows and rows[case].results.get("newsfacts") is not None
+    ]
+    out += [
+        _ratio(
+            "load time: newsfacts seed into PostgreSQL / into SQLite",
+            seconds("postgres"),
+            seconds("newsfacts"),
+            "<= 2",
+            2,
+            False,
+        ),
+        _ratio(
+            "PostgreSQL: reload of unchanged input / first load",
+            seconds("postgres reload"),
+            seconds("postgres"),
+            "<= 0.1",
+            0.1,
+            False,
+        ),
+        _ratio(
+            "PostgreSQL: 1,000 added facts / first load",
+            seconds("postgres added"),
+            seconds("postgres"),
+            "<= 0.05",
+            0.05,
+            False,
+        ),
+    ]
+    top, bottom = seconds("postgres"), seconds("postgres copy")
+    out.append(
+        Ratio(
+            "load time: newsfacts seed into PostgreSQL / COPY floor (no target)",
+            top / bottom if top is not None and bottom else None,
+            "-",
+            None,
         )
     )
     return out

@@ -112,19 +112,25 @@ def serve(
         stop(server)
 
 
-def newsfacts(database: Path, log: Path) -> contextlib.AbstractContextManager[Server]:
-    """`newsfacts serve`: gunicorn with two workers, configured through the environment."""
+def newsfacts(database: Path | str, log: Path) -> contextlib.AbstractContextManager[Server]:
+    """`newsfacts serve`: gunicorn with two workers, configured through the environment.
+
+    ``database``: a SQLite file, or the URL of a PostgreSQL database (``postgresql+pool://``,
+    as a reader role: `newsfacts serve` refuses one that could write).
+    """
     port = free_port()
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     env = {
         "NEWSFACTS_BIND": f"{HOST}:{port}",
         "NEWSFACTS_WORKERS": "2",
-        "NEWSFACTS_DATABASE_URL": f"sqlite:///{database}",
+        "NEWSFACTS_DATABASE_URL": url,
         # The floor and Datasette keep no access log either, and limit no client (one wrk
         # client would exhaust any per-client allowance in a second).
         "NEWSFACTS_ACCESS_LOG": "off",
         "NEWSFACTS_RATE_LIMIT": "off",
     }
-    return serve("newsfacts", newsfacts_command("serve"), env, port, "/v1/facts?page_size=1", log)
+    name = "newsfacts" if isinstance(database, Path) else "newsfacts (PostgreSQL)"
+    return serve(name, newsfacts_command("serve"), env, port, "/v1/facts?page_size=1", log)
 
 
 def floor(database: Path, log: Path) -> contextlib.AbstractContextManager[Server]:

@@ -16,6 +16,13 @@ import peewee as pw
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+try:
+    from psycopg.pq import ConnStatus, TransactionStatus
+except ImportError:  # SQLite only
+    _PG_OK = _PG_IDLE = None
+else:
+    _PG_OK, _PG_IDLE = ConnStatus.OK, TransactionStatus.IDLE
+
 
 class DatabaseBinding(pw.DatabaseProxy):
     """A peewee proxy whose target is per thread.
@@ -142,6 +149,33 @@ class ServingSqliteDatabase(PooledSqliteDatabase):
         return super().execute_sql(sql, params)
 
 
+class ServingPostgresqlDatabase(PooledPostgresqlDatabase):
+    """``postgresql+pool://``: a pooled connection is checked out without a round trip.
+
+    peewee's pool sends ``SELECT 1`` on every checkout of an idle connection to see that it is
+    alive: one round trip per request, before the request's own statements. Here a checkout
+    reads what the server has sent instead, without waiting (libpq's ``PQconsumeInput``, a
+    non-blocking ``recv``): a backend that was terminated (``pg_terminate_backend``, a server
+    restart, an idle timeout, PgBouncer closing) has sent its goodbye and closed the socket,
+    and reading that marks the connection bad, so it is dropped and a new one opened.
+    A connection handed back mid-transaction is still rolled back (a round trip, as before).
+    """
+
+    def _is_closed(self, conn: Any) -> bool:
+        if conn.closed:
+            return True
+        pgconn = conn.pgconn
+        if pgconn.transaction_status != _PG_IDLE:
+            return super()._is_closed(conn)
+        try:
+            # The first read takes the server's FATAL message, the next sees the socket closed.
+            for _ in range(3):
+                pgconn.consume_input()
+        except Exception:  # psycopg.OperationalError: the server has gone
+            return True
+        return pgconn.status != _PG_OK
+
+
 class BaseModel(pw.Model):
     class Meta:
         database = database
@@ -189,7 +223,7 @@ def make_database(
         if scheme.endswith("+pool"):
             params.setdefault("max_connections", 8)
             params.setdefault("stale_timeout", 300)
-            return PooledPostgresqlDatabase(prefer_psycopg3=True, **params)
+            return ServingPostgresqlDatabase(prefer_psycopg3=True, **params)
         return pw.PostgresqlDatabase(prefer_psycopg3=True, **params)
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
 

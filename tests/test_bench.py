@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from bench import generate, postgres, report
+from bench.loading import LoadTiming
+from bench.wrk import Result
+from models import Fact, bound, make_database
+from seeds.loader import load_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,3 +47,41 @@ def test_benchmark_smoke_run_completes_and_its_floor_matches_newsfacts(tmp_path:
     assert "skipped" not in result.stdout.splitlines()[-1]
     for label in ("newsfacts", "datasette", "floor", "filtered list", "get by id"):
         assert label in result.stdout, label
+    assert "| newsfacts +1,000 facts |" in result.stdout
+    # CI has PostgreSQL's binaries (and runs as root: the cluster runs as the postgres user).
+    if os.environ.get("CI") == "true" or postgres.unavailable() is None:
+        assert "newsfacts (PostgreSQL)" in result.stdout, result.stdout[-3000:]
+        for row in ("| newsfacts seed (PostgreSQL) |", "| COPY floor (json + COPY, PostgreSQL) |"):
+            assert row in result.stdout, row
+        assert "get by id: PostgreSQL / SQLite p50 latency" in result.stdout
+    else:
+        assert "PostgreSQL: skipped (" in result.stdout
+
+
+def test_added_facts_are_new_and_valid_against_the_data_sets_catalog(tmp_path: Path) -> None:
+    dataset = generate.generate(1_000, tmp_path)
+    added = generate.added(dataset, 100)
+    ids = [json.loads(line)["id"] for line in added.read_text().splitlines()]
+    assert ids == [f"f-{i:07d}" for i in range(1_001, 1_101)]
+    db = make_database(f"sqlite:///{tmp_path / 'added.sqlite3'}")
+    load_paths([dataset.catalog, dataset.facts, added], into=db)
+    with bound(db), db.connection_context():
+        assert Fact.select().count() == 1_100
+
+
+def test_postgres_ratios_hold_postgres_to_sqlite_per_case_and_for_the_loader() -> None:
+    def result(p50: float) -> Result:
+        return Result(requests_per_s=100, p50_ms=p50, p99_ms=p50, requests=100, errors=0)
+
+    row = report.Row("get", "get by id", {"newsfacts": result(2.0), "postgresql": result(2.4)})
+    loads = {
+        "newsfacts": LoadTiming("seed", 10.0, 100),
+        "postgres": LoadTiming("seed pg", 25.0, 100),
+        "postgres copy": LoadTiming("copy", 5.0, 30),
+    }
+    by_label = {r.label: r for r in report.postgres_ratios({"get": row}, loads)}
+    latency = by_label["get by id: PostgreSQL / SQLite p50 latency"]
+    assert latency.value == pytest.approx(1.2) and latency.passed is True
+    loader = by_label["load time: newsfacts seed into PostgreSQL / into SQLite"]
+    assert loader.value == pytest.approx(2.5) and loader.passed is False
+    assert by_label["PostgreSQL: 1,000 added facts / first load"].passed is None  # not measured
