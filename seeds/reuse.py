@@ -19,7 +19,7 @@ from models import LoadedFile, Meta, database, is_postgres
 from .reader import Digests, loader_code
 from .report import Counts
 from .sql import insert, scalar
-from .stage import Stage
+from .stage import NOT_RESTATED, Stage
 
 # Meta key: the loader code (``reader.loader_code``) of the last load that succeeded.
 LOADER_CODE = "last_load_code"
@@ -86,7 +86,7 @@ class Reuse:
             unit
             for (unit,) in database.execute_sql(
                 "SELECT DISTINCT f.unit FROM fact f JOIN fact_file ff ON ff.fact_id = f.key "
-                "WHERE ff.file_id NOT IN (SELECT file_id FROM stage_scope) ORDER BY f.unit"
+                f"WHERE {NOT_RESTATED.format('ff')} ORDER BY f.unit"
             ).fetchall()
         ]
 
@@ -138,5 +138,5 @@ class Reuse:
         stage.create_table("stage_scope", "(file_id INTEGER PRIMARY KEY)")
         insert("stage_scope", ("file_id",), ((row_id,) for row_id in self.restated))
         self.kept_facts = scalar(
-            "SELECT COUNT(*) FROM fact_file WHERE file_id NOT IN (SELECT file_id FROM stage_scope)"
+            f"SELECT COUNT(*) FROM fact_file ff WHERE {NOT_RESTATED.format('ff')}"
         )

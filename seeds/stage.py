@@ -73,10 +73,12 @@ def fact_hash(
 
 # Where a kept fact's staged references say they come from: "path<TAB>id=<fact id>".
 KEPT_LOCATOR = "\tid="
+# The file (``<alias>.file_id``) of a stored fact is one this load does not restate.
+NOT_RESTATED = "NOT EXISTS (SELECT 1 FROM stage_scope sc WHERE sc.file_id = {0}.file_id)"
 # A stored fact that this load keeps as stored: stated by a file it does not restate.
 KEPT = (
     "EXISTS (SELECT 1 FROM fact k JOIN fact_file kf ON kf.fact_id = k.key WHERE k.id = {0} "
-    "AND kf.file_id NOT IN (SELECT file_id FROM stage_scope))"
+    f"AND {NOT_RESTATED.format('kf')})"
 )
 
 
@@ -208,7 +210,7 @@ class Stage:
         """Stage the kept facts' replaced ids and revised facts, to be checked with the rest."""
         kept = (
             "JOIN fact_file ff ON ff.fact_id = f.key JOIN loaded_file lf ON lf.id = ff.file_id "
-            "WHERE ff.file_id NOT IN (SELECT file_id FROM stage_scope)"
+            f"WHERE {NOT_RESTATED.format('ff')}"
         )
         database.execute_sql(
             "INSERT INTO stage_replace (old_id, fact_id, position, origin) "
@@ -246,7 +248,7 @@ class Stage:
             cursor = database.execute_sql(
                 "SELECT s.id, s.found_at, lf.path FROM stage_fact s JOIN fact f ON f.id = s.id "
                 "JOIN fact_file ff ON ff.fact_id = f.key JOIN loaded_file lf ON lf.id = ff.file_id "
-                "WHERE ff.file_id NOT IN (SELECT file_id FROM stage_scope) ORDER BY s.found_at"
+                f"WHERE {NOT_RESTATED.format('ff')} ORDER BY s.found_at"
             )
             for fact_id, origin, path in cursor.fetchall():
                 self.problems.add(

@@ -107,3 +107,35 @@ def test_staged_tables_are_analyzed_once_filled_on_postgresql(
     filled = sqls.index("CREATE INDEX stage_replace_old ON stage_replace (old_id)")
     first_count = next(i for i, sql in enumerate(sqls) if sql.startswith("SELECT COUNT(*) FROM"))
     assert filled < min(analyzed) and max(analyzed) < first_count
+
+
+def test_no_statement_of_a_partial_load_runs_a_subquery_once_per_row(
+    empty_database: pw.Database, statements: list, tmp_path: Path
+) -> None:
+    kept = [DEFAULT_SEED_DIR / "common.yaml", DEFAULT_SEED_DIR / "turkey-election-2023.yaml"]
+    korea = edited_seeds(tmp_path)
+    korea.write_bytes(KOREA.read_bytes())
+    load_paths([*kept, korea], into=empty_database)
+    statements.clear()
+    edited_seeds(tmp_path)
+    report = load_paths([*kept, korea], into=empty_database)
+    assert report.reuse and report.reuse.startswith("facts not read again: 2 files"), report.reuse
+    assert (report.counts["facts"].added, report.counts["facts"].removed) == (1, 2)
+    assert statements
+    for sql, per_row in statements:
+        assert not NOT_IN_SUBQUERY.search(sql), sql
+        assert per_row == [], sql
+
+
+def test_a_load_that_changes_much_leaves_statistics_on_postgresql(
+    empty_database: pw.Database,
+) -> None:
+    """Without them, the first requests after a first load are planned blind (autovacuum is late)."""
+    if not is_postgres(empty_database):
+        pytest.skip("SQLite plans these queries by their indexes")
+    load_paths([DEFAULT_SEED_DIR], into=empty_database)
+    analyzed = empty_database.execute_sql(
+        "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() "
+        "AND tablename IN ('fact', 'fact_supersession', 'source')"
+    ).fetchall()
+    assert sorted(t for (t,) in analyzed) == ["fact", "fact_supersession", "source"]
