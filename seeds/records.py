@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -59,9 +59,37 @@ def _precision(data: dict[str, Any], date_field: str) -> str:
     return given or ("day" if data.get(date_field) is not None else "unknown")
 
 
+def _check_date(data: dict[str, Any], date_field: str, time_field: str | None = None) -> None:
+    """Refuse a date (and time of day) that contradicts the record's precision."""
+    precision = _precision(data, date_field)
+    check_precision(data[date_field], precision, date_field)
+    if time_field is not None:
+        check_time(data[time_field], precision, time_field)
+
+
 class RecordSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
+
+
+class DatedRecord(RecordSchema):
+    """A record dated at a precision: one place checks the date and fills in the precision.
+
+    A null date is an unknown one; a known one sits where its precision says.
+    """
+
+    date_field: ClassVar[str]
+    precision_field: ClassVar[str]
+    time_field: ClassVar[str | None] = None
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def check_date(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _check_date(data, self.date_field, self.time_field)
+
+    @ma.post_load
+    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data[self.precision_field] = _precision(data, self.date_field)
+        return data
 
 
 # -- vocabularies ---------------------------------------------------------------------------
@@ -126,7 +154,9 @@ class SourceRecord(RecordSchema):
     aliases = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
 
 
-class ArticleRecord(RecordSchema):
+class ArticleRecord(DatedRecord):
+    date_field, precision_field = "published", "published_precision"
+
     id = id_field(required=True)
     outlet = Text(required=True, validate=validate.Length(max=200))
     published = IsoDate(required=True, allow_none=True)
@@ -145,18 +175,10 @@ class ArticleRecord(RecordSchema):
     notes = Text(load_default=None, allow_none=True, validate=NOTES_LENGTH)
     title = _optional(Text, validate=fits(Article.title))
 
-    @ma.validates_schema(skip_on_field_errors=True)
-    def check_date(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """A null date is an unknown one; a known one sits where its precision says."""
-        check_precision(data["published"], _precision(data, "published"), "published")
 
-    @ma.post_load
-    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        data["published_precision"] = _precision(data, "published")
-        return data
+class BriefingRecord(DatedRecord):
+    date_field, precision_field, time_field = "date", "date_precision", "time"
 
-
-class BriefingRecord(RecordSchema):
     id = id_field(required=True)
     source = id_field(required=True)
     date = IsoDate(required=True, allow_none=True)
@@ -167,18 +189,10 @@ class BriefingRecord(RecordSchema):
     notes = Text(load_default=None, allow_none=True, validate=NOTES_LENGTH)
 
     @ma.validates_schema(skip_on_field_errors=True)
-    def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Refuse a date that contradicts its precision and a relay listed twice."""
-        precision = _precision(data, "date")
-        check_precision(data["date"], precision, "date")
-        check_time(data["time"], precision, "time")
+    def check_relays(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a relay listed twice (a slip: a chain passes each source once)."""
         if len(set(data["relayed_by"])) != len(data["relayed_by"]):
             raise ma.ValidationError("Lists a source twice.", "relayed_by")
-
-    @ma.post_load
-    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        data["date_precision"] = _precision(data, "date")
-        return data
 
 
 # -- facts -------------------------------------------------------------------------------------
@@ -236,9 +250,7 @@ class FactRecord(RecordSchema):
             if len(set(data[name])) != len(data[name]):
                 raise ma.ValidationError(twice, name)
         self._check_value(data)
-        precision = _precision(data, "briefing_date")
-        check_precision(data["briefing_date"], precision, "briefing_date")
-        check_time(data["briefing_time"], precision, "briefing_time")
+        _check_date(data, "briefing_date", "briefing_time")
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and start > end:
             raise ma.ValidationError("Must not be after period_end.", "period_start")
