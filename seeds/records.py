@@ -23,10 +23,12 @@ from models import (
     Place,
     Unit,
 )
+from models.fact import PERIOD_BOUNDS
 
 from .fields import (
     TIME_PATTERN,
     IsoDate,
+    IsoPeriod,
     Pattern,
     Report,
     StrictNumber,
@@ -43,6 +45,8 @@ NOTES_LENGTH = validate.Length(max=2000)
 # Qualifiers that imply a bound equal to the value.
 IMPLIED_LOW = {"exact", "at_least", "more_than"}
 IMPLIED_HIGH = {"exact", "at_most", "less_than", "nearly"}
+# The fields a fact may give its period's bounds in one by one (the model's columns).
+PERIOD_START, PERIOD_END = (bound.name for bound in PERIOD_BOUNDS)
 
 
 def _one_of(vocabulary: dict[str, str], **kwargs: Any) -> fields.String:
@@ -219,6 +223,8 @@ class FactRecord(RecordSchema):
     briefing_time = _optional(fields.String, validate=Pattern(TIME_PATTERN, error="Must be HH:MM."))
     period_start = _optional(IsoDate)
     period_end = _optional(IsoDate)
+    # Both bounds in one ISO 8601 interval, ``start/end``: a record gives this or the two above.
+    period = _optional(IsoPeriod)
     period_label = _optional(Text, validate=fits(Fact.period_label))
     place = _optional(id_field)
     breakdown = _optional(slug_field, Fact.breakdown, "children")
@@ -251,9 +257,7 @@ class FactRecord(RecordSchema):
                 raise ma.ValidationError(twice, name)
         self._check_value(data)
         _check_date(data, "briefing_date", "briefing_time")
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and start > end:
-            raise ma.ValidationError("Must not be after period_end.", "period_start")
+        self._check_period(data)
         articles = [article for article, _ in data["reported_in"]]
         if len(set(articles)) != len(articles):
             raise ma.ValidationError("Lists an article twice.", "reported_in")
@@ -264,6 +268,18 @@ class FactRecord(RecordSchema):
             raise ma.ValidationError(
                 "Must not be the fact's own source.", "relays" if relays else "via"
             )
+
+    @staticmethod
+    def _check_period(data: dict[str, Any]) -> None:
+        """One way per record: the interval, or the bounds one by one (start not after end)."""
+        start, end = data[PERIOD_START], data[PERIOD_END]
+        if data["period"] is not None and (start is not None or end is not None):
+            raise ma.ValidationError(
+                f"Must not be given with {PERIOD_START} or {PERIOD_END}: give the period one way.",
+                "period",
+            )
+        if start is not None and end is not None and start > end:
+            raise ma.ValidationError(f"Must not be after {PERIOD_END}.", PERIOD_START)
 
     @staticmethod
     def _check_value(data: dict[str, Any]) -> None:
@@ -294,7 +310,7 @@ class FactRecord(RecordSchema):
 
     @ma.post_load
     def derive(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Fill what the record implies: bounds, the sort key, the precision, the relay chain."""
+        """Fill what the record implies: bounds, sort key, precision, period bounds, relay chain."""
         value, qualifier = data.get("value"), data["qualifier"]
         if value is not None:
             if qualifier in IMPLIED_LOW and data.get("value_low") is None:
@@ -306,6 +322,9 @@ class FactRecord(RecordSchema):
         if data["bounds_basis"] is None and (low is not None or high is not None):
             data["bounds_basis"] = "stated"
         data["date_precision"] = _precision(data, "briefing_date")
+        period = data.pop("period")
+        if period is not None:
+            data[PERIOD_START], data[PERIOD_END] = period
         if not data["relays"] and data["via"] is not None:
             data["relays"] = [data["via"]]
         data["via"] = data["relays"][0] if data["relays"] else None
