@@ -16,6 +16,7 @@ from .fields import (
     ISO_PERIOD,
     MAX_MAGNITUDE,
     MAX_QUOTE_WORDS,
+    OPEN_BOUND,
     IsoDate,
     IsoPeriod,
     Pattern,
@@ -97,15 +98,19 @@ def _convert_date(value: Any) -> date:
         raise _Defer from None
 
 
-def _convert_period(value: Any) -> tuple[date, date]:
+def _convert_period(value: Any) -> tuple[date | None, date | None]:
     match = ISO_PERIOD.fullmatch(value) if type(value) is str else None
     if match is None:
         raise _Defer
     try:
-        start, end = (date.fromisoformat(bound) for bound in match.groups())
+        start, end = (
+            None if bound == OPEN_BOUND else date.fromisoformat(bound) for bound in match.groups()
+        )
     except ValueError:
         raise _Defer from None
-    if end < start:
+    if start is None and end is None:
+        raise _Defer
+    if start is not None and end is not None and end < start:
         raise _Defer
     return start, end
 

@@ -62,38 +62,43 @@ class IsoDate(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-# ISO 8601's interval of two calendar dates, ``start/end``; the standard's other spellings
-# (durations, an abbreviated end) would let one period be written many ways, so only this one.
-ISO_PERIOD = re.compile(f"({ISO_DATE.pattern})/({ISO_DATE.pattern})")
+# A period as ISO 8601 writes an interval: two calendar dates, ``start/end``, and ``..`` (ISO
+# 8601-2's open end) for a bound not given. The standard's other spellings (durations, an
+# abbreviated end) would let one period be written many ways, so only this one.
+OPEN_BOUND = ".."
+ISO_PERIOD = re.compile(rf"({ISO_DATE.pattern}|\.\.)/({ISO_DATE.pattern}|\.\.)")
 
 
 class IsoPeriod(fields.Field):
     """A period as one value, ``2017-04-01/2018-03-31``: both dates inclusive.
 
-    Loads as ``(start, end)``, the bounds a record may also give one by one.
+    Loads as ``(start, end)``, the bounds a record may also give one by one (None for ``..``).
     """
 
     default_error_messages = {  # noqa: RUF012
-        "invalid": "Must be an ISO 8601 interval of two dates, start/end, "
-        "like '2017-04-01/2018-03-31'.",
+        "invalid": "Must be an ISO 8601 interval of two dates, start/end, like "
+        "'2017-04-01/2018-03-31' ('..' for a bound not given).",
         "date": "Must be an interval of calendar dates ({bound!r} is not one).",
+        "open": "Must give a date ('../..' bounds nothing: leave the period out).",
         "order": "Must not end ({end}) before it starts ({start}).",
     }
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> tuple[date, date]:
+    ) -> tuple[date | None, date | None]:
         match = ISO_PERIOD.fullmatch(value) if isinstance(value, str) else None
         if match is None:
             raise self.make_error("invalid")
-        bounds = []
+        bounds: list[date | None] = []
         for bound in match.groups():
             try:
-                bounds.append(date.fromisoformat(bound))
+                bounds.append(None if bound == OPEN_BOUND else date.fromisoformat(bound))
             except ValueError:
                 raise self.make_error("date", bound=bound) from None
         start, end = bounds
-        if end < start:
+        if start is None and end is None:
+            raise self.make_error("open")
+        if start is not None and end is not None and end < start:
             raise self.make_error("order", start=start.isoformat(), end=end.isoformat())
         return start, end
 
