@@ -13,12 +13,9 @@ from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCH
 
 from .fields import (
     ISO_DATE,
-    ISO_PERIOD,
     MAX_MAGNITUDE,
     MAX_QUOTE_WORDS,
-    OPEN_BOUND,
     IsoDate,
-    IsoPeriod,
     Pattern,
     Report,
     StrictNumber,
@@ -98,23 +95,6 @@ def _convert_date(value: Any) -> date:
         raise _Defer from None
 
 
-def _convert_period(value: Any) -> tuple[date | None, date | None]:
-    match = ISO_PERIOD.fullmatch(value) if type(value) is str else None
-    if match is None:
-        raise _Defer
-    try:
-        start, end = (
-            None if bound == OPEN_BOUND else date.fromisoformat(bound) for bound in match.groups()
-        )
-    except ValueError:
-        raise _Defer from None
-    if start is None and end is None:
-        raise _Defer
-    if start is not None and end is not None and end < start:
-        raise _Defer
-    return start, end
-
-
 def _checked(convert: Convert, validators: list[Any]) -> Convert | None:
     """Add a field's validators to ``convert``; None when one is of a kind not mirrored here."""
     checks: list[Callable[[Any], bool]] = []
@@ -168,8 +148,6 @@ def _field_converter(field: fields.Field) -> Convert | None:
         convert = _convert_number
     elif kind is IsoDate and field.format in ("iso", "iso8601"):
         convert = _convert_date
-    elif kind is IsoPeriod:
-        convert = _convert_period
     elif kind is Report:
         report = _report_converter()
         if report is None:
@@ -229,9 +207,9 @@ def fast_loader(schema: ma.Schema) -> Callable[[Any], dict[str, Any] | None]:
     None means "ask the schema": the fast path accepts a record only where every check the
     schema makes passes, and leaves every refusal (and its wording) to marshmallow, so the pair
     accepts and refuses exactly what the schema does (tests/test_loader_bulk.py fuzzes this).
-    It mirrors String, Text, StrictNumber, ISO date, ISO period and List fields with Regexp,
-    OneOf and Length validators, then runs the schema's own ``validates_schema`` and
-    ``post_load`` hooks. A schema using anything else gets a loader that always answers None.
+    It mirrors String, Text, StrictNumber, ISO Date and List fields with Regexp, OneOf and
+    Length validators, then runs the schema's own ``validates_schema`` and ``post_load``
+    hooks. A schema using anything else gets a loader that always answers None.
     """
     hooks = _hooks(schema)
     plan: list[tuple[str, bool, bool, Any, Convert]] = []

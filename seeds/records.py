@@ -28,7 +28,6 @@ from models.fact import PERIOD_BOUNDS
 from .fields import (
     TIME_PATTERN,
     IsoDate,
-    IsoPeriod,
     Pattern,
     Report,
     StrictNumber,
@@ -37,6 +36,8 @@ from .fields import (
     check_time,
     fits,
     id_field,
+    parse_period,
+    period_field,
     slug_field,
 )
 
@@ -224,7 +225,7 @@ class FactRecord(RecordSchema):
     period_start = _optional(IsoDate)
     period_end = _optional(IsoDate)
     # Both bounds in one ISO 8601 interval, ``start/end``: a record gives this or the two above.
-    period = _optional(IsoPeriod)
+    period = _optional(period_field)
     period_label = _optional(Text, validate=fits(Fact.period_label))
     place = _optional(id_field)
     breakdown = _optional(slug_field, Fact.breakdown, "children")
@@ -273,12 +274,15 @@ class FactRecord(RecordSchema):
     def _check_period(data: dict[str, Any]) -> None:
         """One way per record: the interval, or the bounds one by one (start not after end)."""
         start, end = data[PERIOD_START], data[PERIOD_END]
-        if data["period"] is not None and (start is not None or end is not None):
-            raise ma.ValidationError(
-                f"Must not be given with {PERIOD_START} or {PERIOD_END}: give the period one way.",
-                "period",
-            )
-        if start is not None and end is not None and start > end:
+        if data["period"] is not None:
+            if start is not None or end is not None:
+                raise ma.ValidationError(
+                    f"Must not be given with {PERIOD_START} or {PERIOD_END}: give the period "
+                    "one way.",
+                    "period",
+                )
+            parse_period(data["period"], "period")
+        elif start is not None and end is not None and start > end:
             raise ma.ValidationError(f"Must not be after {PERIOD_END}.", PERIOD_START)
 
     @staticmethod
@@ -324,7 +328,7 @@ class FactRecord(RecordSchema):
         data["date_precision"] = _precision(data, "briefing_date")
         period = data.pop("period")
         if period is not None:
-            data[PERIOD_START], data[PERIOD_END] = period
+            data[PERIOD_START], data[PERIOD_END] = parse_period(period, "period")
         if not data["relays"] and data["via"] is not None:
             data["relays"] = [data["via"]]
         data["via"] = data["relays"][0] if data["relays"] else None
