@@ -91,6 +91,26 @@ def id_field(column: pw.Field | None = None, **kwargs: Any) -> fields.String:
     return fields.String(validate=checks, **kwargs)
 
 
+# A period as ISO 8601 writes an interval: two calendar dates, ``start/end``, and ``..`` (ISO
+# 8601-2's open end) for a bound not given. The standard's other spellings (durations, an
+# abbreviated end) would let one period be written many ways, so only this one.
+OPEN_BOUND = ".."
+PERIOD_PATTERN = rf"(?:{ISO_DATE.pattern}|\.\.)/(?:{ISO_DATE.pattern}|\.\.)"
+
+
+def period_field(**kwargs: Any) -> fields.String:
+    """A period in one value, ``2017-04-01/2018-03-31``; ``parse_period`` reads its bounds.
+
+    A plain string checked by pattern, so the fast path mirrors it and runs the schema's
+    own reading of it: the two paths cannot differ on what a period means.
+    """
+    error = (
+        "Must be an ISO 8601 interval of two dates, start/end, like '2017-04-01/2018-03-31'"
+        f" ({OPEN_BOUND!r} for a bound not given)."
+    )
+    return fields.String(validate=Pattern(PERIOD_PATTERN, error=error), **kwargs)
+
+
 def slug_field(column: pw.Field, example: str, **kwargs: Any) -> fields.String:
     """A lowercase slug that fits ``column``."""
     return fields.String(
@@ -165,3 +185,26 @@ def check_time(time: str | None, precision: str, field_name: str) -> None:
         raise ma.ValidationError(
             "Must be on the hour (HH:00) when precision is 'hour'.", field_name
         )
+
+
+def parse_period(period: str, field_name: str) -> tuple[date | None, date | None]:
+    """The inclusive bounds a ``period_field`` value names (None for an open one), or refuse it.
+
+    Refused: a date that is not on the calendar, no date at all, an end before the start.
+    """
+    bounds: list[date | None] = []
+    for bound in period.split("/"):
+        try:
+            bounds.append(None if bound == OPEN_BOUND else date.fromisoformat(bound))
+        except ValueError:
+            raise ma.ValidationError(
+                f"Must be an interval of calendar dates ({bound!r} is not one).", field_name
+            ) from None
+    start, end = bounds
+    if start is None and end is None:
+        raise ma.ValidationError(
+            f"Must give a date ({period!r} bounds nothing: leave the period out).", field_name
+        )
+    if start is not None and end is not None and end < start:
+        raise ma.ValidationError(f"Must not end ({end}) before it starts ({start}).", field_name)
+    return start, end

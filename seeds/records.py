@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -23,6 +23,7 @@ from models import (
     Place,
     Unit,
 )
+from models.fact import PERIOD_BOUNDS
 
 from .fields import (
     TIME_PATTERN,
@@ -35,6 +36,8 @@ from .fields import (
     check_time,
     fits,
     id_field,
+    parse_period,
+    period_field,
     slug_field,
 )
 
@@ -43,6 +46,8 @@ NOTES_LENGTH = validate.Length(max=2000)
 # Qualifiers that imply a bound equal to the value.
 IMPLIED_LOW = {"exact", "at_least", "more_than"}
 IMPLIED_HIGH = {"exact", "at_most", "less_than", "nearly"}
+# The fields a fact may give its period's bounds in one by one (the model's columns).
+PERIOD_START, PERIOD_END = (bound.name for bound in PERIOD_BOUNDS)
 
 
 def _one_of(vocabulary: dict[str, str], **kwargs: Any) -> fields.String:
@@ -59,9 +64,37 @@ def _precision(data: dict[str, Any], date_field: str) -> str:
     return given or ("day" if data.get(date_field) is not None else "unknown")
 
 
+def _check_date(data: dict[str, Any], date_field: str, time_field: str | None = None) -> None:
+    """Refuse a date (and time of day) that contradicts the record's precision."""
+    precision = _precision(data, date_field)
+    check_precision(data[date_field], precision, date_field)
+    if time_field is not None:
+        check_time(data[time_field], precision, time_field)
+
+
 class RecordSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
+
+
+class DatedRecord(RecordSchema):
+    """A record dated at a precision: one place checks the date and fills in the precision.
+
+    A null date is an unknown one; a known one sits where its precision says.
+    """
+
+    date_field: ClassVar[str]
+    precision_field: ClassVar[str]
+    time_field: ClassVar[str | None] = None
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def check_date(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _check_date(data, self.date_field, self.time_field)
+
+    @ma.post_load
+    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data[self.precision_field] = _precision(data, self.date_field)
+        return data
 
 
 # -- vocabularies ---------------------------------------------------------------------------
@@ -126,7 +159,9 @@ class SourceRecord(RecordSchema):
     aliases = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
 
 
-class ArticleRecord(RecordSchema):
+class ArticleRecord(DatedRecord):
+    date_field, precision_field = "published", "published_precision"
+
     id = id_field(required=True)
     outlet = Text(required=True, validate=validate.Length(max=200))
     published = IsoDate(required=True, allow_none=True)
@@ -145,18 +180,10 @@ class ArticleRecord(RecordSchema):
     notes = Text(load_default=None, allow_none=True, validate=NOTES_LENGTH)
     title = _optional(Text, validate=fits(Article.title))
 
-    @ma.validates_schema(skip_on_field_errors=True)
-    def check_date(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """A null date is an unknown one; a known one sits where its precision says."""
-        check_precision(data["published"], _precision(data, "published"), "published")
 
-    @ma.post_load
-    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        data["published_precision"] = _precision(data, "published")
-        return data
+class BriefingRecord(DatedRecord):
+    date_field, precision_field, time_field = "date", "date_precision", "time"
 
-
-class BriefingRecord(RecordSchema):
     id = id_field(required=True)
     source = id_field(required=True)
     date = IsoDate(required=True, allow_none=True)
@@ -167,18 +194,10 @@ class BriefingRecord(RecordSchema):
     notes = Text(load_default=None, allow_none=True, validate=NOTES_LENGTH)
 
     @ma.validates_schema(skip_on_field_errors=True)
-    def check_consistency(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Refuse a date that contradicts its precision and a relay listed twice."""
-        precision = _precision(data, "date")
-        check_precision(data["date"], precision, "date")
-        check_time(data["time"], precision, "time")
+    def check_relays(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a relay listed twice (a slip: a chain passes each source once)."""
         if len(set(data["relayed_by"])) != len(data["relayed_by"]):
             raise ma.ValidationError("Lists a source twice.", "relayed_by")
-
-    @ma.post_load
-    def fill_precision(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        data["date_precision"] = _precision(data, "date")
-        return data
 
 
 # -- facts -------------------------------------------------------------------------------------
@@ -205,6 +224,8 @@ class FactRecord(RecordSchema):
     briefing_time = _optional(fields.String, validate=Pattern(TIME_PATTERN, error="Must be HH:MM."))
     period_start = _optional(IsoDate)
     period_end = _optional(IsoDate)
+    # Both bounds in one ISO 8601 interval, ``start/end``: a record gives this or the two above.
+    period = _optional(period_field)
     period_label = _optional(Text, validate=fits(Fact.period_label))
     place = _optional(id_field)
     breakdown = _optional(slug_field, Fact.breakdown, "children")
@@ -236,12 +257,8 @@ class FactRecord(RecordSchema):
             if len(set(data[name])) != len(data[name]):
                 raise ma.ValidationError(twice, name)
         self._check_value(data)
-        precision = _precision(data, "briefing_date")
-        check_precision(data["briefing_date"], precision, "briefing_date")
-        check_time(data["briefing_time"], precision, "briefing_time")
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and start > end:
-            raise ma.ValidationError("Must not be after period_end.", "period_start")
+        _check_date(data, "briefing_date", "briefing_time")
+        self._check_period(data)
         articles = [article for article, _ in data["reported_in"]]
         if len(set(articles)) != len(articles):
             raise ma.ValidationError("Lists an article twice.", "reported_in")
@@ -252,6 +269,21 @@ class FactRecord(RecordSchema):
             raise ma.ValidationError(
                 "Must not be the fact's own source.", "relays" if relays else "via"
             )
+
+    @staticmethod
+    def _check_period(data: dict[str, Any]) -> None:
+        """One way per record: the interval, or the bounds one by one (start not after end)."""
+        start, end = data[PERIOD_START], data[PERIOD_END]
+        if data["period"] is not None:
+            if start is not None or end is not None:
+                raise ma.ValidationError(
+                    f"Must not be given with {PERIOD_START} or {PERIOD_END}: give the period "
+                    "one way.",
+                    "period",
+                )
+            parse_period(data["period"], "period")
+        elif start is not None and end is not None and start > end:
+            raise ma.ValidationError(f"Must not be after {PERIOD_END}.", PERIOD_START)
 
     @staticmethod
     def _check_value(data: dict[str, Any]) -> None:
@@ -282,7 +314,7 @@ class FactRecord(RecordSchema):
 
     @ma.post_load
     def derive(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Fill what the record implies: bounds, the sort key, the precision, the relay chain."""
+        """Fill what the record implies: bounds, sort key, precision, period bounds, relay chain."""
         value, qualifier = data.get("value"), data["qualifier"]
         if value is not None:
             if qualifier in IMPLIED_LOW and data.get("value_low") is None:
@@ -294,6 +326,9 @@ class FactRecord(RecordSchema):
         if data["bounds_basis"] is None and (low is not None or high is not None):
             data["bounds_basis"] = "stated"
         data["date_precision"] = _precision(data, "briefing_date")
+        period = data.pop("period")
+        if period is not None:
+            data[PERIOD_START], data[PERIOD_END] = parse_period(period, "period")
         if not data["relays"] and data["via"] is not None:
             data["relays"] = [data["via"]]
         data["via"] = data["relays"][0] if data["relays"] else None

@@ -26,7 +26,8 @@ from seeds.records import ArticleRecord, BriefingRecord, FactRecord, SourceRecor
 
 MISSING = object()
 # Values that probe every check the mirrored fields make: types, blanks, NULs, newlines
-# before '$', lengths, vocabularies, date spellings fromisoformat accepts, numbers at the edges.
+# before '$', lengths, vocabularies, date spellings fromisoformat accepts, numbers at the edges,
+# periods (ISO 8601 intervals) well formed, open, reversed, of no calendar date, other spellings.
 PALETTE: list[Any] = [
     MISSING, None, "", " ", "  padded  ", "nul\x00", "\n", "abc\n", "Upper", "a" * 64,
     "a" * 65, "b" * 100, "b" * 101, "c" * 200, "c" * 201, "d" * 500, "d" * 501, "x-y_z.1",
@@ -34,9 +35,12 @@ PALETTE: list[Any] = [
     "about", "at_least", "at_most", "range", "nearly", "day", "month", "year", "intelligence_agency",
     "KP", "kp", "K", "en", "en-GB", "https://example.org/a", "ftp://x", "nis", "a1", "src-0001",
     "2024-01-01", "2024-06-15", "2024-02-30", "20240101", "2024-W01-1", "2024-01-01T00:00:00",
-    "2025-04-30", dt.date(2024, 1, 1), 0, 1, -1, 15, 600, 1.5, 2.0**53, 10**400, True, False,
-    math.nan, math.inf, b"bytes", [], ["a1"], ["a1", "a1"], ["a1", "x"], [None], ["Bad"],
-    ("a1",), {}, {"a": 1},
+    "2025-04-30", "2024-01-01/2024-12-31", "2024-06-15/2024-06-15", "2024-12-31/2024-01-01",
+    "2024-01-01/2024-02-30", "2024-01-01/P1Y", "2024-01-01/12-31", "20240101/20241231",
+    "2024-01-01/2024-12-31\n", "../2024-12-31", "2024-01-01/..", "../..", ".../2024-12-31",
+    dt.date(2024, 1, 1), 0, 1, -1, 15, 600, 1.5, 2.0**53, 10**400,
+    True, False, math.nan, math.inf, b"bytes", [], ["a1"], ["a1", "a1"], ["a1", "x"], [None],
+    ["Bad"], ("a1",), {}, {"a": 1},
 ]  # fmt: skip
 SCHEMAS = [FactRecord(), BriefingRecord(), SourceRecord(), ArticleRecord()]
 SCHEMA_IDS = [type(s).__name__ for s in SCHEMAS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 import pytest
 import yaml
@@ -50,6 +51,21 @@ from tests.story_files import BASE, fact, problems, write
         ),
         ({"reported_in": [{"article": "a1", "page": 3}]}, "reported_in[0]", "Unknown field(s)"),
         ({"status": "rumoured"}, "status", "Must be one of"),
+        ({"period": "2017-04-01--2018-03-31"}, "period", "Must be an ISO 8601 interval"),
+        ({"period": "2017-04-01/P1Y"}, "period", "Must be an ISO 8601 interval"),
+        ({"period": "2017-02-29/2018-03-31"}, "period", "('2017-02-29' is not one)"),
+        ({"period": "2018-03-31/2017-04-01"}, "period", "Must not end (2017-04-01) before it"),
+        ({"period": "../.."}, "period", "Must give a date"),
+        (
+            {"period": "2017-04-01/2018-03-31", "period_end": "2018-03-31"},
+            "period",
+            "Must not be given with period_start or period_end",
+        ),
+        (
+            {"period_start": "2018-04-01", "period_end": "2018-03-31"},
+            "period_start",
+            "Must not be after period_end.",
+        ),
     ],
 )
 def test_a_bad_fact_is_named_by_file_record_id_and_field(
@@ -130,6 +146,27 @@ def test_a_fact_keeps_its_relay_chain_quotes_place_and_when_it_became_known(
             .tuples()
         )
         assert quotes == {"a1": "twenty", "a2": None}
+
+
+def test_a_period_interval_is_the_same_fact_as_its_two_bounds(empty_database, tmp_path):
+    """Rewriting period_start/period_end as ``period: start/end`` changes nothing stored."""
+    bounds = [
+        fact("f1", period_start="2017-04-01", period_end="2018-03-31", period_label="FY"),
+        fact("f2", period_end="2017-05-27"),
+    ]
+    load_paths([write(tmp_path / "story.yaml", bounds)], into=empty_database)
+    intervals = [
+        fact("f1", period="2017-04-01/2018-03-31", period_label="FY"),
+        fact("f2", period="../2017-05-27"),
+    ]
+    report = load_paths([write(tmp_path / "story.yaml", intervals)], into=empty_database)
+    assert (report.counts["facts"].updated, report.counts["facts"].unchanged) == (0, 2)
+    with database.connection_context():
+        stored = {f.id: (f.period_start, f.period_end) for f in Fact.select()}
+    assert stored == {
+        "f1": (date(2017, 4, 1), date(2018, 3, 31)),
+        "f2": (None, date(2017, 5, 27)),
+    }
 
 
 def test_an_article_that_gets_a_date_moves_its_facts_known_since_without_a_revision(
