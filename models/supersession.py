@@ -61,16 +61,27 @@ def rebuild_supersession(within: str | None = None) -> None:
     aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
     empty = "''"
     anything = "%%" if is_postgres() else "%"  # psycopg reads a lone % as a placeholder
+    ranking = f"""
+        SELECT key, id, known_since,
+               DENSE_RANK() OVER (ORDER BY {SERIES}) AS series,
+               DENSE_RANK() OVER (PARTITION BY {SERIES} ORDER BY known_since) AS step
+        FROM fact WHERE known_since <> {empty} AND aspect <> 'increment'
+          AND {_within(within, "key")}
+    """
+    ranked, prelude = "ranked", f"ranked AS ({ranking}),"
+    if within:
+        # A few series: SQLite would join the CTE to itself row by row (no automatic index
+        # for what it estimates small), quadratic in the facts of the series restated.
+        ranked, prelude = "stage_ranked", ""
+        database.execute_sql("DROP TABLE IF EXISTS stage_ranked")
+        database.execute_sql(f"CREATE TEMPORARY TABLE stage_ranked AS {ranking}")
+        database.execute_sql("CREATE INDEX stage_ranked_step ON stage_ranked (series, step)")
+        if is_postgres():
+            database.execute_sql("ANALYZE stage_ranked")
     _delete("fact_supersession", within)
     database.execute_sql(
         f"""
-        WITH ranked AS (
-            SELECT key, id, known_since,
-                   DENSE_RANK() OVER (ORDER BY {SERIES}) AS series,
-                   DENSE_RANK() OVER (PARTITION BY {SERIES} ORDER BY known_since) AS step
-            FROM fact WHERE known_since <> {empty} AND aspect <> 'increment'
-              AND {_within(within, "key")}
-        ),
+        WITH {prelude}
         revised AS (
             SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
                    earlier.key AS earlier_key, earlier.id AS earlier_id
@@ -81,7 +92,7 @@ def rebuild_supersession(within: str | None = None) -> None:
         pairs AS (
             SELECT e.key AS earlier_key, e.id AS earlier_id,
                    l.key AS later_key, l.id AS later_id, l.known_since AS known
-            FROM ranked e JOIN ranked l ON l.series = e.series AND l.step = e.step + 1
+            FROM {ranked} e JOIN {ranked} l ON l.series = e.series AND l.step = e.step + 1
             UNION
             SELECT earlier_key, earlier_id, later_key, later_id, known FROM revised
         ),
@@ -99,6 +110,8 @@ def rebuild_supersession(within: str | None = None) -> None:
         FROM sides WHERE {_within(within, "fact_key")} GROUP BY fact_key
         """
     )
+    if within:
+        database.execute_sql("DROP TABLE stage_ranked")
 
 
 # The day a figure became known; figures of one thing known the same day are compared.
