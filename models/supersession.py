@@ -88,6 +88,7 @@ def rebuild_supersession(within: str | None = None) -> None:
             FROM fact later JOIN fact earlier
               ON later.revises IS NOT NULL
              AND ' ' || later.revises || ' ' LIKE '{anything} ' || earlier.id || ' {anything}'
+            WHERE {_within(within, "later.key")}
         ),
         pairs AS (
             SELECT e.key AS earlier_key, e.id AS earlier_id,

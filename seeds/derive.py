@@ -55,7 +55,8 @@ class Derived:
         within = None
         if self.stage.partial:
             self._note_reach()
-            within = self._keys("stage_series", SERIES_TERMS, "stage_series_keys")
+            within = self._keys("stage_series", SERIES_TERMS, "stage_series_before")
+            self._keys("stage_groups", GROUP_TERMS, "stage_groups_before")
         condition = f"WHERE f.key IN (SELECT key FROM {within})" if within else ""
         self.stage.create_table(
             "stage_old_supersession",
@@ -73,9 +74,9 @@ class Derived:
             rebuild_derived()
             feed.touch_supersession_changes()
             return
-        series = self._keys("stage_series", SERIES_TERMS, "stage_series_keys_after")
+        series = self._now("stage_series_before", "stage_series_keys")
         rebuild_supersession(within=series)
-        rebuild_conflicts(within=self._keys("stage_groups", GROUP_TERMS, "stage_group_keys"))
+        rebuild_conflicts(within=self._now("stage_groups_before", "stage_group_keys"))
         feed.touch_supersession_changes(within=series)
 
     def _note_reach(self) -> None:
@@ -95,22 +96,43 @@ class Derived:
                 f"INSERT INTO stage_related (id) VALUES ({database.param})",
                 [(i,) for i in related],
             )
+        # One select per way in (an OR of them would scan every fact).
         stored = (
-            "id IN (SELECT id FROM stage_fact) OR id IN (SELECT id FROM stage_related) "
-            f"OR key IN (SELECT f.key FROM {self.stage.gone})"
+            "id IN (SELECT id FROM stage_fact)",
+            "id IN (SELECT id FROM stage_related)",
+            f"key IN (SELECT f.key FROM {self.stage.gone})",
         )
         for table, terms in (("stage_series", SERIES_TERMS), ("stage_groups", GROUP_TERMS)):
-            self.stage.create_table(
-                table,
-                f"AS SELECT {_terms(terms)} FROM fact WHERE {stored} "
-                f"UNION SELECT {_terms(terms)} FROM stage_fact",
-            )
+            selects = [f"SELECT {_terms(terms)} FROM fact WHERE {where}" for where in stored]
+            selects.append(f"SELECT {_terms(terms)} FROM stage_fact")
+            self.stage.create_table(table, "AS " + " UNION ".join(selects))
         self.stage.analyze("stage_series", "stage_groups")
 
     def _keys(self, reach: str, terms: tuple[str, ...], name: str) -> str:
         """Table ``name``: the keys of the stored facts in the series or groups of ``reach``."""
+        join, matches = "JOIN", _matches(terms)
+        if terms is GROUP_TERMS and not is_postgres():
+            # A group is one day: read it from fact's (subject, measure, known_since) index
+            # (a BINARY range, which SQLite's text order is; PostgreSQL's collation may not be).
+            day = f"a.c{len(terms) - 1}"
+            join, matches = "CROSS JOIN", f"{matches} AND known_since >= {day} "
+            matches += f"AND known_since < {day} || '~'"
         self.stage.create_table(
-            name, f"AS SELECT DISTINCT key FROM {reach} a JOIN fact ON {_matches(terms)}"
+            name, f"AS SELECT DISTINCT key FROM {reach} a {join} fact ON {matches}"
+        )
+        self.stage.analyze(name)
+        return name
+
+    def _now(self, before: str, name: str) -> str:
+        """Table ``name``: the stored keys of ``before``'s series or groups after the writes.
+
+        They are those of before, less the facts gone, and the staged facts: no other fact
+        changed, so none other entered them.
+        """
+        self.stage.create_table(
+            name,
+            f"AS SELECT key FROM fact WHERE key IN (SELECT key FROM {before}) "
+            "UNION SELECT f.key FROM fact f JOIN stage_fact s ON s.id = f.id",
         )
         self.stage.analyze(name)
         return name

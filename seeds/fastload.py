@@ -106,6 +106,8 @@ def _checked(convert: Convert, validators: list[Any]) -> Convert | None:
         elif kind is validate.OneOf:
             choices = validator.choices
             checks.append(lambda v, choices=choices: v in choices)
+        elif kind is validate.URL:
+            checks.append(lambda v, url=validator: _passes(url, v))
         elif kind is validate.Length and validator.equal is None:
             low = -1 if validator.min is None else validator.min
             high = math.inf if validator.max is None else validator.max
@@ -135,6 +137,15 @@ def _checked(convert: Convert, validators: list[Any]) -> Convert | None:
     return every
 
 
+def _passes(validator: Callable[[Any], Any], value: Any) -> bool:
+    """Whether ``validator`` (one marshmallow calls as is, such as URL) accepts ``value``."""
+    try:
+        validator(value)
+    except ma.ValidationError:
+        return False
+    return True
+
+
 def _field_converter(field: fields.Field) -> Convert | None:
     """Mirror one field's deserialisation and validation, or None when it is not mirrored."""
     if field.pre_load or field.post_load or field.data_key or field.attribute:
@@ -142,7 +153,7 @@ def _field_converter(field: fields.Field) -> Convert | None:
     kind = type(field)
     if kind is Text:
         convert: Convert = _convert_text
-    elif kind is fields.String:
+    elif kind is fields.String or kind is fields.Url:  # a Url is a String with a URL validator
         convert = _convert_string
     elif kind is StrictNumber:
         convert = _convert_number
