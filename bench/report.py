@@ -77,6 +77,30 @@ def _ratio(
     return Ratio(label, value, target, value >= limit if at_least else value <= limit)
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One run's figures, looked up by case, system and load (None where not measured)."""
+
+    rows: dict[str, Row]
+    loads: dict[str, LoadTiming | None]
+
+    def _result(self, case: str, system: str) -> Result | None:
+        row = self.rows.get(case)
+        return row.results.get(system) if row else None
+
+    def rps(self, case: str, system: str = "newsfacts") -> float | None:
+        result = self._result(case, system)
+        return result.requests_per_s if result else None
+
+    def p50(self, case: str, system: str = "newsfacts") -> float | None:
+        result = self._result(case, system)
+        return result.p50_ms if result else None
+
+    def seconds(self, name: str) -> float | None:
+        timing = self.loads.get(name)
+        return timing.seconds if timing else None
+
+
 def ratios(
     rows: dict[str, Row],
     loads: dict[str, LoadTiming | None],
@@ -86,19 +110,8 @@ def ratios(
 ) -> list[Ratio]:
     """Every ratio the issue names, computed from the run (req/s for throughput, p50 for latency)."""
 
-    def rps(case: str, system: str = "newsfacts") -> float | None:
-        row = rows.get(case)
-        result = row.results.get(system) if row else None
-        return result.requests_per_s if result else None
-
-    def p50(case: str, system: str = "newsfacts") -> float | None:
-        row = rows.get(case)
-        result = row.results.get(system) if row else None
-        return result.p50_ms if result else None
-
-    def seconds(name: str) -> float | None:
-        timing = loads.get(name)
-        return timing.seconds if timing else None
+    measured = Measured(rows, loads)
+    rps, p50, seconds = measured.rps, measured.p50, measured.seconds
 
     out = [
         _ratio(
@@ -228,14 +241,8 @@ def ratios(
 def postgres_ratios(rows: dict[str, Row], loads: dict[str, LoadTiming | None]) -> list[Ratio]:
     """PostgreSQL against SQLite: p50 per case, and the loader's time (issue 14's goals)."""
 
-    def p50(case: str, system: str) -> float | None:
-        row = rows.get(case)
-        result = row.results.get(system) if row else None
-        return result.p50_ms if result else None
-
-    def seconds(name: str) -> float | None:
-        timing = loads.get(name)
-        return timing.seconds if timing else None
+    measured = Measured(rows, loads)
+    p50, seconds = measured.p50, measured.seconds
 
     out = [
         _ratio(

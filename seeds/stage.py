@@ -229,6 +229,11 @@ class Stage:
         if revises:
             database.cursor().executemany(self.revise_sql, revises)
 
+    def _problem(self, origin: str, field: str, message: str) -> None:
+        """Note a problem of the staged record found at ``origin`` ("path<TAB>locator")."""
+        path, locator = origin.split("\t", 1)
+        self.problems.add((path, locator), field, message)
+
     def _check_revises(self) -> None:
         """A revised fact must be a fact of the files."""
         cursor = database.execute_sql(
@@ -237,11 +242,7 @@ class Stage:
             f"AND NOT {self.kept('r.revised_id')} ORDER BY r.origin, r.position"
         )
         for revised_id, position, origin in cursor.fetchall():
-            self.problems.add(
-                tuple(origin.split("\t", 1)),
-                f"revises[{position}]",
-                f"Unknown fact {revised_id!r}.",
-            )
+            self._problem(origin, f"revises[{position}]", f"Unknown fact {revised_id!r}.")
 
     def _check_duplicate_ids(self) -> None:
         if self.partial:
@@ -251,11 +252,10 @@ class Stage:
                 f"WHERE {NOT_RESTATED.format('ff')} ORDER BY s.found_at"
             )
             for fact_id, origin, path in cursor.fetchall():
-                self.problems.add(
-                    tuple(origin.split("\t", 1)),
-                    "id",
-                    f"Duplicate id {fact_id!r} (also in {path}, unchanged since the last load).",
+                message = (
+                    f"Duplicate id {fact_id!r} (also in {path}, unchanged since the last load)."
                 )
+                self._problem(origin, "id", message)
         cursor = database.execute_sql(
             "SELECT s.id, s.found_at FROM stage_fact s WHERE s.id IN "
             "(SELECT id FROM stage_fact GROUP BY id HAVING COUNT(*) > 1) ORDER BY s.id, s.found_at"
@@ -278,8 +278,8 @@ class Stage:
             "ORDER BY origin, position"
         )
         for old_id, position, origin in cursor.fetchall():
-            self.problems.add(
-                tuple(origin.split("\t", 1)),
+            self._problem(
+                origin,
                 f"replaces[{position}]",
                 f"{old_id!r} is the id of a fact in the files; only retired ids can be replaced.",
             )
