@@ -110,16 +110,16 @@ class Derived:
 
     def _keys(self, reach: str, terms: tuple[str, ...], name: str) -> str:
         """Table ``name``: the keys of the stored facts in the series or groups of ``reach``."""
-        join, matches = "JOIN", _matches(terms)
+        join, matches = "JOIN fact", _matches(terms)
         if terms is GROUP_TERMS and not is_postgres():
-            # A group is one day: read it from fact's (subject, measure, known_since) index
-            # (a BINARY range, which SQLite's text order is; PostgreSQL's collation may not be).
+            # A group is one day: read each from fact's (subject, measure, known_since) index,
+            # named, as SQLite would pick another (place_id IS NULL matches most facts). The
+            # range is BINARY, SQLite's text order (PostgreSQL's collation may not be).
+            # Series have no such index: a scan of fact probing them beats lookups by far.
             day = f"a.c{len(terms) - 1}"
-            join, matches = "CROSS JOIN", f"{matches} AND known_since >= {day} "
-            matches += f"AND known_since < {day} || '~'"
-        self.stage.create_table(
-            name, f"AS SELECT DISTINCT key FROM {reach} a {join} fact ON {matches}"
-        )
+            join = "CROSS JOIN fact INDEXED BY fact_subject_measure_known_since_id"
+            matches += f" AND known_since >= {day} AND known_since < {day} || '~'"
+        self.stage.create_table(name, f"AS SELECT DISTINCT key FROM {reach} a {join} ON {matches}")
         self.stage.analyze(name)
         return name
 
