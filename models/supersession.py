@@ -41,10 +41,32 @@ def _within(keys: str | None, column: str) -> str:
     return f"{column} IN (SELECT key FROM {keys})" if keys else "TRUE"
 
 
-def _delete(table: str, within: str | None) -> None:
-    """Empty ``table`` (a whole-table DELETE, which SQLite truncates), or the rows ``within``."""
-    where = f" WHERE {_within(within, 'fact_id')}" if within else ""
-    database.execute_sql(f"DELETE FROM {table}{where}")
+def _write(table: str, columns: tuple[str, ...], select: str, within: str | None) -> None:
+    """Make ``table`` hold the rows ``select`` makes (columns named as the table's).
+
+    Every fact: empty it (a whole-table DELETE, which SQLite truncates) and insert them.
+    ``within``: replace the rows of those facts only, writing only the rows that differ (a
+    few series restated leave most of their facts' rows as they were).
+    """
+    names = ", ".join(columns)
+    if not within:
+        database.execute_sql(f"DELETE FROM {table}")
+        database.execute_sql(f"INSERT INTO {table} ({names}) {select}")
+        return
+    same = "IS NOT DISTINCT FROM" if is_postgres() else "IS"
+    unchanged = " AND ".join(f"n.{c} {same} {table}.{c}" for c in columns[1:])
+    database.execute_sql("DROP TABLE IF EXISTS stage_derived")
+    database.execute_sql(f"CREATE TEMPORARY TABLE stage_derived AS {select}")
+    database.execute_sql("CREATE INDEX stage_derived_fact ON stage_derived (fact_id)")
+    database.execute_sql(
+        f"DELETE FROM {table} WHERE {_within(within, 'fact_id')} AND NOT EXISTS "
+        f"(SELECT 1 FROM stage_derived n WHERE n.fact_id = {table}.fact_id AND {unchanged})"
+    )
+    database.execute_sql(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM stage_derived n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.fact_id = n.fact_id)"
+    )
+    database.execute_sql("DROP TABLE stage_derived")
 
 
 def rebuild_supersession(within: str | None = None) -> None:
@@ -78,9 +100,7 @@ def rebuild_supersession(within: str | None = None) -> None:
         database.execute_sql("CREATE INDEX stage_ranked_step ON stage_ranked (series, step)")
         if is_postgres():
             database.execute_sql("ANALYZE stage_ranked")
-    _delete("fact_supersession", within)
-    database.execute_sql(
-        f"""
+    select = f"""
         WITH {prelude}
         revised AS (
             SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
@@ -105,12 +125,14 @@ def rebuild_supersession(within: str | None = None) -> None:
                    CASE WHEN known = {empty} THEN NULL ELSE SUBSTR(known, 1, 10) END
             FROM pairs
         )
-        INSERT INTO fact_supersession (fact_id, supersedes, superseded_by, superseded_on)
-        SELECT fact_key, {aggregate.format("older")}, {aggregate.format("newer")},
+        SELECT fact_key AS fact_id, {aggregate.format("older")} AS supersedes,
+               {aggregate.format("newer")} AS superseded_by,
                {"CAST(MIN(newer_day) AS DATE)" if is_postgres() else "MIN(newer_day)"}
+               AS superseded_on
         FROM sides WHERE {_within(within, "fact_key")} GROUP BY fact_key
-        """
-    )
+    """
+    columns = ("fact_id", "supersedes", "superseded_by", "superseded_on")
+    _write("fact_supersession", columns, select, within)
     if within:
         database.execute_sql("DROP TABLE stage_ranked")
 
@@ -126,11 +148,8 @@ def rebuild_conflicts(within: str | None = None) -> None:
     a table of fact keys holding whole groups; only their rows are recomputed.
     """
     same_thing = ", ".join((*SAME_THING, KNOWN_DAY))
-    _delete("fact_conflict", within)
-    database.execute_sql(
-        f"""
-        INSERT INTO fact_conflict (fact_id, known_day, group_id, subject, measure)
-        SELECT key, day, group_id, subject, measure FROM (
+    select = f"""
+        SELECT key AS fact_id, day AS known_day, group_id, subject, measure FROM (
             SELECT key, subject, measure, {KNOWN_DAY} AS day,
                    MIN(value) OVER same AS low, MAX(value) OVER same AS high,
                    MIN(id) OVER same AS group_id
@@ -138,5 +157,6 @@ def rebuild_conflicts(within: str | None = None) -> None:
             WINDOW same AS (PARTITION BY {same_thing})
         ) grouped
         WHERE low <> high
-        """
-    )
+    """
+    columns = ("fact_id", "known_day", "group_id", "subject", "measure")
+    _write("fact_conflict", columns, select, within)
