@@ -61,10 +61,11 @@ def load_paths(
             problems = Problems()
             catalog = Catalog(problems)
             document_facts = catalog.read(files)
+            keyed = keyed_plans(catalog)
             if check_only or force or problems:
                 reuse = Reuse.none(digests, "--force" if force else None)
             else:
-                counts = {kind: plan.counts for kind, plan in keyed_plans(catalog).items()}
+                counts = {kind: plan.counts for kind, plan in keyed.items()}
                 if catalog.legacy_units:
                     del counts["units"]  # taken from the facts: the kept ones' are added below
                 reuse = Reuse.decide(digests, counts)
@@ -81,7 +82,7 @@ def load_paths(
             stage.check()
             if problems:
                 raise problems.error()
-            plan = Plan.make(catalog, stage, kept_facts=reuse.kept_facts)
+            plan = Plan.make(catalog, stage, keyed, kept_facts=reuse.kept_facts)
             report.counts = plan.counts()
             report.reuse = reuse.summary()
             if not check_only:

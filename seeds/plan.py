@@ -62,14 +62,19 @@ class Plan:
     replaces: Counts
 
     @classmethod
-    def make(cls, catalog: Catalog, stage: Stage, kept_facts: int = 0) -> Plan:
-        """Compare the catalog and the staged facts with the database.
+    def make(
+        cls, catalog: Catalog, stage: Stage, keyed: dict[str, KeyedPlan], kept_facts: int = 0
+    ) -> Plan:
+        """Compare the staged facts with the database, beside ``keyed_plans`` of the catalog.
 
-        ``kept_facts``: stored facts the load keeps without staging them (unchanged).
+        Units taken from the facts (no file declares any) are compared again, now that the
+        facts were read. ``kept_facts``: stored facts kept without staging them (unchanged).
         """
+        if catalog.legacy_units:
+            keyed = {**keyed, "units": KeyedPlan.of(Unit, catalog.records["units"])}
         facts = _count_facts(stage)
         facts.unchanged += kept_facts
-        return cls(keyed_plans(catalog), facts, _count_replaces())
+        return cls(keyed, facts, _count_replaces())
 
     @property
     def sources(self) -> KeyedPlan:
