@@ -269,7 +269,7 @@ def test_failed_bulk_load_leaves_the_schema_intact(
         raise RuntimeError("interrupted")
 
     monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", 0)
-    monkeypatch.setattr(seeds.derive, "rebuild_derived", boom)
+    monkeypatch.setattr(seeds.derive.Derived, "rebuild", boom)
     with pytest.raises(RuntimeError):
         load_paths([dataset.catalog, dataset.facts], into=db)
     db.close()
