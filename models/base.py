@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -154,26 +155,23 @@ class ServingPostgresqlDatabase(PooledPostgresqlDatabase):
 
     peewee's pool sends ``SELECT 1`` on every checkout of an idle connection to see that it is
     alive: one round trip per request, before the request's own statements. Here a checkout
-    reads what the server has sent instead, without waiting (libpq's ``PQconsumeInput``, a
-    non-blocking ``recv``): a backend that was terminated (``pg_terminate_backend``, a server
-    restart, an idle timeout, PgBouncer closing) has sent its goodbye and closed the socket,
-    and reading that marks the connection bad, so it is dropped and a new one opened.
-    A connection handed back mid-transaction is still rolled back (a round trip, as before).
+    asks the kernel, without waiting, whether the server has sent anything since: on an idle
+    connection (no LISTEN here) that can only be its goodbye — a backend terminated by
+    ``pg_terminate_backend``, a restart, an idle timeout or PgBouncer sends a FATAL message
+    and closes the socket, the two a moment apart — so such a connection is dropped and a new
+    one opened. A connection handed back mid-transaction is still rolled back, as before.
     """
 
     def _is_closed(self, conn: Any) -> bool:
         if conn.closed:
             return True
-        pgconn = conn.pgconn
-        if pgconn.transaction_status != _PG_IDLE:
+        if conn.pgconn.transaction_status != _PG_IDLE:
             return super()._is_closed(conn)
-        try:
-            # The first read takes the server's FATAL message, the next sees the socket closed.
-            for _ in range(3):
-                pgconn.consume_input()
-        except Exception:  # psycopg.OperationalError: the server has gone
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        if readable or conn.pgconn.status != _PG_OK:
+            conn.close()  # the pool drops it without closing it
             return True
-        return pgconn.status != _PG_OK
+        return False
 
 
 class BaseModel(pw.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -72,6 +73,10 @@ def test_a_terminated_pooled_connection_is_replaced_and_the_next_request_succeed
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (killed,)).fetchone():
             assert time.monotonic() < deadline, "the backend did not end"
             time.sleep(0.05)
+    # The backend leaves pg_stat_activity a moment before its socket closes: wait for the
+    # goodbye to reach the pooled connection (a request in that moment gets a 503).
+    (pooled,) = [conn for _, _, conn in db._connections]
+    assert select.select([pooled.fileno()], [], [], 10)[0], "the server never closed the socket"
     response = client.get(PATH)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["items"] == body["items"]
