@@ -14,7 +14,7 @@ from ..formats import json_response
 from ..listing import Listing
 from ..pagination import Keyset, decode_token, encode_token, next_link, page_size
 from ..queries import facts as queries
-from ..queries.fastsql import fact_by_id, fact_page, fact_rows, fact_select, with_reports
+from ..queries.fastsql import fact_by_id, fact_page_sql, fact_rows, fact_select, with_reports
 from ..queries.history import replacement_of, revision_select, was_removed
 from ..representations import facts as wire
 from ..representations.history import revisions
@@ -75,7 +75,8 @@ def list_facts(args: dict[str, Any]) -> Response:
         return extra
 
     def page(after: list[Any] | None, limit: int) -> list[dict[str, Any]] | None:
-        return fact_page(args, lookups, keyset, after, limit)
+        rendered = fact_page_sql(args, lookups, keyset, after, limit)
+        return None if rendered is None else fact_rows(rendered)
 
     return Listing(
         query, keyset, build_facts, FactSchema, fetch=fact_rows, extras=page_fields, page=page
