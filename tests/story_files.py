@@ -33,6 +33,12 @@ def fact(fact_id: str = "f1", **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not ...}
 
 
+def bad_facts(*cases: tuple[dict[str, Any], str, str]) -> pytest.MarkDecorator:
+    """Parametrize a test by ``(changes, field, message)``: a good fact made bad by ``changes``,
+    the field the refusal must name, and words it must contain."""
+    return pytest.mark.parametrize(("changes", "field", "message"), cases)
+
+
 def write(path: Path, facts: list[dict[str, Any]], **base_changes: Any) -> Path:
     document = copy.deepcopy(BASE)
     document.update(base_changes)
