@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import peewee as pw
 from flask import Flask, Response, g, request
@@ -132,24 +133,16 @@ def _validator_headers(etag: str, version: Version, cache_control: str) -> list[
     ]
 
 
+@dataclass(frozen=True)
 class ConditionalGet:
     """WSGI layer: answer ``If-None-Match`` / ``If-Modified-Since`` with 304 when current."""
 
-    def __init__(
-        self,
-        wsgi_app: Callable[..., Iterable[bytes]],
-        versions: VersionCache,
-        cache_control: str,
-        versioned: Callable[[str], bool],
-    ) -> None:
-        self.wsgi_app = wsgi_app
-        self.versions = versions
-        self.cache_control = cache_control
-        self.versioned = versioned
+    wsgi_app: WSGIApplication
+    versions: VersionCache
+    cache_control: str
+    versioned: Callable[[str], bool]
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if_none_match = environ.get("HTTP_IF_NONE_MATCH", "")
         if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE", "")
         path = environ.get("PATH_INFO", "")

@@ -71,6 +71,16 @@ def non_empty(args: MultiDict[str, str]) -> MultiDict[str, str]:
     return args if len(given) == len(items) else MultiDict(given)
 
 
+def operation_id(func: Callable[..., Any]) -> str:
+    """A view function's name in camelCase, its operationId: ``list_articles`` -> ``listArticles``.
+
+    Generated SDKs name their methods after operationIds, so they must never change: renaming
+    a view function is a contract change (test_openapi.py compares openapi.yaml).
+    """
+    first, *rest = func.__name__.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 class Blueprint(BaseBlueprint):
     """A blueprint whose endpoints are declared once each, with stable operationIds."""
 
@@ -79,11 +89,10 @@ class Blueprint(BaseBlueprint):
     def view(
         self,
         rule: str,
-        operation_id: str,
-        *,
         schema: type[ma.Schema],
-        example: str,
         args: type[ma.Schema] | None = None,
+        *,
+        example: str,
         formats: Sequence[str] = (JSON,),
         **doc: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -94,12 +103,14 @@ class Blueprint(BaseBlueprint):
         the 200 answer, ``formats`` are the media formats it answers in (406 for a client that
         accepts none), ``doc`` is added to its OpenAPI operation, and the function's docstring
         is the operation's summary and description. flask-smorest decorators (``alt_response``)
-        may be applied under this one. ``operation_id`` names the operation (and so the
-        method of a generated SDK) and the Flask endpoint. ``example`` is a request that
+        may be applied under this one. The function's name gives the operationId (see
+        ``operation_id``), which also names the Flask endpoint. ``example`` is a request that
         answers 200 on the seed data, shown in the operation's description (a test runs it).
         """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            name = operation_id(func)
+
             def get(_view: MethodView, *arguments: Any, **variables: Any) -> Any:
                 return func(*arguments, **variables)
 
@@ -109,39 +120,31 @@ class Blueprint(BaseBlueprint):
                 get = self.doc(**doc)(get)
             get = self.documents(schema)(get)
             get = self.arguments((args or NoArgs)(), location="query", as_kwargs=False)(get)
-            get = self.doc(operationId=operation_id)(get)
-            view = type(operation_id, (MethodView,), {"get": get, "formats": tuple(formats)})
+            get = self.doc(operationId=name)(get)
+            view = type(name, (MethodView,), {"get": get, "formats": tuple(formats)})
             self.route(rule)(view)
             return func
 
         return decorator
 
     def list_view(
-        self,
-        rule: str,
-        operation_id: str,
-        *,
-        schema: type[ma.Schema],
-        args: type[ma.Schema],
-        example: str,
+        self, rule: str, schema: type[ma.Schema], args: type[ma.Schema], *, example: str
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """``view`` for a list: a JSON page, plus its exports as operations of their own.
 
         ``GET rule`` answers a JSON page (and still a CSV or NDJSON export when ``format`` or
-        ``Accept`` asks); ``GET rule.csv`` and ``GET rule.ndjson`` (``<operation_id>Csv``,
-        ``<operation_id>Ndjson``) answer the export alone, so that each operation's 200 has
+        ``Accept`` asks); ``GET rule.csv`` and ``GET rule.ndjson`` (``<operationId>Csv``,
+        ``<operationId>Ndjson``) answer the export alone, so that each operation's 200 has
         one media type, which is what SDK generators can type.
         """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            self.view(
-                rule, operation_id, schema=schema, args=args, formats=ALL_FORMATS, example=example
-            )(func)
+            self.view(rule, schema, args, formats=ALL_FORMATS, example=example)(func)
             items = schema._declared_fields["items"].inner.nested
             for fmt in EXPORTS:
-                self.export_view(
-                    rule, operation_id, fmt, args=args, items=items, of=func, example=example
-                )(functools.partial(_exporting, func, fmt))
+                self.export_view(rule, fmt, args=args, items=items, of=func, example=example)(
+                    functools.partial(_exporting, func, fmt)
+                )
             return func
 
         return decorator
@@ -149,7 +152,6 @@ class Blueprint(BaseBlueprint):
     def export_view(
         self,
         rule: str,
-        operation_id: str,
         fmt: str,
         *,
         args: type[ma.Schema],
@@ -162,10 +164,12 @@ class Blueprint(BaseBlueprint):
 
         The function takes the validated arguments (those of the list, without ``format``
         and ``page_size``, with ``fields`` naming fields of ``items``) and the rule's
-        variables, and returns a ready response.
+        variables, and returns a ready response. Its operationId is the list's plus the
+        format (``listFactsCsv``).
         """
         summary, _, _ = (of.__doc__ or "").strip().partition("\n")
-        name = f"{operation_id}{fmt.capitalize()}"
+        listed = operation_id(of)
+        name = f"{listed}{fmt.capitalize()}"
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             def get(_view: MethodView, *arguments: Any, **variables: Any) -> Any:
@@ -174,9 +178,9 @@ class Blueprint(BaseBlueprint):
             get = self.doc(
                 summary=f"{summary} ({fmt.upper()} export)",
                 description=(
-                    f"The whole filtered set of `{operation_id}`, from `page_token` on, as "
+                    f"The whole filtered set of `{listed}`, from `page_token` on, as "
                     f"{EXPORT_DESCRIPTIONS[fmt]}, streamed and never cut at a page. "
-                    + (note or f"The same answer as `{operation_id}` with `format={fmt}`.")
+                    + (note or f"The same answer as `{listed}` with `format={fmt}`.")
                     + f"\n\n{EXAMPLE_LABEL} `GET {exported(example, fmt)}`"
                 ),
                 operationId=name,

@@ -109,3 +109,8 @@ def sent(
 def sent_list(schema: type[ma.Schema], doc: str | None = None) -> fields.Field:
     """A list of ``schema`` objects every answer carries (possibly empty)."""
     return sent(fields.List, fields.Nested(schema), doc=doc)
+
+
+def sent_dict(schema: type[ma.Schema], doc: str | None = None) -> fields.Field:
+    """An object of named ``schema`` objects every answer carries (possibly empty)."""
+    return sent(fields.Dict, keys=fields.String(), values=fields.Nested(schema), doc=doc)

@@ -15,7 +15,9 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import orjson
 from flask import Flask, Response, current_app, request
@@ -102,22 +104,15 @@ def configure_access_log(destination: str) -> None:
     access_log.setLevel(logging.INFO)
 
 
+@dataclass(frozen=True)
 class RequestObserver:
     """WSGI layer: request id, security headers, the access log line and the metrics."""
 
-    def __init__(
-        self,
-        wsgi_app: Callable[..., Iterable[bytes]],
-        url_map: Map,
-        page_policy: PagePolicy | None = None,
-    ) -> None:
-        self.wsgi_app = wsgi_app
-        self.url_map = url_map
-        self.page_policy = page_policy
+    wsgi_app: WSGIApplication
+    url_map: Map
+    page_policy: PagePolicy | None = None
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = given if _CLIENT_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex

@@ -222,28 +222,19 @@ def conditions_for(
             f'WHERE ("t2"."source_id" IN ({marks(ids)})))'
         )
         params.extend(ids)
-    for name, sql in (
-        ("briefing_date_from", '"t1"."briefing_date" >= ?'),
-        ("briefing_date_to", '"t1"."briefing_date" <= ?'),
+    for column, low, high in (
+        ("briefing_date", "briefing_date_from", "briefing_date_to"),
+        ("known_since", "briefing_date_from", "briefing_date_to"),
+        ("magnitude", "value_min", "value_max"),
     ):
-        if args.get(name) is not None:
-            conditions.append(sql)
-            params.append(args[name])
-    # The known_since range a briefing-date range implies (newsfacts adds it for its index).
-    for name, sql, suffix in (
-        ("briefing_date_from", '"t1"."known_since" >= ?', ""),
-        ("briefing_date_to", '"t1"."known_since" <= ?', "~"),
-    ):
-        if args.get(name) is not None:
-            conditions.append(sql)
-            params.append(f"{args[name]}{suffix}")
-    for name, sql in (
-        ("value_min", '"t1"."magnitude" >= ?'),
-        ("value_max", '"t1"."magnitude" <= ?'),
-    ):
-        if args.get(name) is not None:
-            conditions.append(sql)
-            params.append(args[name])
+        for name, operator in ((low, ">="), (high, "<=")):
+            if (value := args.get(name)) is None:
+                continue
+            # The known_since range a briefing-date range implies (newsfacts adds it for its index).
+            if column == "known_since":
+                value = value.isoformat() + ("~" if operator == "<=" else "")
+            conditions.append(f'"t1"."{column}" {operator} ?')
+            params.append(value)
     if args.get("value_min") is not None or args.get("value_max") is not None:
         conditions.append(NOT_VAGUE)
         params.append("convention")

@@ -132,36 +132,42 @@ def full_database_url(databases: DatabaseFactory) -> str:
     return seeded_url(databases, DEFAULT_SEED_DIR)
 
 
-@pytest.fixture(scope="session")
-def app(seeded_database_url: str) -> Flask:
-    # The session's data never changes: trust the dataset version for the whole run and read
-    # it now, so query-count tests see only the queries their request itself makes.
-    app = create_app(
-        {"DATABASE_URL": seeded_database_url, "TESTING": True, "DATASET_VERSION_TTL": 3600}
-    )
+def _session_app(url: str, **settings: Any) -> Flask:
+    """An app over ``url`` whose dataset version is read now and trusted for the whole run.
+
+    The session's data never changes, and query-count tests then see only the queries their
+    request itself makes.
+    """
+    app = create_app({"DATABASE_URL": url, "DATASET_VERSION_TTL": 3600, **settings})
     assert app.extensions["newsfacts.versions"].get() is not None
     return app
 
 
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
+def _client_of(app: Flask) -> Iterator[FlaskClient]:
     """A test client; the test body may also query the models, on the app's database."""
     with bound(app_database(app)):
         yield app.test_client()
 
 
 @pytest.fixture(scope="session")
+def app(seeded_database_url: str) -> Flask:
+    return _session_app(seeded_database_url, TESTING=True)
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    yield from _client_of(app)
+
+
+@pytest.fixture(scope="session")
 def full_app(full_database_url: str) -> Flask:
-    """An app over every story (read-only), the dataset version read once."""
-    app = create_app({"DATABASE_URL": full_database_url, "DATASET_VERSION_TTL": 3600})
-    assert app.extensions["newsfacts.versions"].get() is not None
-    return app
+    """An app over every story (read-only)."""
+    return _session_app(full_database_url)
 
 
 @pytest.fixture
 def full_client(full_app: Flask) -> Iterator[FlaskClient]:
-    with bound(app_database(full_app)):
-        yield full_app.test_client()
+    yield from _client_of(full_app)
 
 
 @pytest.fixture

@@ -11,30 +11,10 @@ import yaml
 
 from seeds.loader import LoadError, load_paths
 
-BASE: dict[str, Any] = {
-    "measures": [
-        {"id": "killed", "name": "Killed", "description": "Deaths.", "dimension": "count"},
-        {"id": "gdp", "name": "GDP", "description": "Output.", "dimension": "currency"},
-    ],
-    "units": [
-        {"id": "persons", "name": "persons", "dimension": "count"},
-        {"id": "percent", "name": "percent", "dimension": "percent"},
-        {"id": "usd", "name": "US dollars", "dimension": "currency", "currency": "USD"},
-    ],
-    "places": [
-        {"id": "libya", "name": "Libya", "kind": "country", "iso_code": "LY"},
-        {"id": "derna", "name": "Derna", "kind": "city", "parent": "libya"},
-    ],
-    "sources": [
-        {"id": "who", "name": "WHO", "kind": "international_organization"},
-        {"id": "ap", "name": "AP", "kind": "media"},
-        {"id": "bbc", "name": "BBC", "kind": "media"},
-    ],
-    "articles": [
-        {"id": "a1", "outlet": "Outlet", "published": "2023-09-15"},
-        {"id": "a2", "outlet": "Outlet", "published": None},
-    ],
-}
+# The vocabulary, sources and articles every story file declares, in a seed file's own format.
+BASE: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent / "data" / "story-base.yaml").read_text()
+)
 
 
 def fact(fact_id: str = "f1", **changes: Any) -> dict[str, Any]:
@@ -51,6 +31,12 @@ def fact(fact_id: str = "f1", **changes: Any) -> dict[str, Any]:
     }
     record.update(changes)
     return {k: v for k, v in record.items() if v is not ...}
+
+
+def bad_facts(*cases: tuple[dict[str, Any], str, str]) -> pytest.MarkDecorator:
+    """Parametrize a test by ``(changes, field, message)``: a good fact made bad by ``changes``,
+    the field the refusal must name, and words it must contain."""
+    return pytest.mark.parametrize(("changes", "field", "message"), cases)
 
 
 def write(path: Path, facts: list[dict[str, Any]], **base_changes: Any) -> Path:

@@ -58,6 +58,16 @@ VOCABULARY = as_yaml(story()).replace(b"facts: []\n", b"")
 NDJSON_FACT = json.dumps(fact("h1")).encode()
 
 
+def typed(old: bytes, new: bytes) -> bytes:
+    """A YAML story as a person types it: its one fact, h1 (``RECORD``), with ``old`` made ``new``."""
+    return VOCABULARY + b"facts:\n" + RECORD.replace(old, new)
+
+
+def json_story(value: str) -> bytes:
+    """A JSON story whose one fact, h1, has ``value`` as the text of its value."""
+    return json.dumps(story(fact("h1"))).replace('"value": 10', f'"value": {value}').encode()
+
+
 def raw(name: str, content: bytes | str, refusal: str | None) -> Case:
     return Case(name, content.encode() if isinstance(content, str) else content, refusal)
 
@@ -65,12 +75,9 @@ def raw(name: str, content: bytes | str, refusal: str | None) -> Case:
 PARSING: list[Case] = [
     raw("two facts sections.yaml", VOCABULARY + b"facts:\n" + RECORD + b"facts:\n" + RECORD,
         "duplicate key 'facts' (first given on line"),
-    raw("key twice in a record.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"value: 10", b"value: 10, value: 20"),
-        "duplicate key 'value'"),
-    raw("key twice in a report.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"[a1]", b"[{article: a1, article: a2}]"),
-        "duplicate key 'article'"),
-    raw("number as key.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"value: 10", b"1: 10"),
-        "a key must be a string, not 1"),
+    raw("key twice in a record.yaml", typed(b"value: 10", b"value: 10, value: 20"), "duplicate key 'value'"),
+    raw("key twice in a report.yaml", typed(b"[a1]", b"[{article: a1, article: a2}]"), "duplicate key 'article'"),
+    raw("number as key.yaml", typed(b"value: 10", b"1: 10"), "a key must be a string, not 1"),
     raw("mixed top-level keys.yaml", b"1: []\nfacts: []\n", "a key must be a string, not 1"),
     raw("a list.yaml", b"- facts\n", "must be a mapping with keys"),
     raw("a scalar.yaml", b"hello\n", "must be a mapping with keys"),
@@ -85,13 +92,12 @@ PARSING: list[Case] = [
     raw("latin-1 bytes.yaml", b"facts:\n  - claim: caf\xe9\n", "not UTF-8 text (byte 21"),
     raw("nul byte.yaml", b"facts: []\n\x00\n", "control characters are not allowed"),
     raw("python object.yaml", b"facts: !!python/object/apply:os.system [echo hi]\n", "could not determine a constructor"),
-    raw("timestamp tag.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"value: 10", b"value: 10, briefing_date: !!timestamp 2024-01-01"),
+    raw("timestamp tag.yaml", typed(b"value: 10", b"value: 10, briefing_date: !!timestamp 2024-01-01"),
         "could not determine a constructor"),
     raw("binary tag.yaml", b"facts: !!binary aGVsbG8=\n", "could not determine a constructor"),
     raw("set tag.yaml", b"facts: !!set {a, b}\n", "could not determine a constructor"),
     raw("merge key.yaml", VOCABULARY + b"base: &base {unit: persons}\nfacts: []\n", "unknown top-level key(s) 'base'"),
-    raw("yaml 1.1 merge.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"unit: persons", b"<<: {unit: persons}"),
-        "facts[0] (id=h1):<<: Unknown field"),
+    raw("yaml 1.1 merge.yaml", typed(b"unit: persons", b"<<: {unit: persons}"), "facts[0] (id=h1):<<: Unknown field"),
     raw("two documents.yaml", b"facts: []\n---\nfacts: []\n", "line 2: but found another document"),
     raw("alias bomb.yaml", b"a: &a [x, x, x, x, x, x, x, x, x]\nfacts: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
         "unknown top-level key(s) 'a'"),
@@ -100,14 +106,10 @@ PARSING: list[Case] = [
     raw("empty.yaml", b"", ACCEPTED),
     raw("comments only.yaml", b"# nothing yet\n", ACCEPTED),
     raw("two facts sections.json", b'{"facts": [], "facts": []}', "duplicate key 'facts'"),
-    raw("key twice in a record.json", json.dumps(story(fact("h1"))).replace('"value": 10', '"value": 10, "value": 20').encode(),
-        "duplicate key 'value'"),
-    raw("nan.json", json.dumps(story(fact("h1"))).replace('"value": 10', '"value": NaN').encode(),
-        "NaN is not JSON"),
-    raw("infinity.json", json.dumps(story(fact("h1"))).replace('"value": 10', '"value": -Infinity').encode(),
-        "-Infinity is not JSON"),
-    raw("overflowing float.json", json.dumps(story(fact("h1"))).replace('"value": 10', '"value": 1e400').encode(),
-        "Must be a finite number."),
+    raw("key twice in a record.json", json_story('10, "value": 20'), "duplicate key 'value'"),
+    raw("nan.json", json_story("NaN"), "NaN is not JSON"),
+    raw("infinity.json", json_story("-Infinity"), "-Infinity is not JSON"),
+    raw("overflowing float.json", json_story("1e400"), "Must be a finite number."),
     raw("trailing comma.json", b'{"facts": [],}', "invalid JSON"),
     raw("a list.json", b"[]", "must be a mapping with keys"),
     raw("deep.json", "[" * 100_000 + "]" * 100_000, "nested deeper than"),
@@ -172,22 +174,18 @@ FIELDS: list[Case] = [
 
 SPELLED: list[Case] = [
     # YAML 1.1 would read these as numbers or booleans; YAML 1.2's core schema does not.
-    Case("octal-looking value.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"value: 10", b"value: 017"),
-         ACCEPTED, {"value": 17.0}),
-    Case("sexagesimal time.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(
-        b"value: 10", b"value: 10, briefing_date: 2024-12-19, date_precision: minute, briefing_time: 1:30"),
+    Case("octal-looking value.yaml", typed(b"value: 10", b"value: 017"), ACCEPTED, {"value": 17.0}),
+    Case("sexagesimal time.yaml",
+         typed(b"value: 10", b"value: 10, briefing_date: 2024-12-19, date_precision: minute, briefing_time: 1:30"),
          "Must be HH:MM"),
-    Case("yes qualifier.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"qualifier: exact", b"qualifier: yes"),
+    Case("yes qualifier.yaml", typed(b"qualifier: exact", b"qualifier: yes"),
          "facts[0] (id=h1):qualifier: Must be one of"),
-    Case("off as a string.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"A figure.", b"off"),
-         ACCEPTED, {"claim": "off"}),
-    Case("unquoted date.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(
-        b"value: 10", b"value: 10, briefing_date: 2024-12-19, date_precision: day"),
+    Case("off as a string.yaml", typed(b"A figure.", b"off"), ACCEPTED, {"claim": "off"}),
+    Case("unquoted date.yaml",
+         typed(b"value: 10", b"value: 10, briefing_date: 2024-12-19, date_precision: day"),
          ACCEPTED, {"briefing_date": "2024-12-19"}),
-    Case("hex value.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"value: 10", b"value: 0x10"),
-         "Must be a number, not str"),
-    Case("underscored value.yaml", VOCABULARY + b"facts:\n" + RECORD.replace(b"value: 10", b"value: 1_000"),
-         "Must be a number, not str"),
+    Case("hex value.yaml", typed(b"value: 10", b"value: 0x10"), "Must be a number, not str"),
+    Case("underscored value.yaml", typed(b"value: 10", b"value: 1_000"), "Must be a number, not str"),
 ]  # fmt: skip
 
 CASES = PARSING + FIELDS + SPELLED

@@ -14,6 +14,7 @@ import yaml
 
 from models import Fact, FactArticle, SourceName, database
 from seeds.loader import LoadError, load_paths
+from tests.story_files import bad_facts
 
 SOURCES = {
     "sources": [
@@ -80,26 +81,23 @@ def test_relay_spellings_are_aliases_of_one_source(empty_database):
     assert {"Lee Seong-kweun", "Lee Seong-kwon", "Lee Sung-gwen", "Lee Sang-kwon"} <= names
 
 
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"value": "600"}, "value", "Must be a number"),
-        ({"measure": "dead"}, "measure", "Unknown measure 'dead'."),
-        ({"qualifier": "roughly"}, "qualifier", "Must be one of"),
-        ({"briefing_date": "30/04/2025"}, "briefing_date", "Not a valid date"),
-        ({"qualifier": "at_least", "value_low": 700}, "value_low", "Must not exceed value"),
-        ({"qualifier": "at_most", "value_high": 500}, "value_high", "Must not be below value"),
-        ({"qualifier": "range", "value": None}, "value_low", "A range needs"),
-        ({"value": None}, "value", "Required unless qualifier is 'range'"),
-        ({"date_precision": "month"}, "briefing_date", "Must be the 1st of the month"),
-        ({"source": "cia"}, "source", "Unknown source 'cia'"),
-        ({"via": "nobody"}, "via", "Unknown source 'nobody'"),
-        ({"reported_in": ["a1", "a9"]}, "reported_in[1]", "Unknown article 'a9'"),
-        ({"reported_in": []}, "reported_in", "Shorter than minimum"),
-        ({"colour": "red"}, "colour", "Unknown field"),
-        ({"claim": ...}, "claim", "Missing data"),
-        ({"id": "Has Spaces"}, "id", "Must be 1-64 lowercase"),
-    ],
+@bad_facts(
+    ({"value": "600"}, "value", "Must be a number"),
+    ({"measure": "dead"}, "measure", "Unknown measure 'dead'."),
+    ({"qualifier": "roughly"}, "qualifier", "Must be one of"),
+    ({"briefing_date": "30/04/2025"}, "briefing_date", "Not a valid date"),
+    ({"qualifier": "at_least", "value_low": 700}, "value_low", "Must not exceed value"),
+    ({"qualifier": "at_most", "value_high": 500}, "value_high", "Must not be below value"),
+    ({"qualifier": "range", "value": None}, "value_low", "A range needs"),
+    ({"value": None}, "value", "Required unless qualifier is 'range'"),
+    ({"date_precision": "month"}, "briefing_date", "Must be the 1st of the month"),
+    ({"source": "cia"}, "source", "Unknown source 'cia'"),
+    ({"via": "nobody"}, "via", "Unknown source 'nobody'"),
+    ({"reported_in": ["a1", "a9"]}, "reported_in[1]", "Unknown article 'a9'"),
+    ({"reported_in": []}, "reported_in", "Shorter than minimum"),
+    ({"colour": "red"}, "colour", "Unknown field"),
+    ({"claim": ...}, "claim", "Missing data"),
+    ({"id": "Has Spaces"}, "id", "Must be 1-64 lowercase"),
 )
 def test_a_bad_record_is_named_by_file_record_and_field(
     empty_database, base, tmp_path, changes, field, message

@@ -7,6 +7,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from api.cli import OPENAPI_PATH, openapi_document
+from api.extensions import operation_id
 
 
 def committed() -> dict:
@@ -46,6 +47,12 @@ def test_every_operation_has_a_unique_operation_id_and_documents_errors():
         "listArticles",
         "getArticle",
     } <= seen
+
+
+def test_an_operation_id_is_its_view_function_name_in_camel_case():
+    def get_fact_history() -> None: ...
+
+    assert operation_id(get_fact_history) == "getFactHistory"
 
 
 def test_errors_are_documented_as_problem_documents():

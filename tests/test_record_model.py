@@ -10,63 +10,60 @@ import yaml
 
 from models import Fact, FactArticle, FactRelay, database
 from seeds.loader import load_paths
-from tests.story_files import BASE, fact, problems, write
+from tests.story_files import BASE, bad_facts, fact, problems, write
 
 
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"measure": "dead"}, "measure", "Unknown measure 'dead'."),
-        ({"unit": "tonnes"}, "unit", "Unknown unit 'tonnes'."),
-        ({"place": "atlantis"}, "place", "Unknown place 'atlantis'."),
-        ({"aspect": "share"}, "unit", "A share of 'killed' (a count) cannot be in 'persons'"),
-        ({"measure": "gdp"}, "unit", "A level of 'gdp' (a currency) cannot be in 'persons'"),
-        ({"via": "ap", "relays": ["bbc", "ap"]}, "via", "Must be the first of relays"),
-        ({"relays": ["ap", "cnn"]}, "relays[1]", "Unknown source 'cnn'."),
-        ({"relays": ["who"]}, "relays", "Must not be the fact's own source."),
-        ({"revises": ["nothing-like-it"]}, "revises[0]", "Unknown fact 'nothing-like-it'."),
-        ({"revises": ["f1"]}, "revises", "Must not list the fact's own id."),
-        (
-            {"briefing_date": "2023-09-14", "date_precision": "unknown"},
-            "briefing_date",
-            "Must be null",
-        ),
-        ({"date_precision": "day"}, "briefing_date", "Must be null exactly when"),
-        (
-            {"briefing_date": "2023-09-14", "briefing_time": "10:30"},
-            "briefing_time",
-            "exactly when",
-        ),
-        (
-            {"briefing_date": "2023-09-14", "briefing_time": "10:30", "date_precision": "hour"},
-            "briefing_time",
-            "on the hour",
-        ),
-        ({"bounds_basis": "convention"}, "bounds_basis", "Conventional bounds are for a figure"),
-        ({"subject": "x" * 101}, "subject", "Longer than maximum length 100"),
-        (
-            {"reported_in": [{"article": "a1", "quote": " ".join(["word"] * 26)}]},
-            "reported_in[0]",
-            "A quote is at most 25 words (26 given).",
-        ),
-        ({"reported_in": [{"article": "a1", "page": 3}]}, "reported_in[0]", "Unknown field(s)"),
-        ({"status": "rumoured"}, "status", "Must be one of"),
-        ({"period": "2017-04-01--2018-03-31"}, "period", "Must be an ISO 8601 interval"),
-        ({"period": "2017-04-01/P1Y"}, "period", "Must be an ISO 8601 interval"),
-        ({"period": "2017-02-29/2018-03-31"}, "period", "('2017-02-29' is not one)"),
-        ({"period": "2018-03-31/2017-04-01"}, "period", "Must not end (2017-04-01) before it"),
-        ({"period": "../.."}, "period", "Must give a date"),
-        (
-            {"period": "2017-04-01/2018-03-31", "period_end": "2018-03-31"},
-            "period",
-            "Must not be given with period_start or period_end",
-        ),
-        (
-            {"period_start": "2018-04-01", "period_end": "2018-03-31"},
-            "period_start",
-            "Must not be after period_end.",
-        ),
-    ],
+@bad_facts(
+    ({"measure": "dead"}, "measure", "Unknown measure 'dead'."),
+    ({"unit": "tonnes"}, "unit", "Unknown unit 'tonnes'."),
+    ({"place": "atlantis"}, "place", "Unknown place 'atlantis'."),
+    ({"aspect": "share"}, "unit", "A share of 'killed' (a count) cannot be in 'persons'"),
+    ({"measure": "gdp"}, "unit", "A level of 'gdp' (a currency) cannot be in 'persons'"),
+    ({"via": "ap", "relays": ["bbc", "ap"]}, "via", "Must be the first of relays"),
+    ({"relays": ["ap", "cnn"]}, "relays[1]", "Unknown source 'cnn'."),
+    ({"relays": ["who"]}, "relays", "Must not be the fact's own source."),
+    ({"revises": ["nothing-like-it"]}, "revises[0]", "Unknown fact 'nothing-like-it'."),
+    ({"revises": ["f1"]}, "revises", "Must not list the fact's own id."),
+    (
+        {"briefing_date": "2023-09-14", "date_precision": "unknown"},
+        "briefing_date",
+        "Must be null",
+    ),
+    ({"date_precision": "day"}, "briefing_date", "Must be null exactly when"),
+    (
+        {"briefing_date": "2023-09-14", "briefing_time": "10:30"},
+        "briefing_time",
+        "exactly when",
+    ),
+    (
+        {"briefing_date": "2023-09-14", "briefing_time": "10:30", "date_precision": "hour"},
+        "briefing_time",
+        "on the hour",
+    ),
+    ({"bounds_basis": "convention"}, "bounds_basis", "Conventional bounds are for a figure"),
+    ({"subject": "x" * 101}, "subject", "Longer than maximum length 100"),
+    (
+        {"reported_in": [{"article": "a1", "quote": " ".join(["word"] * 26)}]},
+        "reported_in[0]",
+        "A quote is at most 25 words (26 given).",
+    ),
+    ({"reported_in": [{"article": "a1", "page": 3}]}, "reported_in[0]", "Unknown field(s)"),
+    ({"status": "rumoured"}, "status", "Must be one of"),
+    ({"period": "2017-04-01--2018-03-31"}, "period", "Must be an ISO 8601 interval"),
+    ({"period": "2017-04-01/P1Y"}, "period", "Must be an ISO 8601 interval"),
+    ({"period": "2017-02-29/2018-03-31"}, "period", "('2017-02-29' is not one)"),
+    ({"period": "2018-03-31/2017-04-01"}, "period", "Must not end (2017-04-01) before it"),
+    ({"period": "../.."}, "period", "Must give a date"),
+    (
+        {"period": "2017-04-01/2018-03-31", "period_end": "2018-03-31"},
+        "period",
+        "Must not be given with period_start or period_end",
+    ),
+    (
+        {"period_start": "2018-04-01", "period_end": "2018-03-31"},
+        "period_start",
+        "Must not be after period_end.",
+    ),
 )
 def test_a_bad_fact_is_named_by_file_record_id_and_field(
     empty_database, tmp_path, changes, field, message

@@ -149,14 +149,14 @@ def _named(cursor: Any) -> list[str]:
     return [FACT_RENAMES.get(d[0], d[0]) for d in cursor.description]
 
 
-def fact_rows(query: pw.Select) -> list[dict[str, Any]]:
-    """Run a ``fact_select`` query into dicts straight from the cursor.
+def fact_rows(query: pw.Select | tuple[str, list[Any]]) -> list[dict[str, Any]]:
+    """Run a ``fact_select`` query (or its SQL and parameters) into dicts straight from the cursor.
 
     Same keys as ``.dicts()``, without peewee's per-value conversions (a page of 50 facts has
     over a thousand values): dates stay as the driver returns them, which the representations
     accept either way.
     """
-    cursor = database.execute(query)
+    cursor = database.execute_sql(*query) if isinstance(query, tuple) else database.execute(query)
     names = _named(cursor)
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
@@ -171,58 +171,51 @@ def fact_by_id(fact_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(zip(_named(cursor), row, strict=True))
 
 
+def _linked(
+    link: type[pw.Model], to: type[pw.Model], keys: Sequence[int], *columns: pw.Field
+) -> pw.ModelSelect:
+    """The fact key and ``columns`` of ``link``'s rows for some facts, joined to ``to``."""
+    return link.select(link.fact, *columns).join(to).where(link.fact.in_(list(keys)))
+
+
 def articles_query(*fact_keys: int) -> pw.Select:
     """The articles of some facts (reference form of ``articles_for``), oldest first, undated last."""
-    return (
-        FactArticle.select(
-            FactArticle.fact, Article.id, Article.outlet, Article.published, FactArticle.quote
-        )
-        .join(Article)
-        .where(FactArticle.fact.in_(list(fact_keys)))
-        .order_by(Article.published.asc(nulls="LAST"), Article.id)
-    )
-
-
-_ARTICLES = PreparedQuery(articles_query)
-
-
-def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Articles that reported each fact (one query for a whole page), oldest first."""
-    reported: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
-    if not fact_keys:
-        return reported
-    keys = list(fact_keys)
-    cursor = _ARTICLES.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
-    for fact_key, article_id, outlet, published, quote in cursor:
-        reported[fact_key].append(
-            {"id": article_id, "outlet": outlet, "published": published, "quote": quote}
-        )
-    return reported
+    columns = (Article.id, Article.outlet, Article.published, FactArticle.quote)
+    query = _linked(FactArticle, Article, fact_keys, *columns)
+    return query.order_by(Article.published.asc(nulls="LAST"), Article.id)
 
 
 def relays_query(*fact_keys: int) -> pw.Select:
     """The relays of some facts (reference form of ``relays_for``), in order."""
-    return (
-        FactRelay.select(FactRelay.fact, Source.id, Source.name)
-        .join(Source)
-        .where(FactRelay.fact.in_(list(fact_keys)))
-        .order_by(FactRelay.fact, FactRelay.position)
-    )
+    query = _linked(FactRelay, Source, fact_keys, Source.id, Source.name)
+    return query.order_by(FactRelay.fact, FactRelay.position)
 
 
+_ARTICLES = PreparedQuery(articles_query)
 _RELAYS = PreparedQuery(relays_query)
+
+
+def _per_fact(
+    query: PreparedQuery, fact_keys: Sequence[int], fields: tuple[str, ...]
+) -> dict[int, list[dict[str, Any]]]:
+    """The rows of ``query`` for some facts (one query), as dicts of ``fields``, by fact key."""
+    found: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
+    if fact_keys:
+        keys = list(fact_keys)
+        cursor = query.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
+        for fact_key, *values in cursor:
+            found[fact_key].append(dict(zip(fields, values, strict=True)))
+    return found
+
+
+def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Articles that reported each fact (one query for a whole page), oldest first."""
+    return _per_fact(_ARTICLES, fact_keys, ("id", "outlet", "published", "quote"))
 
 
 def relays_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Who relayed each fact, in order (one query for a whole page)."""
-    relays: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
-    if not fact_keys:
-        return relays
-    keys = list(fact_keys)
-    cursor = _RELAYS.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
-    for fact_key, source_id, name in cursor:
-        relays[fact_key].append({"id": source_id, "name": name})
-    return relays
+    return _per_fact(_RELAYS, fact_keys, ("id", "name"))
 
 
 def with_reports(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -380,22 +373,6 @@ def fact_page_sql(
     order = [keyset.column] if keyset.single else [keyset.column, keyset.tiebreak]
     sql += " ORDER BY " + ", ".join(_column(c) + direction for c in order) + " LIMIT ?"
     return sql, [*params, limit]
-
-
-def fact_page(
-    args: dict[str, Any],
-    lookups: FactLookups,
-    keyset: Keyset,
-    after: Sequence[Any] | None,
-    limit: int,
-) -> list[dict[str, Any]] | None:
-    """The rows of ``fact_page_sql`` (as ``fact_rows`` gives them), or None if not covered."""
-    rendered = fact_page_sql(args, lookups, keyset, after, limit)
-    if rendered is None:
-        return None
-    cursor = database.execute_sql(*rendered)
-    names = _named(cursor)
-    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def fact_page_reference(

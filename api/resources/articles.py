@@ -30,13 +30,7 @@ def build_articles(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, article, queries.article_fact_counts)
 
 
-@blp.list_view(
-    "/articles",
-    "listArticles",
-    example="/v1/articles?outlet=UNN",
-    schema=ArticlePageSchema,
-    args=ArticleListArgs,
-)
+@blp.list_view("/articles", ArticlePageSchema, ArticleListArgs, example="/v1/articles?outlet=UNN")
 def list_articles(args: dict[str, Any]) -> Response:
     """List articles
 
@@ -46,12 +40,7 @@ def list_articles(args: dict[str, Any]) -> Response:
     return listing.respond(args)
 
 
-@blp.view(
-    "/articles/<article_id>",
-    "getArticle",
-    example="/v1/articles/unn-2025-04-30",
-    schema=ArticleDetailSchema,
-)
+@blp.view("/articles/<article_id>", ArticleDetailSchema, example="/v1/articles/unn-2025-04-30")
 def get_article(_args: dict[str, Any], article_id: str) -> Response:
     """Get one article, with the facts it reported
 

@@ -36,11 +36,7 @@ def build_briefings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @blp.list_view(
-    "/briefings",
-    "listBriefings",
-    example="/v1/briefings?source=nis",
-    schema=BriefingPageSchema,
-    args=BriefingListArgs,
+    "/briefings", BriefingPageSchema, BriefingListArgs, example="/v1/briefings?source=nis"
 )
 def list_briefings(args: dict[str, Any]) -> Response:
     """List briefings
@@ -53,12 +49,7 @@ def list_briefings(args: dict[str, Any]) -> Response:
     return Listing(query, NEWEST_FIRST, build_briefings, BriefingSchema).respond(args)
 
 
-@blp.view(
-    "/briefings/<briefing_id>",
-    "getBriefing",
-    example="/v1/briefings/nis-2025-04-30",
-    schema=BriefingDetailSchema,
-)
+@blp.view("/briefings/<briefing_id>", BriefingDetailSchema, example="/v1/briefings/nis-2025-04-30")
 def get_briefing(_args: dict[str, Any], briefing_id: str) -> Response:
     """Get one briefing, with its facts and the articles that reported them
 

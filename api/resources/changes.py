@@ -30,13 +30,7 @@ def build_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [change(row, live.get(row["change_id"])) for row in rows]
 
 
-@blp.view(
-    "/changes",
-    "listChanges",
-    example="/v1/changes?since=0",
-    schema=ChangePageSchema,
-    args=ChangeListArgs,
-)
+@blp.view("/changes", ChangePageSchema, ChangeListArgs, example="/v1/changes?since=0")
 @blp.alt_response(400, response="BAD_REQUEST")
 def list_changes(args: dict[str, Any]) -> Response:
     """List changes since a version

@@ -23,14 +23,10 @@ blp = Blueprint("conflicts", __name__, url_prefix="/v1", description="Disagreein
 # Newest day first; within a day, by the group's smallest fact id (descending).
 NEWEST_FIRST = Keyset("conflicts", FactConflict.known_day, FactConflict.group_id, descending=True)
 
+EXAMPLE = "/v1/conflicts?subject=north-korean-troops-in-russia"
 
-@blp.view(
-    "/conflicts",
-    "listConflicts",
-    example="/v1/conflicts?subject=north-korean-troops-in-russia",
-    schema=ConflictListSchema,
-    args=ConflictListArgs,
-)
+
+@blp.view("/conflicts", ConflictListSchema, ConflictListArgs, example=EXAMPLE)
 def list_conflicts(args: dict[str, Any]) -> Response:
     """List disagreements
 

@@ -18,7 +18,7 @@ from ..schemas import HealthSchema
 blp = Blueprint("health", __name__, description="Health probes.")
 
 
-@blp.view("/healthz", "getLiveness", example="/healthz", schema=HealthSchema)
+@blp.view("/healthz", HealthSchema, example="/healthz")
 def get_liveness(_args: dict[str, Any]) -> Response:
     """Process is up
 
@@ -27,7 +27,7 @@ def get_liveness(_args: dict[str, Any]) -> Response:
     return json_response({"status": "ok"})
 
 
-@blp.view("/readyz", "getReadiness", example="/readyz", schema=HealthSchema)
+@blp.view("/readyz", HealthSchema, example="/readyz")
 @blp.alt_response(
     503, description="The database cannot be reached, has no schema, or an older one."
 )

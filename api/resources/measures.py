@@ -27,7 +27,7 @@ from ..schemas import (
 blp = Blueprint("measures", __name__, url_prefix="/v1", description="Vocabularies.")
 
 
-@blp.view("/measures", "listMeasures", example="/v1/measures", schema=MeasureListSchema)
+@blp.view("/measures", MeasureListSchema, example="/v1/measures")
 def list_measures(_args: dict[str, Any]) -> Response:
     """List measures
 
@@ -44,13 +44,7 @@ def _counted(column: Any) -> Any:
     return lambda ids: {i: queries.fact_counts_by(column, ids).get(i, 0) for i in ids}
 
 
-@blp.list_view(
-    "/units",
-    "listUnits",
-    example="/v1/units?dimension=currency",
-    schema=UnitPageSchema,
-    args=UnitListArgs,
-)
+@blp.list_view("/units", UnitPageSchema, UnitListArgs, example="/v1/units?dimension=currency")
 def list_units(args: dict[str, Any]) -> Response:
     """List units
 
@@ -63,13 +57,7 @@ def list_units(args: dict[str, Any]) -> Response:
     return Listing(queries.unit_select(args), keyset, build, UnitSchema).respond(args)
 
 
-@blp.list_view(
-    "/places",
-    "listPlaces",
-    example="/v1/places?parent=libya",
-    schema=PlacePageSchema,
-    args=PlaceListArgs,
-)
+@blp.list_view("/places", PlacePageSchema, PlaceListArgs, example="/v1/places?parent=libya")
 def list_places(args: dict[str, Any]) -> Response:
     """List places
 

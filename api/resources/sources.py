@@ -27,13 +27,7 @@ def build_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return attach(rows, source, queries.aliases_for, queries.fact_counts)
 
 
-@blp.list_view(
-    "/sources",
-    "listSources",
-    example="/v1/sources?q=lee",
-    schema=SourcePageSchema,
-    args=SourceListArgs,
-)
+@blp.list_view("/sources", SourcePageSchema, SourceListArgs, example="/v1/sources?q=lee")
 def list_sources(args: dict[str, Any]) -> Response:
     """List sources
 
@@ -49,7 +43,7 @@ def list_sources(args: dict[str, Any]) -> Response:
     return listing.respond(args)
 
 
-@blp.view("/sources/<source_id>", "getSource", example="/v1/sources/nis", schema=SourceSchema)
+@blp.view("/sources/<source_id>", SourceSchema, example="/v1/sources/nis")
 def get_source(_args: dict[str, Any], source_id: str) -> Response:
     """Get one source, with its aliases and fact counts
 

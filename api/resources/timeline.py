@@ -41,14 +41,7 @@ CSV = CsvLayout(
 )  # fmt: skip
 
 
-@blp.view(
-    "/timeline",
-    "listTimeline",
-    example=EXAMPLE,
-    schema=TimelineSchema,
-    args=TimelineArgs,
-    formats=FORMATS,
-)
+@blp.view("/timeline", TimelineSchema, TimelineArgs, example=EXAMPLE, formats=FORMATS)
 def list_timeline(args: dict[str, Any]) -> Response:
     """Chart one estimate over time
 
@@ -106,7 +99,6 @@ def _exported(fmt: str) -> Callable[[dict[str, Any]], Response]:
 for _fmt in EXPORTS:
     blp.export_view(
         "/timeline",
-        "listTimeline",
         _fmt,
         args=TimelineArgs,
         items=TimelinePointSchema,

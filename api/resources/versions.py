@@ -20,9 +20,7 @@ blp = Blueprint("versions", __name__, url_prefix="/v1", description="Dataset ver
 KEYSET = Keyset("versions", DatasetVersion.id, DatasetVersion.id, True)
 
 
-@blp.list_view(
-    "/versions", "listVersions", example="/v1/versions", schema=VersionPageSchema, args=PageArgs
-)
+@blp.list_view("/versions", VersionPageSchema, PageArgs, example="/v1/versions")
 def list_versions(args: dict[str, Any]) -> Response:
     """List dataset versions
 

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from models import REVISION_KINDS
 
-from ..fields import sent, sent_list
+from ..fields import sent, sent_dict, sent_list
 from .facts import FactSchema, PageSchema, page_of
 
 CHANGE_KINDS = ("upsert", "remove")
@@ -32,11 +32,9 @@ class VersionSchema(ma.Schema):
     added = sent(fields.Integer, doc="Facts added.")
     updated = sent(fields.Integer, doc="Facts updated.")
     removed = sent(fields.Integer, doc="Facts removed (replaced ones included).")
-    counts = sent(
-        fields.Dict,
-        doc="Per record kind (sources, articles, briefings, facts, replaces): what the load did.",
-        keys=fields.String(),
-        values=fields.Nested(RecordCountsSchema),
+    counts = sent_dict(
+        RecordCountsSchema,
+        "Per record kind (sources, articles, briefings, facts, replaces): what the load did.",
     )
 
 
