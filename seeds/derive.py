@@ -19,7 +19,7 @@ from models.supersession import (
 )
 
 from .feed import ChangeFeed
-from .sql import scalar
+from .sql import insert, scalar
 from .stage import Stage
 
 __all__ = ["Derived", "refresh_known_since"]
@@ -91,11 +91,7 @@ class Derived:
         ).fetchall()
         related = sorted({i for fact_id, listed in rows for i in (fact_id, *listed.split())})
         self.stage.create_table("stage_related", "(id TEXT)")
-        if related:
-            database.cursor().executemany(
-                f"INSERT INTO stage_related (id) VALUES ({database.param})",
-                [(i,) for i in related],
-            )
+        insert("stage_related", ("id",), [(i,) for i in related])
         # One select per way in (an OR of them would scan every fact).
         stored = (
             "id IN (SELECT id FROM stage_fact)",

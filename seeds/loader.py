@@ -87,7 +87,7 @@ def load_paths(
             report.reuse = reuse.summary()
             if not check_only:
                 Apply(plan, catalog, stage, digests.combined).run(report)
-                reuse.remember(files)
+                reuse.remember(files, stage)
                 Meta.set_value(LAST_INPUT, digests.input_key)
             stage.drop()
             if check_only:

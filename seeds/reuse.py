@@ -102,22 +102,19 @@ class Reuse:
             return f"read every file: {self.why_not}"
         return None
 
-    def remember(self, files: Sequence[Path]) -> None:
+    def remember(self, files: Sequence[Path], stage: Stage) -> None:
         """Record this load's files and which of them stated each staged fact."""
         resolved = {str(path.resolve()): path for path in files}
-        database.execute_sql("DELETE FROM fact_file" + self._restated_condition())
-        stale = [row_id for row_id, path in LoadedFile.select(LoadedFile.id, LoadedFile.path)
-                 .tuples() if path not in resolved]  # fmt: skip
-        if stale:
-            LoadedFile.delete().where(LoadedFile.id.in_(stale)).execute()
+        restated = " WHERE file_id IN (SELECT file_id FROM stage_scope)" if self.active else ""
+        database.execute_sql(f"DELETE FROM fact_file{restated}")
+        LoadedFile.delete().where(LoadedFile.path.not_in(list(resolved))).execute()
         for name, path in resolved.items():
             digest = self.digests.files[path]
             LoadedFile.insert(path=name, digest=digest).on_conflict(
                 conflict_target=[LoadedFile.path], update={LoadedFile.digest: digest}
             ).execute()
         ids = dict(LoadedFile.select(LoadedFile.path, LoadedFile.id).tuples())
-        database.execute_sql("DROP TABLE IF EXISTS stage_file")
-        database.execute_sql("CREATE TEMPORARY TABLE stage_file (name TEXT, file_id INTEGER)")
+        stage.create_table("stage_file", "(name TEXT, file_id INTEGER)")
         read = [(str(path), ids[name]) for name, path in resolved.items() if path not in self.kept]
         insert("stage_file", ("name", "file_id"), read)
         database.execute_sql(
@@ -125,13 +122,7 @@ class Reuse:
             "SELECT f.key, sf.file_id FROM stage_fact s "
             f"JOIN stage_file sf ON sf.name = {_found_in()} JOIN fact f ON f.id = s.id"
         )
-        database.execute_sql("DROP TABLE stage_file")
         Meta.set_value(LOADER_CODE, loader_code())
-
-    def _restated_condition(self) -> str:
-        if not self.active:
-            return ""
-        return " WHERE file_id IN (SELECT file_id FROM stage_scope)"
 
     def create_scope(self, stage: Stage) -> None:
         """``stage_scope``: the loaded_file ids whose facts this load restates."""
