@@ -12,12 +12,15 @@ class LoadedFile(BaseModel):
     """A file of the last successful load, by its resolved path, with its bytes' SHA-256.
 
     A later load that finds a file with the same path and digest need not read its facts:
-    they are in the database as the file states them (see ``seeds.reuse``).
+    they are in the database as the file states them (see ``seeds.reuse``). One that finds
+    the same ``stat`` need not even hash it (``seeds.reader.digest_files``).
     """
 
     id = pw.AutoField()
     path = pw.TextField(unique=True)
     digest = pw.CharField(max_length=64)
+    # size, mtime, ctime, inode and device when hashed; NULL when too recently modified to trust
+    stat = pw.TextField(null=True)
 
 
 class FactFile(BaseModel):

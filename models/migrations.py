@@ -185,6 +185,14 @@ def _v6_loaded_files() -> None:
     database.create_tables([LoadedFile, FactFile], safe=True)
 
 
+def _v7_file_stats() -> None:
+    """Version 7: what a file's stat was when hashed, so an unchanged file is not read again.
+
+    NULL until the next load, which hashes every file once more and records them.
+    """
+    _add_missing_columns(LoadedFile)
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
@@ -192,6 +200,7 @@ MIGRATIONS: dict[int, Callable[[], None]] = {
     4: _v4_second_record_model,
     5: _v5_conflict_groups,
     6: _v6_loaded_files,
+    7: _v7_file_stats,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

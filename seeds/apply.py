@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import peewee as pw
@@ -35,11 +35,13 @@ BULK_MIN_FACTS = 10_000
 class Apply:
     """The writes of one load, in an order that captures each fact's state before it changes."""
 
-    def __init__(self, plan: Plan, catalog: Catalog, stage: Stage, files_digest: str) -> None:
+    def __init__(
+        self, plan: Plan, catalog: Catalog, stage: Stage, files_digest: Callable[[], str]
+    ) -> None:
         self.plan = plan
         self.catalog = catalog
         self.stage = stage
-        self.files_digest = files_digest  # of the input's bytes, recorded with the version
+        self.files_digest = files_digest  # of the input's bytes, recorded with a version
 
     def run(self, report: LoadReport) -> None:
         """Make the database match the plan; record a version in ``report`` if anything changed."""
@@ -102,7 +104,7 @@ class Apply:
         facts = report.counts["facts"]
         counts = {kind: vars(c) for kind, c in report.counts.items()}
         version = DatasetVersion.create(
-            files_digest=self.files_digest,
+            files_digest=self.files_digest(),
             added=facts.added,
             updated=facts.updated,
             removed=facts.removed,

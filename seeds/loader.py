@@ -15,7 +15,7 @@ from .catalog import Catalog
 from .plan import Plan, keyed_plans
 from .reader import DEFAULT_SEED_DIR, digest_files, discover, read_facts
 from .report import LoadError, LoadReport, Problems
-from .reuse import Reuse
+from .reuse import Reuse, known_files, remember_stats
 from .stage import Stage
 
 # Meta key: the input_key of the last load that succeeded (changing anything or not).
@@ -51,8 +51,10 @@ def load_paths(
             require_current()
         else:
             create_schema()
-        digests = digest_files(files)
+        known = {} if check_only or force else known_files()
+        digests = digest_files(files, known)
         if not check_only and not force and Meta.get_value(LAST_INPUT) == digests.input_key:
+            remember_stats(digests, known)
             current = DatasetVersion.current()
             report.version = current[0] if current else None
             report.skipped = "every file and the loader are as at the last load"

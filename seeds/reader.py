@@ -6,7 +6,8 @@ import functools
 import hashlib
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,11 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
 
 @dataclass(frozen=True)
 class Digests:
-    """SHA-256 digests of a load's files, from one read of their bytes."""
+    """SHA-256 digests of a load's files, each read at most once."""
 
     files: dict[Path, str]  # each file's own
-    combined: str  # of the files' bytes in load order (``cat FILES | sha256sum`` gives it)
+    stats: dict[Path, str | None]  # each file's ``stat_key`` when hashed (None: not to trust)
+    whole: str | None  # of every file's bytes in load order, when each was read for its own
 
     @property
     def input_key(self) -> str:
@@ -83,19 +85,67 @@ class Digests:
             hasher.update(f"{path.resolve()}\0{digest}\0".encode())
         return hasher.hexdigest()
 
+    def combined(self) -> str:
+        """The digest of the files' bytes in load order (``cat FILES | sha256sum`` gives it).
 
-def digest_files(paths: Sequence[Path]) -> Digests:
-    """Hash every file once (about 1 s per GB)."""
-    combined = hashlib.sha256()
+        Read again only when some file's own digest was known from its stat: a load that
+        records a version needs it, one that skips does not.
+        """
+        if self.whole is not None:
+            return self.whole
+        hasher = hashlib.sha256()
+        for path in self.files:
+            _hash_into(path, hasher)
+        return hasher.hexdigest()
+
+
+# A file modified this recently (nanoseconds) when hashed may change again within the same
+# timestamp tick without its stat showing it ("racily clean", as git calls it): its stat is
+# not recorded, and the next load hashes it again.
+_SETTLED_NS = 2_000_000_000
+
+
+def stat_key(path: Path, now_ns: int) -> str | None:
+    """What changes when a file's bytes may have: size, mtime, ctime, inode and device.
+
+    ctime moves on any write or metadata change and cannot be set back by tools that restore
+    an mtime (``touch -d``, ``rsync -t``), so a file whose key is unchanged was not written.
+    """
+    info = path.stat()
+    if now_ns - max(info.st_mtime_ns, info.st_ctime_ns) < _SETTLED_NS:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+
+
+def digest_files(
+    paths: Sequence[Path], known: Mapping[str, tuple[str | None, str]] | None = None
+) -> Digests:
+    """Hash every file (about 1 s per GB), except those whose stat is as ``known`` recorded.
+
+    ``known`` maps a resolved path to the (stat key, digest) remembered from the last load.
+    """
+    known = known or {}
+    now_ns = time.time_ns()
     files: dict[Path, str] = {}
+    stats: dict[Path, str | None] = {}
+    whole: Any = hashlib.sha256()  # None once a file was not read
     for path in paths:
-        own = hashlib.sha256()
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                own.update(chunk)
-                combined.update(chunk)
-        files[path] = own.hexdigest()
-    return Digests(files, combined.hexdigest())
+        stats[path] = stat = stat_key(path, now_ns)
+        last = known.get(str(path.resolve()))
+        if stat is not None and last is not None and last[0] == stat:
+            files[path], whole = last[1], None
+            continue
+        files[path] = _hash_into(path, hashlib.sha256(), also=whole)
+    return Digests(files, stats, None if whole is None else whole.hexdigest())
+
+
+def _hash_into(path: Path, hasher: Any, *, also: Any = None) -> str:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            hasher.update(chunk)
+            if also is not None:
+                also.update(chunk)
+    return hasher.hexdigest()
 
 
 @functools.cache

@@ -32,6 +32,20 @@ def _found_in() -> str:
     return "substr(s.found_at, 1, instr(s.found_at, char(9)) - 1)"
 
 
+def known_files() -> dict[str, tuple[str | None, str]]:
+    """The last load's files: resolved path -> (stat key, digest), for ``digest_files``."""
+    rows = LoadedFile.select(LoadedFile.path, LoadedFile.stat, LoadedFile.digest).tuples()
+    return {path: (stat, digest) for path, stat, digest in rows}
+
+
+def remember_stats(digests: Digests, known: Mapping[str, tuple[str | None, str]]) -> None:
+    """Record the stats of files hashed again with unchanged bytes, in a load that skipped."""
+    for path, stat in digests.stats.items():
+        name = str(path.resolve())
+        if name in known and known[name][0] != stat:
+            LoadedFile.update(stat=stat).where(LoadedFile.path == name).execute()
+
+
 @dataclass
 class Reuse:
     """The files of one load whose facts are kept as stored, and the files it restates."""
@@ -49,7 +63,8 @@ class Reuse:
     @classmethod
     def decide(cls, digests: Digests, catalog_counts: Mapping[str, Counts]) -> Reuse:
         """Keep the facts of every file unchanged since the last load, when that is safe."""
-        known = {path: (row_id, digest) for row_id, path, digest in LoadedFile.select().tuples()}
+        rows = LoadedFile.select(LoadedFile.id, LoadedFile.path, LoadedFile.digest).tuples()
+        known = {path: (row_id, digest) for row_id, path, digest in rows}
         if not known:
             return cls.none(digests)
         if Meta.get_value(LOADER_CODE) != loader_code():
@@ -109,9 +124,9 @@ class Reuse:
         database.execute_sql(f"DELETE FROM fact_file{restated}")
         LoadedFile.delete().where(LoadedFile.path.not_in(list(resolved))).execute()
         for name, path in resolved.items():
-            digest = self.digests.files[path]
-            LoadedFile.insert(path=name, digest=digest).on_conflict(
-                conflict_target=[LoadedFile.path], update={LoadedFile.digest: digest}
+            row = {"digest": self.digests.files[path], "stat": self.digests.stats[path]}
+            LoadedFile.insert(path=name, **row).on_conflict(
+                conflict_target=[LoadedFile.path], update=row
             ).execute()
         ids = dict(LoadedFile.select(LoadedFile.path, LoadedFile.id).tuples())
         stage.create_table("stage_file", "(name TEXT, file_id INTEGER)")

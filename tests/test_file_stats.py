@@ -1,0 +1,127 @@
+"""A load does not read a file again while its stat is what it was when last hashed (the quick
+check of git and rsync), and reads every file written since, whatever its mtime says."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from models import DatasetVersion, LoadedFile, bound, database, make_database
+from seeds import reader
+from seeds.loader import DEFAULT_SEED_DIR
+from tests.loads import load
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    directory = tmp_path / "seeds"
+    shutil.copytree(DEFAULT_SEED_DIR, directory)
+    return directory
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files each load hashes, in order."""
+    names: list[str] = []
+    original = reader._hash_into
+
+    def hash_into(path: Path, hasher, **options) -> str:
+        names.append(path.name)
+        return original(path, hasher, **options)
+
+    monkeypatch.setattr(reader, "_hash_into", hash_into)
+    return names
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust the stat of files written a moment ago (the tests' files all were)."""
+    monkeypatch.setattr(reader, "_SETTLED_NS", 0)
+
+
+def stats(url: str) -> dict[str, str | None]:
+    db = make_database(url)
+    try:
+        with bound(db), database.connection_context():
+            return {
+                Path(p).name: s
+                for p, s in LoadedFile.select(LoadedFile.path, LoadedFile.stat).tuples()
+            }
+    finally:
+        db.close()
+
+
+def files_digest(url: str) -> str:
+    db = make_database(url)
+    try:
+        with bound(db), database.connection_context():
+            return DatasetVersion.select().order_by(DatasetVersion.id.desc()).get().files_digest
+    finally:
+        db.close()
+
+
+def test_an_unchanged_input_is_neither_read_nor_hashed(empty_database_url, seeds, settled, hashed):
+    load(empty_database_url, seeds)
+    assert len(hashed) == 10
+    hashed.clear()
+    assert load(empty_database_url, seeds).skipped
+    assert hashed == []
+
+
+def test_a_touched_file_is_hashed_once_more_and_its_new_stat_remembered(
+    empty_database_url, seeds, settled, hashed
+):
+    load(empty_database_url, seeds)
+    touched = seeds / "korea-2024-2025.yaml"
+    before = stats(empty_database_url)[touched.name]
+    os.utime(touched)
+    hashed.clear()
+    assert load(empty_database_url, seeds).skipped  # same bytes: nothing to do
+    assert hashed == [touched.name]
+    assert stats(empty_database_url)[touched.name] not in (before, None)
+    hashed.clear()
+    assert load(empty_database_url, seeds).skipped
+    assert hashed == []
+
+
+def test_a_file_rewritten_with_its_old_size_and_mtime_is_read(empty_database_url, seeds, settled):
+    """What ``rsync -t`` or ``touch -d`` can do: only the ctime tells, and it is checked."""
+    load(empty_database_url, seeds)
+    path = seeds / "korea-2024-2025.yaml"
+    before = path.stat()
+    text = path.read_text()
+    edited = text.replace("value: 600\n", "value: 700\n", 1)
+    assert edited != text and len(edited) == len(text)
+    path.write_text(edited)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    report = load(empty_database_url, seeds)
+    assert report.counts["facts"].updated == 1
+
+
+def test_a_file_written_just_before_a_load_is_hashed_by_the_next(empty_database_url, seeds, hashed):
+    """Modified within the same timestamp tick as the hash, its stat could hide a later write."""
+    load(empty_database_url, seeds)
+    assert set(stats(empty_database_url).values()) == {None}
+    hashed.clear()
+    assert load(empty_database_url, seeds).skipped
+    assert len(hashed) == 10
+
+
+def test_a_version_digests_every_file_it_loaded_those_not_read_included(
+    empty_database_url, seeds, settled, hashed
+):
+    load(empty_database_url, seeds)
+    fact = yaml.safe_load((seeds / "korea-2024-2025.yaml").read_text())["facts"][0]
+    (seeds / "zz-added.ndjson").write_text(json.dumps(dict(fact, id="zz-added"), default=str))
+    hashed.clear()
+    report = load(empty_database_url, seeds)
+    assert report.counts["facts"].added == 1
+    assert hashed[0] == "zz-added.ndjson"  # then every file once more, for the version's digest
+    everything = b"".join(path.read_bytes() for path in reader.discover([seeds]))
+    assert files_digest(empty_database_url) == hashlib.sha256(everything).hexdigest()
