@@ -59,6 +59,8 @@ def load_paths(
             report.version = current[0] if current else None
             report.skipped = "every file and the loader are as at the last load"
             return report
+        if not check_only:
+            digests.prefetch()  # for the version this load may record
         with database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)

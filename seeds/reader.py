@@ -6,9 +6,10 @@ import functools
 import hashlib
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,14 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-@dataclass(frozen=True)
+@dataclass
 class Digests:
     """SHA-256 digests of a load's files, each read at most once."""
 
     files: dict[Path, str]  # each file's own
     stats: dict[Path, str | None]  # each file's ``stat_key`` when hashed (None: not to trust)
     whole: str | None  # of every file's bytes in load order, when each was read for its own
+    _reading: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def input_key(self) -> str:
@@ -85,18 +87,34 @@ class Digests:
             hasher.update(f"{path.resolve()}\0{digest}\0".encode())
         return hasher.hexdigest()
 
+    def prefetch(self) -> None:
+        """Start reading what ``combined`` needs, on another core, while the load goes on.
+
+        hashlib and file reads release the GIL. The thread is a daemon: a load that fails
+        does not wait for it.
+        """
+        if self.whole is None and self._reading is None:
+            self._reading = threading.Thread(target=self._hash_all, daemon=True)
+            self._reading.start()
+
     def combined(self) -> str:
         """The digest of the files' bytes in load order (``cat FILES | sha256sum`` gives it).
 
         Read again only when some file's own digest was known from its stat: a load that
         records a version needs it, one that skips does not.
         """
-        if self.whole is not None:
-            return self.whole
+        if self._reading is not None:
+            self._reading.join()
+        if self.whole is None:
+            self._hash_all()
+        assert self.whole is not None
+        return self.whole
+
+    def _hash_all(self) -> None:
         hasher = hashlib.sha256()
         for path in self.files:
             _hash_into(path, hasher)
-        return hasher.hexdigest()
+        self.whole = hasher.hexdigest()
 
 
 # A file modified this recently (nanoseconds) when hashed may change again within the same
