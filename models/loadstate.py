@@ -21,6 +21,9 @@ class LoadedFile(BaseModel):
     digest = pw.CharField(max_length=64)
     # size, mtime, ctime, inode and device when hashed; NULL when too recently modified to trust
     stat = pw.TextField(null=True)
+    # A document's records but facts as the loader kept them (``seeds.catalog``), so that a
+    # load need not parse it again while it is unchanged; NULL for NDJSON
+    catalog = pw.BlobField(null=True)
 
 
 class FactFile(BaseModel):

@@ -186,9 +186,10 @@ def _v6_loaded_files() -> None:
 
 
 def _v7_file_stats() -> None:
-    """Version 7: what a file's stat was when hashed, so an unchanged file is not read again.
+    """Version 7: a file's stat when hashed, and a document's records as the loader kept them,
+    so an unchanged file is neither hashed nor parsed again.
 
-    NULL until the next load, which hashes every file once more and records them.
+    NULL until the next load, which reads every file once more and records them.
     """
     _add_missing_columns(LoadedFile)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -73,6 +75,16 @@ def keep(record: RawRecord, data: dict[str, Any]) -> Kept:
     return Kept(row, content_hash, origin, ())
 
 
+def _lines(stored: bytes) -> Iterator[bytes]:
+    """The lines ``records_of`` compressed, decompressed a piece at a time."""
+    decompressor, pending = zlib.decompressobj(), b""
+    for start in range(0, len(stored), 1 << 16):
+        *lines, pending = (
+            pending + decompressor.decompress(stored[start : start + (1 << 16)])
+        ).split(b"\n")
+        yield from lines
+
+
 SCHEMAS = {
     "measures": MeasureRecord,
     "units": UnitRecord,
@@ -90,6 +102,9 @@ class Catalog:
         self.problems = problems
         self.records: dict[str, dict[str, Kept]] = {kind: {} for kind in SCHEMAS}
         self.legacy_units = False  # no file declares units: facts' units are taken as counts
+        # The records each document read states (declarations repeated elsewhere included)
+        self.by_file: dict[Path, list[tuple[str, Kept]]] = {}
+        self.unparsed: list[Path] = []  # documents whose records were taken as read before
 
     @property
     def sources(self) -> dict[str, Kept]:
@@ -103,24 +118,58 @@ class Catalog:
     def briefings(self) -> dict[str, Kept]:
         return self.records["briefings"]
 
-    def read(self, paths: Sequence[Path]) -> list[RawRecord]:
-        """Read the YAML/JSON documents (small, curated); return their facts, unvalidated."""
+    def read(
+        self, paths: Sequence[Path], as_read: Mapping[Path, bytes] | None = None
+    ) -> list[RawRecord]:
+        """Read the YAML/JSON documents; return their facts, unvalidated.
+
+        ``as_read``: documents unchanged since a load that read them, with what
+        ``records_of`` gave then: their records are taken from it, and the documents are
+        not parsed (nor are their facts returned: ``unparsed`` lists them).
+        """
         facts: list[RawRecord] = []
         validators = {kind: Validator(schema(), self.problems) for kind, schema in SCHEMAS.items()}
         for path in paths:
             if is_ndjson(path):
                 continue
+            if as_read and path in as_read:
+                self._add_as_read(path, as_read[path])
+                self.unparsed.append(path)
+                continue
+            stated = self.by_file[path] = []
             for record in read_document(path):
                 if record.kind == "facts":
                     facts.append(record)
                     continue
                 data = validators[record.kind](record)
                 if data is not None:
-                    self._add(record, keep(record, data))
+                    kept = keep(record, data)
+                    stated.append((record.kind, kept))
+                    self._add(record, kept)
         self._fall_back_to_legacy_vocabulary()
         self._check_alias_clashes()
         self._check_references()
         return facts
+
+    def records_of(self, path: Path) -> bytes:
+        """What ``read`` kept of a document it parsed, for ``as_read`` later: a line of JSON a
+        record, compressed (a tenth of the text; memory never holds all of it at once)."""
+        compressor = zlib.compressobj(1)
+        chunks = [
+            compressor.compress(json.dumps(
+                (kind, kept.row, kept.content_hash, kept.origin[1], kept.extra),
+                separators=(",", ":"),
+            ).encode() + b"\n")
+            for kind, kept in self.by_file[path]
+        ]  # fmt: skip
+        return b"".join((*chunks, compressor.flush()))
+
+    def _add_as_read(self, path: Path, stored: bytes) -> None:
+        name = sys.intern(str(path))
+        for line in _lines(stored):
+            kind, row, content_hash, locator, extra = json.loads(line)
+            record = RawRecord(kind, name, locator, None)
+            self._add(record, Kept(tuple(row), content_hash, (name, locator), tuple(extra)))
 
     def _add(self, record: RawRecord, kept: Kept) -> None:
         records = self.records[record.kind]

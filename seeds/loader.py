@@ -13,9 +13,15 @@ from models.migrations import require_current
 from .apply import Apply
 from .catalog import Catalog
 from .plan import Plan, keyed_plans
-from .reader import DEFAULT_SEED_DIR, digest_files, discover, read_facts
+from .reader import (
+    DEFAULT_SEED_DIR,
+    digest_files,
+    discover,
+    read_document_facts,
+    read_facts,
+)
 from .report import LoadError, LoadReport, Problems
-from .reuse import Reuse, known_files, remember_stats
+from .reuse import Reuse, documents_as_read, known_files, remember_stats
 from .stage import Stage
 
 # Meta key: the input_key of the last load that succeeded (changing anything or not).
@@ -64,7 +70,9 @@ def load_paths(
         with database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)
-            document_facts = catalog.read(files)
+            document_facts = catalog.read(
+                files, {} if check_only or force else documents_as_read(digests)
+            )
             keyed = keyed_plans(catalog)
             if check_only or force or problems:
                 reuse = Reuse.none(digests, "--force" if force else None)
@@ -81,6 +89,8 @@ def load_paths(
                 if catalog.legacy_units:
                     for unit in reuse.kept_units():
                         catalog.legacy_unit(unit)
+            elif catalog.unparsed:  # their facts are to be read after all
+                document_facts = read_document_facts(files, document_facts, catalog.unparsed)
             facts = read_facts(reuse.to_read(files), document_facts, progress=progress)
             stage.fill(catalog.facts(facts))
             stage.check()
@@ -91,7 +101,7 @@ def load_paths(
             report.reuse = reuse.summary()
             if not check_only:
                 Apply(plan, catalog, stage, digests.combined).run(report)
-                reuse.remember(files, stage)
+                reuse.remember(files, stage, catalog)
                 Meta.set_value(LAST_INPUT, digests.input_key)
             stage.drop()
             if check_only:

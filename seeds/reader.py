@@ -8,7 +8,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,15 @@ def read_document(path: Path) -> Iterator[RawRecord]:
             # Let go of each parsed record once handed over: the loader keeps a compact form.
             records[index] = None
             yield RawRecord(kind, name, f"{kind}[{index}]", data)
+
+
+def read_document_facts(
+    paths: Sequence[Path], read: list[RawRecord], unread: Collection[Path]
+) -> list[RawRecord]:
+    """The facts of every document in ``paths`` order: those ``read``, and those of ``unread``."""
+    order = {str(path): index for index, path in enumerate(paths)}
+    more = [r for path in unread for r in read_document(path) if r.kind == "facts"]
+    return sorted([*read, *more], key=lambda record: order[record.path])
 
 
 def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[RawRecord]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from models import LoadedFile, Meta, database, is_postgres
 
-from .reader import Digests, loader_code
+from .catalog import Catalog
+from .reader import Digests, is_ndjson, loader_code
 from .report import Counts
 from .sql import insert, scalar
 from .stage import NOT_RESTATED, Stage
@@ -36,6 +37,25 @@ def known_files() -> dict[str, tuple[str | None, str]]:
     """The last load's files: resolved path -> (stat key, digest), for ``digest_files``."""
     rows = LoadedFile.select(LoadedFile.path, LoadedFile.stat, LoadedFile.digest).tuples()
     return {path: (stat, digest) for path, stat, digest in rows}
+
+
+def documents_as_read(digests: Digests) -> dict[Path, bytes]:
+    """The documents unchanged since the last load, with their records as it kept them.
+
+    Only when the loader's code is the same: another may validate or keep them otherwise.
+    """
+    if Meta.get_value(LOADER_CODE) != loader_code():
+        return {}
+    rows = LoadedFile.select(LoadedFile.path, LoadedFile.digest, LoadedFile.catalog).where(
+        LoadedFile.catalog.is_null(False)
+    )
+    stored = {path: (digest, text) for path, digest, text in rows.tuples()}
+    as_read = {}
+    for path, digest in digests.files.items():
+        last = stored.get(str(path.resolve()))
+        if last is not None and last[0] == digest:
+            as_read[path] = bytes(last[1])  # PostgreSQL's bytea may come as a memoryview
+    return as_read
 
 
 def remember_stats(digests: Digests, known: Mapping[str, tuple[str | None, str]]) -> None:
@@ -124,14 +144,18 @@ class Reuse:
             return f"read every file: {self.why_not}"
         return None
 
-    def remember(self, files: Sequence[Path], stage: Stage) -> None:
-        """Record this load's files and which of them stated each staged fact."""
+    def remember(self, files: Sequence[Path], stage: Stage, catalog: Catalog) -> None:
+        """Record this load's files, the documents' records and which file stated each fact."""
         resolved = {str(path.resolve()): path for path in files}
         restated = " WHERE file_id IN (SELECT file_id FROM stage_scope)" if self.active else ""
         database.execute_sql(f"DELETE FROM fact_file{restated}")
         LoadedFile.delete().where(LoadedFile.path.not_in(list(resolved))).execute()
         for name, path in resolved.items():
             row = {"digest": self.digests.files[path], "stat": self.digests.stats[path]}
+            if path in catalog.by_file:
+                row["catalog"] = catalog.records_of(path)
+            elif is_ndjson(path):
+                row["catalog"] = None
             LoadedFile.insert(path=name, **row).on_conflict(
                 conflict_target=[LoadedFile.path], update=row
             ).execute()

@@ -213,3 +213,11 @@ def npm_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.npm import installed_copy
 
     return installed_copy(tmp_path_factory.mktemp("npm"))
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A copy of the project's seed files, to edit between loads."""
+    directory = tmp_path / "seeds"
+    shutil.copytree(DEFAULT_SEED_DIR, directory)
+    return directory

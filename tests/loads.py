@@ -10,7 +10,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from api import create_app
-from models import make_database
+from models import bound, database, make_database
 from seeds.loader import LoadReport, load_paths
 
 SUBJECT = "north-korean-troops-in-russia"
@@ -115,3 +115,35 @@ def sync(
 
 def served_facts(client: FlaskClient) -> dict[str, dict[str, Any]]:
     return {f["id"]: f for f in walk(client, "/v1/facts?sort=id&page_size=500")}
+
+
+# What a load makes of its input, by id (keys and version numbers may differ between databases).
+STATE = {
+    "facts": "SELECT id, content_hash, known_since FROM fact ORDER BY id",
+    "supersession": "SELECT f.id, s.supersedes, s.superseded_by, s.superseded_on "
+    "FROM fact_supersession s JOIN fact f ON f.key = s.fact_id ORDER BY f.id",
+    "conflicts": "SELECT f.id, c.known_day, c.group_id FROM fact_conflict c "
+    "JOIN fact f ON f.key = c.fact_id ORDER BY f.id",
+    "aliases": "SELECT old_id, fact_id FROM fact_alias ORDER BY old_id",
+    "feed": "SELECT c.fact_id, c.removed FROM fact_change c "
+    "WHERE c.version_id = (SELECT MAX(id) FROM dataset_version) ORDER BY c.fact_id",
+    "revisions": "SELECT r.fact_id, r.kind, r.claim FROM fact_revision r "
+    "WHERE r.version_id = (SELECT MAX(id) FROM dataset_version) ORDER BY r.fact_id, r.kind",
+    "files": "SELECT f.id, l.path FROM fact_file ff JOIN fact f ON f.key = ff.fact_id "
+    "JOIN loaded_file l ON l.id = ff.file_id ORDER BY f.id",
+}
+
+
+def state(url: str) -> dict[str, list[tuple]]:
+    db = make_database(url)
+    try:
+        with bound(db), database.connection_context():
+            dump = {name: database.execute_sql(sql).fetchall() for name, sql in STATE.items()}
+    finally:
+        db.close()
+    # Space-separated ids in no particular order (the API sorts them).
+    dump["supersession"] = [
+        (fact, *(sorted((ids or "").split()) for ids in lists), str(day))
+        for fact, *lists, day in dump["supersession"]
+    ]
+    return dump

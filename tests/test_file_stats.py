@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,7 @@ import yaml
 
 from models import DatasetVersion, LoadedFile, bound, database, make_database
 from seeds import reader
-from seeds.loader import DEFAULT_SEED_DIR
 from tests.loads import load
-
-
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    directory = tmp_path / "seeds"
-    shutil.copytree(DEFAULT_SEED_DIR, directory)
-    return directory
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from models import bound, database, make_database
-from seeds.loader import DEFAULT_SEED_DIR, LoadError
+from seeds.loader import LoadError
 from tests.loads import load
 
 TABLES = ("fact", "source", "article", "briefing", "measure", "unit", "place")
@@ -38,13 +38,6 @@ def contents(url: str) -> dict[str, list[tuple]]:
             return dump
     finally:
         db.close()
-
-
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    directory = tmp_path / "seeds"
-    shutil.copytree(DEFAULT_SEED_DIR, directory)
-    return directory
 
 
 def test_a_second_load_of_the_same_files_reads_nothing(empty_database_url, seeds, monkeypatch):
