@@ -79,8 +79,11 @@ PERIOD_BOUNDS = (Fact.period_start, Fact.period_end)
 class FactArticle(BaseModel):
     """The many-to-many link: which articles reported which fact."""
 
-    fact = pw.ForeignKeyField(Fact, field=Fact.key, backref="links", on_delete="CASCADE")
-    article = pw.ForeignKeyField(Article, backref="links", on_delete="RESTRICT")
+    # No index of their own: the primary key and (article, fact) lead with each
+    fact = pw.ForeignKeyField(
+        Fact, field=Fact.key, backref="links", on_delete="CASCADE", index=False
+    )
+    article = pw.ForeignKeyField(Article, backref="links", on_delete="RESTRICT", index=False)
     quote = pw.TextField(null=True)  # the article's own words for the figure (at most 25)
 
     class Meta:
@@ -94,9 +97,12 @@ class FactRelay(BaseModel):
     The first relay is the fact's ``via``; every one is matched by the ``via`` filter.
     """
 
-    fact = pw.ForeignKeyField(Fact, field=Fact.key, backref="relays", on_delete="CASCADE")
+    # No index of their own: the primary key and (source, fact) lead with each
+    fact = pw.ForeignKeyField(
+        Fact, field=Fact.key, backref="relays", on_delete="CASCADE", index=False
+    )
     position = pw.SmallIntegerField()
-    source = pw.ForeignKeyField(Source, backref="relays", on_delete="RESTRICT")
+    source = pw.ForeignKeyField(Source, backref="relays", on_delete="RESTRICT", index=False)
 
     class Meta:
         primary_key = pw.CompositeKey("fact", "position")

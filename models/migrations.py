@@ -185,13 +185,23 @@ def _v6_loaded_files() -> None:
     database.create_tables([LoadedFile, FactFile], safe=True)
 
 
+# Indexes of version 6 on the first column of a primary key or of another index.
+_V6_REDUNDANT_INDEXES = (
+    "fact_article_fact_id", "fact_article_article_id", "fact_relay_fact_id",
+    "fact_relay_source_id",
+)  # fmt: skip
+
+
 def _v7_file_stats() -> None:
     """Version 7: a file's stat when hashed, and a document's records as the loader kept them,
-    so an unchanged file is neither hashed nor parsed again.
+    so an unchanged file is neither hashed nor parsed again; no more indexes that another
+    index leads with (each slowed every insert of the facts' links and relays).
 
     NULL until the next load, which reads every file once more and records them.
     """
     _add_missing_columns(LoadedFile)
+    for name in _V6_REDUNDANT_INDEXES:
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 # version -> the step that brings the previous version to it

@@ -76,26 +76,31 @@ def create_schema() -> None:
         ).execute()
 
 
+# The tables a first load fills with a row (or more) per fact, whose indexes it rebuilds.
+BULK_TABLES = "('fact', 'fact_article', 'fact_relay')"
+
+
 @contextmanager
 def bulk_fact_insert() -> Iterator[None]:
-    """Insert many facts without maintaining fact's secondary indexes and full-text row by row.
+    """Insert many facts without maintaining their secondary indexes and full-text row by row.
 
-    Inside the caller's transaction, drops fact's non-unique indexes (and on SQLite the
-    full-text insert trigger), then recreates them from their own stored definitions and
-    rebuilds the full-text index: a sort per index instead of a B-tree insert per row and
-    index. The schema afterwards is the one before. Unique indexes stay, so they still check.
+    Inside the caller's transaction, drops the non-unique indexes of fact and of its links and
+    relays (and on SQLite the full-text insert trigger), then recreates them from their own
+    stored definitions and rebuilds the full-text index: a sort per index instead of a B-tree
+    insert per row and index. The schema afterwards is the one before. Unique indexes stay,
+    so they still check.
     """
     if is_postgres():
         rows = database.execute_sql(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-            "WHERE t.relname = 'fact' AND t.relnamespace = current_schema()::regnamespace "
+            f"WHERE t.relname IN {BULK_TABLES} AND t.relnamespace = current_schema()::regnamespace "
             "AND NOT x.indisunique ORDER BY i.oid"
         ).fetchall()
         triggers: list[tuple[str, str]] = []
     else:
         rows = database.execute_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fact' "
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN {BULK_TABLES} "
             "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY rowid"
         ).fetchall()
         triggers = database.execute_sql(

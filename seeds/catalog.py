@@ -75,14 +75,15 @@ def keep(record: RawRecord, data: dict[str, Any]) -> Kept:
     return Kept(row, content_hash, origin, ())
 
 
-def _lines(stored: bytes) -> Iterator[bytes]:
-    """The lines ``records_of`` compressed, decompressed a piece at a time."""
+def _stored_records(stored: bytes) -> Iterator[list[Any]]:
+    """The records ``records_of`` stored, decompressed and parsed a piece at a time."""
     decompressor, pending = zlib.decompressobj(), b""
     for start in range(0, len(stored), 1 << 16):
         *lines, pending = (
             pending + decompressor.decompress(stored[start : start + (1 << 16)])
         ).split(b"\n")
-        yield from lines
+        if lines:
+            yield from json.loads(b"[" + b",".join(lines) + b"]")
 
 
 SCHEMAS = {
@@ -145,7 +146,7 @@ class Catalog:
                 if data is not None:
                     kept = keep(record, data)
                     stated.append((record.kind, kept))
-                    self._add(record, kept)
+                    self._add(record.kind, kept)
         self._fall_back_to_legacy_vocabulary()
         self._check_alias_clashes()
         self._check_references()
@@ -166,23 +167,21 @@ class Catalog:
 
     def _add_as_read(self, path: Path, stored: bytes) -> None:
         name = sys.intern(str(path))
-        for line in _lines(stored):
-            kind, row, content_hash, locator, extra = json.loads(line)
-            record = RawRecord(kind, name, locator, None)
-            self._add(record, Kept(tuple(row), content_hash, (name, locator), tuple(extra)))
+        for kind, row, content_hash, locator, extra in _stored_records(stored):
+            self._add(kind, Kept(tuple(row), content_hash, (name, locator), tuple(extra)))
 
-    def _add(self, record: RawRecord, kept: Kept) -> None:
-        records = self.records[record.kind]
+    def _add(self, kind: str, kept: Kept) -> None:
+        records = self.records[kind]
         earlier = records.get(kept.row[0])
         if earlier is None:
             records[kept.row[0]] = kept
             return
-        if record.kind in VOCABULARIES and earlier.content_hash == kept.content_hash:
+        if kind in VOCABULARIES and earlier.content_hash == kept.content_hash:
             return  # the same declaration again, in another file
         path, locator = earlier.origin
-        what = "differs from the declaration" if record.kind in VOCABULARIES else "first"
+        what = "differs from the declaration" if kind in VOCABULARIES else "first"
         self.problems.add(
-            record, "id", f"Duplicate id {kept.row[0]!r} ({what} at {path}:{locator})."
+            kept.origin, "id", f"Duplicate id {kept.row[0]!r} ({what} at {path}:{locator})."
         )
 
     def _fall_back_to_legacy_vocabulary(self) -> None:
@@ -196,7 +195,7 @@ class Catalog:
                     "dimension": "count",
                 }
                 record = RawRecord("measures", "(built in)", name, data)
-                self._add(record, keep(record, data))
+                self._add(record.kind, keep(record, data))
         self.legacy_units = not self.records["units"]
 
     def legacy_unit(self, unit: str) -> None:
@@ -204,7 +203,7 @@ class Catalog:
         if unit not in self.records["units"]:
             data = {"id": unit, "name": unit, "dimension": "count", "currency": None, "per": None}
             record = RawRecord("units", "(built in)", unit, data)
-            self._add(record, keep(record, data))
+            self._add(record.kind, keep(record, data))
 
     def _check_alias_clashes(self) -> None:
         owner: dict[str, str] = {}

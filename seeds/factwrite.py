@@ -94,16 +94,19 @@ class FactWrite:
             database.execute_sql(
                 f"INSERT INTO fact ({columns}) SELECT {columns} FROM {NEW_FACTS} ORDER BY s.id"
             )
-        database.execute_sql(
-            "INSERT INTO fact_article (fact_id, article_id, quote) "
-            "SELECT f.key, l.article_id, l.quote FROM stage_link l JOIN fact f ON f.id = l.fact_id "
-            "WHERE l.fact_id IN (SELECT id FROM stage_changed)"
-        )
-        database.execute_sql(
-            "INSERT INTO fact_relay (fact_id, position, source_id) "
-            "SELECT f.key, r.position, r.source_id FROM stage_relay r JOIN fact f ON f.id = r.fact_id "
-            "WHERE r.fact_id IN (SELECT id FROM stage_changed)"
-        )
+            # In primary key order: each row lands at the end of the table's B-tree.
+            database.execute_sql(
+                "INSERT INTO fact_article (fact_id, article_id, quote) "
+                "SELECT f.key, l.article_id, l.quote FROM stage_link l "
+                "JOIN fact f ON f.id = l.fact_id "
+                "WHERE l.fact_id IN (SELECT id FROM stage_changed) ORDER BY f.key, l.article_id"
+            )
+            database.execute_sql(
+                "INSERT INTO fact_relay (fact_id, position, source_id) "
+                "SELECT f.key, r.position, r.source_id FROM stage_relay r "
+                "JOIN fact f ON f.id = r.fact_id "
+                "WHERE r.fact_id IN (SELECT id FROM stage_changed) ORDER BY f.key, r.position"
+            )
         self.feed.record("stage_changed", removed=False)
         self.feed.record("stage_removed", removed=True)
 

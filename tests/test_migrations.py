@@ -7,7 +7,17 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from models import DatasetVersion, Fact, FactChange, FactRevision, Measure, Meta, Unit, database
+from models import (
+    DatasetVersion,
+    Fact,
+    FactChange,
+    FactRevision,
+    Measure,
+    Meta,
+    Unit,
+    create_schema,
+    database,
+)
 from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
 from seeds.loader import load_paths
 
@@ -121,3 +131,25 @@ def test_readiness_fails_until_an_outdated_database_is_upgraded(
     monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
     assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
     assert client.get("/readyz").status_code == 200
+
+
+def test_db_upgrade_to_version_7_drops_indexes_that_another_index_leads_with(
+    empty_database_url, empty_database, monkeypatch
+):
+    with database.connection_context():
+        create_schema()
+        fresh = {t: index_names(t) for t in ("fact_article", "fact_relay")}
+        for table, column in [("fact_article", "fact_id"), ("fact_article", "article_id"),
+                              ("fact_relay", "fact_id"), ("fact_relay", "source_id")]:  # fmt: skip
+            database.execute_sql(f'CREATE INDEX "{table}_{column}" ON "{table}" ("{column}")')
+        Meta.set_value("schema_version", "6")
+    monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with database.connection_context():
+        assert {t: index_names(t) for t in fresh} == fresh
+        assert "catalog" in {c.name for c in database.get_columns("loaded_file")}
+
+
+def index_names(table: str) -> set[str]:
+    return {index.name for index in database.get_indexes(table)}
