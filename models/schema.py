@@ -11,6 +11,7 @@ import peewee as pw
 from .article import Article
 from .base import database, is_postgres
 from .briefing import Briefing, BriefingRelay
+from .bulk import secondary_indexes_rebuilt
 from .dataset import DatasetVersion
 from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
@@ -76,43 +77,23 @@ def create_schema() -> None:
         ).execute()
 
 
-# The tables a first load fills with a row (or more) per fact, whose indexes it rebuilds.
-BULK_TABLES = "('fact', 'fact_article', 'fact_relay')"
-
-
 @contextmanager
 def bulk_fact_insert() -> Iterator[None]:
-    """Insert many facts without maintaining their secondary indexes and full-text row by row.
+    """Insert many facts without maintaining their indexes and full-text row by row.
 
-    Inside the caller's transaction, drops the non-unique indexes of fact and of its links and
-    relays (and on SQLite the full-text insert trigger), then recreates them from their own
-    stored definitions and rebuilds the full-text index: a sort per index instead of a B-tree
-    insert per row and index. The schema afterwards is the one before. Unique indexes stay,
-    so they still check.
+    Inside the caller's transaction, the secondary indexes of fact and of its links and relays
+    are rebuilt after the inserts (``secondary_indexes_rebuilt``), and on SQLite the full-text
+    index too, its insert trigger dropped meanwhile.
     """
-    if is_postgres():
-        rows = database.execute_sql(
-            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
-            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-            f"WHERE t.relname IN {BULK_TABLES} AND t.relnamespace = current_schema()::regnamespace "
-            "AND NOT x.indisunique ORDER BY i.oid"
-        ).fetchall()
-        triggers: list[tuple[str, str]] = []
-    else:
-        rows = database.execute_sql(
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN {BULK_TABLES} "
-            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY rowid"
-        ).fetchall()
+    triggers: list[tuple[str, str]] = []
+    if not is_postgres():
         triggers = database.execute_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = 'fact_search_ai'"
         ).fetchall()
-    for name, _ in rows:
-        database.execute_sql(f'DROP INDEX "{name}"')
-    for name, _ in triggers:
-        database.execute_sql(f'DROP TRIGGER "{name}"')
-    yield
-    for _, sql in rows:
-        database.execute_sql(sql)
+    with secondary_indexes_rebuilt("fact", "fact_article", "fact_relay"):
+        for name, _ in triggers:
+            database.execute_sql(f'DROP TRIGGER "{name}"')
+        yield
     for _, sql in triggers:
         database.execute_sql(sql)
     if triggers:

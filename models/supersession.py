@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from .base import database, is_postgres
+from .bulk import secondary_indexes_rebuilt
 from .fact import PERIOD_BOUNDS
 from .vocabulary import ACTUAL_STATUSES
 
@@ -54,14 +57,20 @@ def _within(keys: str | None, column: str) -> str:
 def _write(table: str, columns: tuple[str, ...], select: str, within: str | None) -> None:
     """Make ``table`` hold the rows ``select`` makes (columns named as the table's).
 
-    Every fact: empty it (a whole-table DELETE, which SQLite truncates) and insert them.
+    Every fact: empty it (a whole-table DELETE, which SQLite truncates) and insert them in
+    key order, its indexes built after.
     ``within``: replace the rows of those facts only, writing only the rows that differ (a
     few series restated leave most of their facts' rows as they were).
     """
     names = ", ".join(columns)
     if not within:
+        # PostgreSQL locks a table whose index is dropped against readers until the load
+        # commits: there, only a table with no rows to read yet is filled that way.
+        (filled,) = database.execute_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()
         database.execute_sql(f"DELETE FROM {table}")
-        database.execute_sql(f"INSERT INTO {table} ({names}) {select}")
+        insert = f"INSERT INTO {table} ({names}) {select} ORDER BY fact_id"
+        with secondary_indexes_rebuilt(table) if not (is_postgres() and filled) else nullcontext():
+            database.execute_sql(insert)
         return
     same = "IS NOT DISTINCT FROM" if is_postgres() else "IS"
     unchanged = " AND ".join(f"n.{c} {same} {table}.{c}" for c in columns[1:])
