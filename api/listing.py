@@ -26,6 +26,7 @@ from .formats import (
     selected,
 )
 from .pagination import (
+    FastRows,
     Keyset,
     PageFetcher,
     RowFetcher,
@@ -49,7 +50,8 @@ class Listing:
     ``build(rows)`` turns fetched rows into wire items (it may look up related rows, one
     query per page); ``extras(rows)`` adds page-level JSON fields (facets, matched), which
     exports leave out; ``schema`` is the item schema CSV columns come from; ``page``, if
-    given, fetches a JSON page's rows its own faster way (see ``pagination.fetch_page``).
+    given, fetches a JSON page's rows its own faster way (see ``pagination.fetch_page``):
+    those rows make their own items, and ``extras`` gets them as they are.
     """
 
     query: pw.Select
@@ -57,7 +59,7 @@ class Listing:
     build: Callable[[Rows], Rows]
     schema: type[ma.Schema]
     fetch: RowFetcher = as_dicts
-    extras: Callable[[Rows], dict[str, Any]] | None = None
+    extras: Callable[[Rows | FastRows], dict[str, Any]] | None = None
     page: PageFetcher | None = None
 
     def respond(self, args: dict[str, Any]) -> Response:
@@ -65,7 +67,8 @@ class Listing:
         fmt = negotiate(args.get("format"), request.accept_mimetypes, LIST_FORMATS)
         if fmt == JSON:
             rows, token = fetch_page(self.query, self.keyset, args, self.fetch, self.page)
-            body = {"items": self.build(rows), "next_page_token": token}
+            items = rows.items() if isinstance(rows, FastRows) else self.build(rows)
+            body = {"items": items, "next_page_token": token}
             if args.get("count"):
                 body["total"] = self.query.order_by().count(clear_limit=True)
             if self.extras:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, url_for
@@ -12,11 +13,13 @@ from ..errors import not_found, problem, refuse, valid_id
 from ..extensions import Blueprint
 from ..formats import json_response
 from ..listing import Listing
-from ..pagination import Keyset, decode_token, encode_token, next_link, page_size
+from ..pagination import FastRows, Keyset, decode_token, encode_token, next_link, page_size
 from ..queries import facts as queries
+from ..queries.fastrows import FactTuples, fact_tuples, reports
 from ..queries.fastsql import fact_by_id, fact_page_sql, fact_rows, fact_select, with_reports
 from ..queries.history import replacement_of, revision_select, was_removed
 from ..representations import facts as wire
+from ..representations import positional
 from ..representations.history import revisions
 from ..schemas import (
     CursorArgs,
@@ -43,6 +46,27 @@ ONE_FACT = "/v1/facts/nis-2025-04-30-killed"
 def build_facts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Fact rows as wire dicts, with their articles and relays (two queries for the page)."""
     return wire.facts(with_reports(rows))
+
+
+@dataclass(frozen=True)
+class FactPage(FastRows):
+    """A page of facts as tuples, built by ``representations.positional``: the fast form of
+    ``fact_rows`` and ``build_facts`` (the same statements, the same items)."""
+
+    facts: FactTuples
+
+    def __len__(self) -> int:
+        return len(self.facts.rows)
+
+    def first(self, count: int) -> FactPage:
+        return FactPage(FactTuples(self.facts.columns, self.facts.rows[:count]))
+
+    def last_key(self, keyset: Keyset) -> list[Any]:
+        return keyset.key_of(dict(zip(self.facts.columns, self.facts.rows[-1], strict=True)))
+
+    def items(self) -> list[dict[str, Any]]:
+        reported, relays = reports(self.facts)
+        return positional.facts(self.facts.columns, self.facts.rows, reported, relays)
 
 
 @blp.list_view("/facts", FactPageSchema, FactListArgs, example=LIST_EXAMPLE)
@@ -74,9 +98,9 @@ def list_facts(args: dict[str, Any]) -> Response:
             extra["facets"] = queries.facet_counts(conditions, facets)
         return extra
 
-    def page(after: list[Any] | None, limit: int) -> list[dict[str, Any]] | None:
+    def page(after: list[Any] | None, limit: int) -> FactPage | None:
         rendered = fact_page_sql(args, lookups, keyset, after, limit)
-        return None if rendered is None else fact_rows(rendered)
+        return None if rendered is None else FactPage(fact_tuples(rendered))
 
     return Listing(
         query, keyset, build_facts, FactSchema, fetch=fact_rows, extras=page_fields, page=page
