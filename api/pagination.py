@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,6 +84,13 @@ def _serializer() -> URLSafeSerializer:
         secret = f"database:{version.database_id}" if version and version.database_id else ""
     if not secret:
         abort(503, messages={"query": {"page_token": ["No signing key: load the data first."]}})
+    return _signing(secret)
+
+
+@functools.lru_cache(maxsize=16)
+def _signing(secret: str) -> URLSafeSerializer:
+    """One serializer per secret: making one costs a JSON dump (itsdangerous probes its
+    serializer), and it holds no state between tokens."""
     return URLSafeSerializer(secret, salt="newsfacts.page")
 
 
@@ -190,8 +198,12 @@ class FastRows(abc.ABC):
 PageFetcher = Callable[[list[Any] | None, int], FastRows | None]
 
 
+# A query, or a function making it (when a fast ``page`` may answer without it).
+QuerySource = pw.Select | Callable[[], pw.Select]
+
+
 def fetch_page(
-    query: pw.Select,
+    query: QuerySource,
     keyset: Keyset,
     args: dict[str, Any],
     fetch: RowFetcher = as_dicts,
@@ -200,7 +212,7 @@ def fetch_page(
     """Run one page of ``query`` (rows as dicts) and the token for the next page, if any.
 
     ``page``, if given, fetches the same rows its own (faster) way, and they are returned
-    as it made them; where it returns None, ``query`` is run.
+    as it made them; where it returns None, ``query`` is run (made first, if a function).
     """
     size = page_size(args)
     after = decode_token(token, keyset, args) if (token := args.get("page_token")) else None
@@ -210,6 +222,8 @@ def fetch_page(
             return fast, None
         fast = fast.first(size)
         return fast, encode_token(keyset, args, fast.last_key(keyset))
+    if callable(query):
+        query = query()
     if after is not None:
         query = query.where(keyset.after(after))
     rows = fetch(query.order_by(*keyset.order_by()).limit(size + 1))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+import peewee as pw
 from flask import Response, url_for
 
 from models import Fact, FactRevision
@@ -85,17 +87,22 @@ def list_facts(args: dict[str, Any]) -> Response:
     keyset = KEYSETS[args["sort"]]
     lookups = queries.look_up(args)
     refuse(lookups.unknown)
-    conditions = queries.fact_filters(args, lookups)
-    query = fact_select(conditions)
-    if keyset.column is Fact.magnitude:
-        query = query.select_extend(Fact.magnitude)
 
-    def page_fields(_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    # The peewee query is made only when something needs it (a fast page does not).
+    @functools.cache
+    def conditions() -> list[pw.Expression]:
+        return queries.fact_filters(args, lookups)
+
+    def query() -> pw.Select:
+        select = fact_select(conditions())
+        return select.select_extend(Fact.magnitude) if keyset.column is Fact.magnitude else select
+
+    def page_fields(_rows: Any) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if "source" in args or "via" in args:
             extra["matched"] = lookups.matched
         if facets := args.get("facet"):
-            extra["facets"] = queries.facet_counts(conditions, facets)
+            extra["facets"] = queries.facet_counts(conditions(), facets)
         return extra
 
     def page(after: list[Any] | None, limit: int) -> FactPage | None:
