@@ -73,15 +73,13 @@ class Figure(fields.Float):
 
 # Below 2**53 every integral float is an exact integer; past it, an int would claim digits
 # the float does not have (and past 2**64 the JSON encoder refuses it).
-_EXACT_INTEGERS = 2.0**53
+EXACT_INTEGERS = 2.0**53
 
 
 def as_figure(value: float) -> int | float:
     """Write integral floats as ints, so counts read as counts."""
     value = float(value)
-    return (
-        int(value) if value.is_integer() and -_EXACT_INTEGERS < value < _EXACT_INTEGERS else value
-    )
+    return int(value) if value.is_integer() and -EXACT_INTEGERS < value < EXACT_INTEGERS else value
 
 
 class FiniteFloat(fields.Float):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,10 @@ from .formats import (
     selected,
 )
 from .pagination import (
+    FastRows,
     Keyset,
     PageFetcher,
+    QuerySource,
     RowFetcher,
     as_dicts,
     decode_token,
@@ -49,25 +52,33 @@ class Listing:
     ``build(rows)`` turns fetched rows into wire items (it may look up related rows, one
     query per page); ``extras(rows)`` adds page-level JSON fields (facets, matched), which
     exports leave out; ``schema`` is the item schema CSV columns come from; ``page``, if
-    given, fetches a JSON page's rows its own faster way (see ``pagination.fetch_page``).
+    given, fetches a JSON page's rows its own faster way (see ``pagination.fetch_page``):
+    those rows make their own items, and ``extras`` gets them as they are. ``query`` may be
+    a function making it, called only when it is needed.
     """
 
-    query: pw.Select
+    query: QuerySource
     keyset: Keyset
     build: Callable[[Rows], Rows]
     schema: type[ma.Schema]
     fetch: RowFetcher = as_dicts
-    extras: Callable[[Rows], dict[str, Any]] | None = None
+    extras: Callable[[Rows | FastRows], dict[str, Any]] | None = None
     page: PageFetcher | None = None
+
+    @functools.cached_property
+    def select(self) -> pw.Select:
+        """``query``, made if it is a function."""
+        return self.query() if callable(self.query) else self.query
 
     def respond(self, args: dict[str, Any]) -> Response:
         """A JSON page, or the whole filtered set as CSV / NDJSON (streamed, never cut)."""
         fmt = negotiate(args.get("format"), request.accept_mimetypes, LIST_FORMATS)
         if fmt == JSON:
-            rows, token = fetch_page(self.query, self.keyset, args, self.fetch, self.page)
-            body = {"items": self.build(rows), "next_page_token": token}
+            rows, token = fetch_page(lambda: self.select, self.keyset, args, self.fetch, self.page)
+            items = rows.items() if isinstance(rows, FastRows) else self.build(rows)
+            body = {"items": items, "next_page_token": token}
             if args.get("count"):
-                body["total"] = self.query.order_by().count(clear_limit=True)
+                body["total"] = self.select.order_by().count(clear_limit=True)
             if self.extras:
                 body.update(self.extras(rows))
             return json_response(body, headers=next_link(token))
@@ -87,7 +98,9 @@ class Listing:
                 database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             while True:
                 chunk = (
-                    self.query.where(self.keyset.after(after)) if after is not None else self.query
+                    self.select.where(self.keyset.after(after))
+                    if after is not None
+                    else self.select
                 )
                 rows = self.fetch(chunk.order_by(*self.keyset.order_by()).limit(CHUNK))
                 yield from self.build(rows)

@@ -145,7 +145,8 @@ def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
     return query.where(*conditions) if conditions else query
 
 
-def _named(cursor: Any) -> list[str]:
+def column_names(cursor: Any) -> list[str]:
+    """The names ``.dicts()`` gives the columns of a ``fact_select`` cursor."""
     return [FACT_RENAMES.get(d[0], d[0]) for d in cursor.description]
 
 
@@ -157,7 +158,7 @@ def fact_rows(query: pw.Select | tuple[str, list[Any]]) -> list[dict[str, Any]]:
     accept either way.
     """
     cursor = database.execute_sql(*query) if isinstance(query, tuple) else database.execute(query)
-    names = _named(cursor)
+    names = column_names(cursor)
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
@@ -168,7 +169,7 @@ def fact_by_id(fact_id: str) -> dict[str, Any] | None:
     """One fact row by public id (the hottest lookup: its SQL is rendered once)."""
     cursor = _FACT_BY_ID.execute("by-id", [fact_id], sentinels=["\x00sentinel"])
     row = cursor.fetchone()
-    return None if row is None else dict(zip(_named(cursor), row, strict=True))
+    return None if row is None else dict(zip(column_names(cursor), row, strict=True))
 
 
 def _linked(
@@ -191,8 +192,8 @@ def relays_query(*fact_keys: int) -> pw.Select:
     return query.order_by(FactRelay.fact, FactRelay.position)
 
 
-_ARTICLES = PreparedQuery(articles_query)
-_RELAYS = PreparedQuery(relays_query)
+ARTICLES = PreparedQuery(articles_query)
+RELAYS = PreparedQuery(relays_query)
 
 
 def _per_fact(
@@ -201,21 +202,25 @@ def _per_fact(
     """The rows of ``query`` for some facts (one query), as dicts of ``fields``, by fact key."""
     found: dict[int, list[dict[str, Any]]] = {key: [] for key in fact_keys}
     if fact_keys:
-        keys = list(fact_keys)
-        cursor = query.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
-        for fact_key, *values in cursor:
+        for fact_key, *values in related_rows(query, fact_keys):
             found[fact_key].append(dict(zip(fields, values, strict=True)))
     return found
 
 
+def related_rows(query: PreparedQuery, fact_keys: Sequence[int]) -> Any:
+    """A cursor over the rows of ``ARTICLES`` or ``RELAYS`` for some facts, fact key first."""
+    keys = list(fact_keys)
+    return query.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
+
+
 def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Articles that reported each fact (one query for a whole page), oldest first."""
-    return _per_fact(_ARTICLES, fact_keys, ("id", "outlet", "published", "quote"))
+    return _per_fact(ARTICLES, fact_keys, ("id", "outlet", "published", "quote"))
 
 
 def relays_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Who relayed each fact, in order (one query for a whole page)."""
-    return _per_fact(_RELAYS, fact_keys, ("id", "name"))
+    return _per_fact(RELAYS, fact_keys, ("id", "name"))
 
 
 def with_reports(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

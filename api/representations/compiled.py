@@ -46,43 +46,65 @@ def _nested(field: fields.Field) -> type | None:
     return field.nested if isinstance(field, fields.Nested) else None
 
 
-def _expression(name: str, field: fields.Field) -> str:
-    """Python source reading ``field`` from a fact ``row`` in its wire form.
+def wire_rules(schema: type[ma.Schema]) -> list[tuple[str, str, str]]:
+    """``(name, rule, key)`` of each field of ``schema``, in its order: how the field is written
+    (a rule of ``ROW_FORMS``) and which key of a fact row it reads.
 
     A row holds the fact's columns, the names of what it references (``source_name``) and
     its related lists (``reported_in``, ``relays``) under the field's name.
     """
-    key = field.attribute or name
+    return [
+        (name, _rule(name, field), field.attribute or name)
+        for name, field in schema().dump_fields.items()
+    ]
+
+
+def _rule(name: str, field: fields.Field) -> str:
     if isinstance(field, Figure):
-        return f"figure(row[{key!r}])"
+        return "figure"
     if isinstance(field, fields.Date):
-        return f"day(row[{key!r}])"
+        return "day"
     nested = _nested(field)
     if nested is SourceRefSchema:
-        return f"source_ref(row, {key!r})"
+        return "source_ref"
     if nested is BriefingRefSchema:
-        return "briefing_ref(row)"
+        return "briefing_ref"
     if nested is PlaceRefSchema:
-        return f"place_ref(row, {key!r})"
+        return "place_ref"
     if isinstance(field, fields.List):
         inner = _nested(field.inner)
         if inner is ArticleRefSchema:
-            return f"article_refs(row[{key!r}])"
+            return "article_refs"
         if inner is SourceRefSchema:
-            return f"source_refs(row[{key!r}])"
+            return "source_refs"
         if type(field.inner) is fields.String:
-            return f"ids(row[{key!r}])"
+            return "ids"
     if type(field) is fields.String and field.allow_none:
-        return f"row[{key!r}] or None"  # '' is stored for "not known" where a key needs a value
+        return "or_none"  # '' is stored for "not known" where a key needs a value
     if type(field) in (fields.String, fields.Integer):
-        return f"row[{key!r}]"
+        return "plain"
     raise TypeError(f"{name}: no wire rule for {type(field).__name__}")
+
+
+# Python source of each rule, reading a fact ``row`` (a dict) at ``key``.
+ROW_FORMS = {
+    "figure": "figure(row[{key!r}])",
+    "day": "day(row[{key!r}])",
+    "source_ref": "source_ref(row, {key!r})",
+    "briefing_ref": "briefing_ref(row)",
+    "place_ref": "place_ref(row, {key!r})",
+    "article_refs": "article_refs(row[{key!r}])",
+    "source_refs": "source_refs(row[{key!r}])",
+    "ids": "ids(row[{key!r}])",
+    "or_none": "row[{key!r}] or None",
+    "plain": "row[{key!r}]",
+}
 
 
 def compile_builder(schema: type[ma.Schema]) -> FactBuilder:
     """``build(row) -> dict`` for ``schema``, keys in the schema's order."""
     entries = ", ".join(
-        f"{name!r}: {_expression(name, field)}" for name, field in schema().dump_fields.items()
+        f"{name!r}: {ROW_FORMS[rule].format(key=key)}" for name, rule, key in wire_rules(schema)
     )
     source = f"def build(row):\n    return {{{entries}}}\n"
     namespace = dict(_HELPERS)
