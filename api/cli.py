@@ -6,17 +6,19 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import peewee as pw
 import yaml
-from flask import Flask
 
 from models import init_database, make_database
 from models.migrations import SchemaOutdated
 
 from .config import PROJECT_ROOT, SettingsError, read_settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi.yaml"
 
