@@ -154,7 +154,8 @@ class Catalog:
 
     def records_of(self, path: Path) -> bytes:
         """What ``read`` kept of a document it parsed, for ``as_read`` later: a line of JSON a
-        record, compressed (a tenth of the text; memory never holds all of it at once)."""
+        record, compressed (a quarter of the document's size; the text is never whole in
+        memory)."""
         compressor = zlib.compressobj(1)
         chunks = [
             compressor.compress(json.dumps(
