@@ -156,14 +156,17 @@ def test_the_explorer_filters_traces_and_charts_the_seed_facts(no_javascript, se
     # Filter by measure and by an alias of the source; the URL carries the filters.
     page.get_by_label("Measure").fill("killed")
     page.get_by_label("Source (name, id or alias)").fill("NIS")
-    page.get_by_role("button", name="Filter").click()
+    # Each click waits for the page it loads: count() reads the DOM as it is at that moment.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filter").click()
     assert "measure=killed" in page.url and "source=NIS" in page.url
     rows = page.locator("table.facts tbody tr")
     assert rows.count() == 3
     assert "through its alias “NIS”" in page.locator(".matched").inner_text()
 
     # Follow the current figure to its provenance: source, relays, articles and their words.
-    page.get_by_role("link", name="Roughly 600 North Korean soldiers").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Roughly 600 North Korean soldiers").click()
     assert page.url.endswith("/explore/facts/nis-2025-04-30-killed")
     provenance = page.locator("ol.provenance").inner_text()
     for step in ("National Intelligence Service", "Lee Seong-kweun", "Kim Byung-kee", "UNN"):
@@ -171,7 +174,8 @@ def test_the_explorer_filters_traces_and_charts_the_seed_facts(no_javascript, se
     assert page.locator("blockquote").first.inner_text().startswith("About 600 North Korean")
 
     # Its series: three points, the first never dated, the two earlier ones superseded.
-    page.get_by_role("link", name="killed · north-korean-troops-in-russia").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="killed · north-korean-troops-in-russia").click()
     chart = page.locator("svg.chart")
     assert chart.locator("title").first.inner_html() == "killed: north-korean-troops-in-russia"
     assert chart.locator("g.point").count() == 3
