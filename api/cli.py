@@ -41,7 +41,14 @@ def main() -> None:
 @click.option(
     "--force", is_flag=True, help="Read and compare everything, even if the input is unchanged."
 )
-def seed(paths: tuple[Path, ...], check: bool, force: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes validating NDJSON facts (0: none besides the loader's own). "
+    "Default: one per core when the NDJSON files hold at least 32 MB.",
+)
+def seed(paths: tuple[Path, ...], check: bool, force: bool, workers: int | None) -> None:
     """Load seed files (default: the project's seeds/data) into the database.
 
     The files are the source of truth: records missing from them are removed. Everything is
@@ -56,7 +63,12 @@ def seed(paths: tuple[Path, ...], check: bool, force: bool) -> None:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     try:
         report = load_paths(
-            paths, into=make_database(url), check_only=check, progress=True, force=force
+            paths,
+            into=make_database(url),
+            check_only=check,
+            progress=True,
+            force=force,
+            workers=workers,
         )
     except (SeedFileError, SchemaOutdated) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -259,11 +259,21 @@ class Catalog:
             add(place_id)
         return ordered
 
-    def facts(self, records: Iterable[RawRecord]) -> Iterator[tuple[RawRecord, dict[str, Any]]]:
-        """Validate fact records one at a time; yield those whose references hold."""
+    def fact_checker(self) -> Callable[[RawRecord], dict[str, Any] | None]:
+        """A function validating one fact record and checking its references against this
+        catalog: the validated data, or None once its problems are noted."""
         validate = Validator(FactRecord(), self.problems)
         check = FactCheck(self)
-        for record in records:
+
+        def checked(record: RawRecord) -> dict[str, Any] | None:
             data = validate(record)
-            if data is not None and check(record, data):
+            return data if data is not None and check(record, data) else None
+
+        return checked
+
+    def facts(self, records: Iterable[RawRecord]) -> Iterator[tuple[RawRecord, dict[str, Any]]]:
+        """Validate fact records one at a time; yield those whose references hold."""
+        checked = self.fact_checker()
+        for record in records:
+            if (data := checked(record)) is not None:
                 yield record, data

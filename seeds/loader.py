@@ -12,13 +12,13 @@ from models.migrations import require_current
 
 from .apply import Apply
 from .catalog import Catalog
+from .parallel import staged_rows, worker_count
 from .plan import Plan, keyed_plans
 from .reader import (
     DEFAULT_SEED_DIR,
     digest_files,
     discover,
     read_document_facts,
-    read_facts,
 )
 from .report import LoadError, LoadReport, Problems
 from .reuse import Reuse, documents_as_read, known_files, remember_stats
@@ -37,6 +37,7 @@ def load_paths(
     check_only: bool = False,
     progress: bool = False,
     force: bool = False,
+    workers: int | None = None,
 ) -> LoadReport:
     """Validate every record in ``paths`` and, unless ``check_only``, make ``into`` match them.
 
@@ -46,6 +47,8 @@ def load_paths(
     and the loader's code) is exactly the last successful load's, the database already
     matches it and nothing is read, unless ``force``; otherwise the facts of files unchanged
     since then are kept as stored, when that is safe (``seeds.reuse``), unless ``force``.
+    ``workers``: processes validating the NDJSON facts (0: this one; None: one per core
+    when the files are large, see ``seeds.parallel``).
     """
     files = discover(paths)
     report = LoadReport(check_only=check_only)
@@ -91,8 +94,12 @@ def load_paths(
                         catalog.legacy_unit(unit)
             elif catalog.unparsed:  # their facts are to be read after all
                 document_facts = read_document_facts(files, document_facts, catalog.unparsed)
-            facts = read_facts(reuse.to_read(files), document_facts, progress=progress)
-            stage.fill(catalog.facts(facts))
+            to_read = reuse.to_read(files)
+            if processes := worker_count(to_read, workers):
+                digests.wait()  # no thread may run while the workers are forked
+            stage.fill(
+                staged_rows(catalog, to_read, document_facts, workers=processes, progress=progress)
+            )
             stage.check()
             if problems:
                 raise problems.error()

@@ -97,14 +97,18 @@ class Digests:
             self._reading = threading.Thread(target=self._hash_all, daemon=True)
             self._reading.start()
 
+    def wait(self) -> None:
+        """Let the reading that ``prefetch`` started finish."""
+        if self._reading is not None:
+            self._reading.join()
+
     def combined(self) -> str:
         """The digest of the files' bytes in load order (``cat FILES | sha256sum`` gives it).
 
         Read again only when some file's own digest was known from its stat: a load that
         records a version needs it, one that skips does not.
         """
-        if self._reading is not None:
-            self._reading.join()
+        self.wait()
         if self.whole is None:
             self._hash_all()
         assert self.whole is not None
@@ -228,18 +232,51 @@ def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> It
     except OSError as exc:
         raise SeedFileError(f"{path}: cannot open: {exc}") from exc
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if on_bytes is not None:
-                on_bytes(len(line))
-            if number == 1:
-                line = line.removeprefix(BOM)
-            if not line.strip():
+        lines: Iterable[bytes] = handle
+        if on_bytes is not None:
+            lines = _counted(handle, on_bytes)
+        yield from ndjson_records(str(path), lines, 1)
+
+
+def _counted(lines: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    for line in lines:
+        on_bytes(len(line))
+        yield line
+
+
+def ndjson_records(path: str, lines: Iterable[bytes], first: int) -> Iterator[RawRecord]:
+    """The facts of NDJSON ``lines`` of ``path``, the first of them numbered ``first``."""
+    for number, line in enumerate(lines, start=first):
+        if number == 1:
+            line = line.removeprefix(BOM)
+        if not line.strip():
+            continue
+        try:
+            data = parse_json_line(line)
+        except ValueError as exc:
+            data = _Unparsable(str(exc))
+        yield RawRecord("facts", path, f"line {number}", data)
+
+
+def ndjson_chunks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """Split an NDJSON file into whole lines of about ``size`` bytes: (first line's number, bytes)."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise SeedFileError(f"{path}: cannot open: {exc}") from exc
+    number, rest = 1, b""
+    with handle:
+        while block := handle.read(size):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                rest = data
                 continue
-            try:
-                data = parse_json_line(line)
-            except ValueError as exc:
-                data = _Unparsable(str(exc))
-            yield RawRecord("facts", str(path), f"line {number}", data)
+            yield number, data[:cut]
+            number += data.count(b"\n", 0, cut)
+            rest = data[cut:]
+    if rest:
+        yield number, rest
 
 
 def read_facts(
@@ -253,15 +290,20 @@ def read_facts(
     for path in paths:
         if not is_ndjson(path):
             continue
-        with tqdm(
-            total=path.stat().st_size,
-            unit="B",
-            unit_scale=True,
-            desc=path.name,
-            disable=not (progress and sys.stderr.isatty()),
-            file=sys.stderr,
-        ) as bar:
+        with progress_bar(path, progress) as bar:
             yield from read_ndjson(path, on_bytes=bar.update)
+
+
+def progress_bar(path: Path, shown: bool) -> tqdm[Any]:
+    """A bar of the bytes of ``path`` read, on stderr when ``shown`` and it is a terminal."""
+    return tqdm(
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        desc=path.name,
+        disable=not (shown and sys.stderr.isatty()),
+        file=sys.stderr,
+    )
 
 
 @dataclass(frozen=True)

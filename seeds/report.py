@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .reader import RawRecord
@@ -95,6 +96,18 @@ class Problems:
             self.items.append(Problem(path, locator, field_name, message))
         else:
             self.truncated += 1
+
+    def extend(self, items: Iterable[Problem], truncated: int) -> None:
+        """Add problems noted elsewhere (a worker process), in their order."""
+        for item in items:
+            self.add((item.path, item.locator), item.field, item.message)
+        self.truncated += truncated
+
+    def take(self) -> tuple[list[Problem], int]:
+        """The problems noted so far and how many more were only counted; then forget them."""
+        taken = self.items, self.truncated
+        self.items, self.truncated = [], 0
+        return taken
 
     def error(self) -> LoadError:
         return LoadError(self.items, self.truncated)

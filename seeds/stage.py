@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee as pw
@@ -69,6 +70,47 @@ def fact_hash(
     if quotes and any(q is not None for q in quotes):
         hashed["quotes"] = quotes
     return digest(hashed)
+
+
+@dataclass
+class StagedRows:
+    """The staging tables' rows for a batch of validated facts (built where they were checked)."""
+
+    facts: list[tuple[Any, ...]] = field(default_factory=list)
+    links: list[tuple[str, str, str | None]] = field(default_factory=list)
+    relays: list[tuple[str, int, str]] = field(default_factory=list)
+    replaces: list[tuple[str, str, int, str]] = field(default_factory=list)
+    revises: list[tuple[str, str, int, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def add(self, record: RawRecord, data: dict[str, Any]) -> None:
+        """Add one validated fact: its row with its content hash, and the rows it links."""
+        origin = f"{record.path}\t{record.where}"
+        fact_id = data["id"]
+        values = fact_values(data)
+        content_hash = fact_hash(values, data["reported_in"], data["quotes"])
+        self.facts.append((*values, content_hash, origin, data["change_reason"]))
+        self.links.extend(
+            (fact_id, article, quote)
+            for article, quote in zip(data["reported_in"], data["quotes"], strict=True)
+        )
+        self.relays.extend((fact_id, position, s) for position, s in enumerate(data["relays"]))
+        for listed, into in ((data["replaces"], self.replaces), (data["revised"], self.revises)):
+            into.extend((other, fact_id, position, origin) for position, other in enumerate(listed))
+
+
+def staged_batches(facts: Iterable[tuple[RawRecord, dict[str, Any]]]) -> Iterator[StagedRows]:
+    """Group validated facts into batches of ``BATCH_SIZE`` staged rows (flat memory)."""
+    batch = StagedRows()
+    for record, data in facts:
+        batch.add(record, data)
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = StagedRows()
+    if batch:
+        yield batch
 
 
 # Where a kept fact's staged references say they come from: "path<TAB>id=<fact id>".
@@ -152,46 +194,19 @@ class Stage:
             f"INSERT INTO stage_revise (revised_id, fact_id, position, origin) VALUES ({marks(4)})"
         )
 
-    def fill(self, facts: Iterable[tuple[RawRecord, dict[str, Any]]]) -> None:
-        """Stage validated facts, their article links and the ids they replace, then index them."""
-        rows: list[tuple[Any, ...]] = []
-        links: list[tuple[str, str, str | None]] = []
-        relays: list[tuple[str, int, str]] = []
-        replaces: list[tuple[str, str, int, str]] = []
-        revises: list[tuple[str, str, int, str]] = []
+    def fill(self, batches: Iterable[StagedRows]) -> None:
+        """Stage batches of validated facts, their links and the ids they name, then index them."""
         cursor = database.cursor()
-
-        def flush() -> None:
-            cursor.executemany(self.fact_sql, rows)
-            cursor.executemany(self.link_sql, links)
-            if relays:
-                cursor.executemany(self.relay_sql, relays)
-            for batch in (rows, links, relays):
-                batch.clear()
-
-        for record, data in facts:
-            origin = f"{record.path}\t{record.where}"
-            fact_id = data["id"]
-            values = fact_values(data)
-            content_hash = fact_hash(values, data["reported_in"], data["quotes"])
-            rows.append((*values, content_hash, origin, data["change_reason"]))
-            links.extend(
-                (fact_id, article, quote)
-                for article, quote in zip(data["reported_in"], data["quotes"], strict=True)
-            )
-            relays.extend((fact_id, position, s) for position, s in enumerate(data["relays"]))
-            for listed, into in ((data["replaces"], replaces), (data["revised"], revises)):
-                into.extend(
-                    (other, fact_id, position, origin) for position, other in enumerate(listed)
-                )
-            if len(rows) >= BATCH_SIZE:
-                flush()
-        if rows:
-            flush()
-        if replaces:
-            cursor.executemany(self.replace_sql, replaces)
-        if revises:
-            cursor.executemany(self.revise_sql, revises)
+        for batch in batches:
+            for sql, rows in (
+                (self.fact_sql, batch.facts),
+                (self.link_sql, batch.links),
+                (self.relay_sql, batch.relays),
+                (self.replace_sql, batch.replaces),
+                (self.revise_sql, batch.revises),
+            ):
+                if rows:
+                    cursor.executemany(sql, rows)
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
         database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
         database.execute_sql("CREATE INDEX stage_relay_fact ON stage_relay (fact_id)")

@@ -63,14 +63,14 @@ def test_a_load_reads_only_the_files_that_changed(empty_database_url, seeds, mon
     load(empty_database_url, seeds)
     add_ndjson(seeds)
     read: list[str] = []
-    from seeds import loader
+    from seeds import parallel
 
     def reading(paths, document_facts, **options):
         read.extend(path.name for path in paths if path.suffix == ".ndjson")
         return original(paths, document_facts, **options)
 
-    original = loader.read_facts
-    monkeypatch.setattr(loader, "read_facts", reading)
+    original = parallel.read_facts
+    monkeypatch.setattr(parallel, "read_facts", reading)
     report = load(empty_database_url, seeds)
     assert read == ["zz-added.ndjson"]
     assert report.counts["facts"].added == 2

@@ -43,7 +43,7 @@ def contents(url: str) -> dict[str, list[tuple]]:
 def test_a_second_load_of_the_same_files_reads_nothing(empty_database_url, seeds, monkeypatch):
     first = load(empty_database_url, seeds)
     before = contents(empty_database_url)
-    monkeypatch.setattr("seeds.loader.read_facts", lambda *a, **k: pytest.fail("read again"))
+    monkeypatch.setattr("seeds.parallel.read_facts", lambda *a, **k: pytest.fail("read again"))
     second = load(empty_database_url, seeds)
     assert second.skipped and not second.recorded
     assert second.version == first.version

@@ -1,0 +1,159 @@
+"""Validate NDJSON facts on every core: worker processes turn chunks of lines into staged rows.
+
+Parsing, validating, checking and hashing a fact is pure Python work on one record, and the
+bulk of a large first load. The main process cuts each NDJSON file into chunks of whole lines
+and stages what the workers return, in file order, so the staged rows and the problems noted
+are exactly those of reading the files in one process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .catalog import Catalog
+from .reader import (
+    RawRecord,
+    is_ndjson,
+    ndjson_chunks,
+    ndjson_records,
+    progress_bar,
+    read_facts,
+)
+from .report import Problem, Problems
+from .stage import StagedRows, staged_batches
+
+# Bytes of NDJSON per task: about 2,500 facts of the benchmark's, a few milliseconds to send.
+CHUNK_BYTES = 1 << 20
+# Below this much NDJSON a load stays in one process: starting the workers costs about a
+# second, which 32 MB of facts (about 80,000) more than repays on two cores.
+MIN_PARALLEL_BYTES = 32 << 20
+# Chunks in flight per worker: enough to keep every worker busy, few enough to keep the
+# main process's memory flat when staging is the slower side.
+CHUNKS_AHEAD = 2
+
+
+def worker_count(paths: Sequence[Path], requested: int | None) -> int:
+    """How many processes should validate the facts of ``paths`` (0: this one alone).
+
+    ``requested`` None chooses: one per core, for at least ``MIN_PARALLEL_BYTES`` of NDJSON,
+    where processes can be forked.
+    """
+    if requested is not None:
+        return max(requested, 0)
+    cores = available_cores()
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    size = sum(path.stat().st_size for path in paths if is_ndjson(path))
+    return cores if size >= MIN_PARALLEL_BYTES else 0
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def staged_rows(
+    catalog: Catalog,
+    paths: Sequence[Path],
+    document_facts: Iterable[RawRecord],
+    *,
+    workers: int = 0,
+    progress: bool = False,
+) -> Iterator[StagedRows]:
+    """The staged rows of every valid fact: the documents' facts, then each NDJSON file's.
+
+    With ``workers``, NDJSON files are read by that many worker processes, forked from this
+    one: no other thread of it may be running.
+    """
+    if not workers:
+        yield from staged_batches(
+            catalog.facts(read_facts(paths, document_facts, progress=progress))
+        )
+        return
+    yield from staged_batches(catalog.facts(document_facts))
+    ndjson = [path for path in paths if is_ndjson(path)]
+    # Forked, the workers start with the catalog in memory, and a script calling the loader
+    # needs no ``if __name__ == "__main__"`` guard (spawned ones would re-run it).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(catalog,)
+    ) as pool:
+        # The first task forks every worker, before this process starts a thread of its own
+        # (a progress bar's monitor): a thread running at a fork may leave a lock held.
+        pool.submit(os.getpid).result()
+        try:
+            for path in ndjson:
+                yield from _staged_file(pool, path, catalog, workers, progress)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _staged_file(
+    pool: ProcessPoolExecutor, path: Path, catalog: Catalog, workers: int, progress: bool
+) -> Iterator[StagedRows]:
+    pending: deque[tuple[int, Future[Chunk]]] = deque()
+    with progress_bar(path, progress) as bar:
+
+        def done() -> StagedRows:
+            size, future = pending.popleft()
+            chunk = future.result()
+            catalog.problems.extend(chunk.problems, chunk.truncated)
+            for unit in chunk.units:
+                catalog.legacy_unit(unit)
+            bar.update(size)
+            return chunk.staged
+
+        for first, data in ndjson_chunks(path, CHUNK_BYTES):
+            pending.append((len(data), pool.submit(_stage_chunk, str(path), first, data)))
+            if len(pending) >= workers * CHUNKS_AHEAD:
+                yield done()
+        while pending:
+            yield done()
+
+
+class Chunk(NamedTuple):
+    """What a worker made of one chunk of lines."""
+
+    staged: StagedRows
+    problems: list[Problem]
+    truncated: int  # problems past the report's limit, counted only
+    units: list[str]  # with a catalog without units: the units its facts use, as first used
+
+
+# A worker's state: its fact checker, the problems it notes, and the units its facts use.
+_worker: dict[str, Any] = {}
+
+
+def _start(catalog: Catalog) -> None:
+    catalog.problems = Problems()  # this process's copy: the main process's stays as it was
+    units: dict[str, None] = {}
+    if catalog.legacy_units:
+        declare = catalog.legacy_unit
+
+        def legacy_unit(unit: str) -> None:  # noted, for the main process to declare too
+            units[unit] = None
+            declare(unit)
+
+        catalog.legacy_unit = legacy_unit  # type: ignore[method-assign]
+    _worker.update(check=catalog.fact_checker(), problems=catalog.problems, units=units)
+
+
+def _stage_chunk(path: str, first: int, data: bytes) -> Chunk:
+    """Validate and stage the facts of one chunk; return them with the problems it noted."""
+    check, problems, units = _worker["check"], _worker["problems"], _worker["units"]
+    staged = StagedRows()
+    for record in ndjson_records(path, data.split(b"\n"), first):
+        if (fact := check(record)) is not None:
+            staged.add(record, fact)
+    used = list(units)
+    units.clear()
+    return Chunk(staged, *problems.take(), used)
