@@ -102,50 +102,45 @@ def rebuild_supersession(within: str | None = None) -> None:
     aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
     empty = "''"
     anything = "%%" if is_postgres() else "%"  # psycopg reads a lone % as a placeholder
-    # A series is named by one of its facts' keys: both numbers come from one sort.
-    ranking = f"""
-        SELECT key, id, known_since, FIRST_VALUE(key) OVER series AS series,
-               DENSE_RANK() OVER series AS step
-        FROM {_whole_table()} WHERE known_since <> {empty} AND aspect <> 'increment'
-          AND {_within(within, "key")}
-        WINDOW series AS (PARTITION BY {SERIES} ORDER BY known_since)
-    """
-    ranked, prelude = "ranked", f"ranked AS ({ranking}),"
-    if within:
-        # A few series: SQLite would join the CTE to itself row by row (no automatic index
-        # for what it estimates small), quadratic in the facts of the series restated.
-        ranked, prelude = "stage_ranked", ""
-        database.execute_sql("DROP TABLE IF EXISTS stage_ranked")
-        database.execute_sql(f"CREATE TEMPORARY TABLE stage_ranked AS {ranking}")
-        database.execute_sql("CREATE INDEX stage_ranked_step ON stage_ranked (series, step)")
-        if is_postgres():
-            database.execute_sql("ANALYZE stage_ranked")
+
+    def named_in(ids: str, one: str) -> str:
+        """Whether the space-separated ``ids`` name the id ``one`` (NULL names none)."""
+        return f"' ' || {ids} || ' ' LIKE '{anything} ' || {one} || ' {anything}'"
+
+    # A series' steps are its peer groups by known_since: a fact's predecessors are the group
+    # before its own, its successors the group after (window frames, one sort, no join).
     select = f"""
-        WITH {prelude}
+        WITH steps AS (
+            SELECT key, {aggregate.format("id")} OVER older AS older,
+                   {aggregate.format("id")} OVER newer AS newer,
+                   MIN(known_since) OVER newer AS newer_known
+            FROM {_whole_table()} WHERE known_since <> {empty} AND aspect <> 'increment'
+              AND {_within(within, "key")}
+            WINDOW series AS (PARTITION BY {SERIES} ORDER BY known_since),
+                   older AS (series GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING),
+                   newer AS (series GROUPS BETWEEN 1 FOLLOWING AND 1 FOLLOWING)
+        ),
         revised AS (
             SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
                    earlier.key AS earlier_key, earlier.id AS earlier_id
             FROM fact later JOIN fact earlier
               ON later.revises IS NOT NULL
-             AND ' ' || later.revises || ' ' LIKE '{anything} ' || earlier.id || ' {anything}'
+             AND {named_in("later.revises", "earlier.id")}
             WHERE {_within(within, "later.key")}
         ),
-        pairs AS (
-            SELECT e.key AS earlier_key, e.id AS earlier_id,
-                   l.key AS later_key, l.id AS later_id, l.known_since AS known
-            -- e.step bare: SQLite's automatic index on ranked then takes (series, step), not
-            -- series alone (every earlier fact of a series walked per fact: quadratic)
-            FROM {ranked} l JOIN {ranked} e ON e.series = l.series AND e.step = l.step - 1
-            UNION
-            SELECT earlier_key, earlier_id, later_key, later_id, known FROM revised
-        ),
         sides AS (
-            SELECT later_key AS fact_key, earlier_id AS older, NULL AS newer, NULL AS newer_day
-            FROM pairs
+            SELECT key AS fact_key, older, newer, SUBSTR(newer_known, 1, 10) AS newer_day
+            FROM steps WHERE older IS NOT NULL OR newer IS NOT NULL
             UNION ALL
-            SELECT earlier_key, NULL, later_id,
-                   CASE WHEN known = {empty} THEN NULL ELSE SUBSTR(known, 1, 10) END
-            FROM pairs
+            -- a revision of the step before is named once
+            SELECT r.later_key, r.earlier_id, NULL, NULL
+            FROM revised r LEFT JOIN steps s ON s.key = r.later_key
+            WHERE s.older IS NULL OR NOT {named_in("s.older", "r.earlier_id")}
+            UNION ALL
+            SELECT r.earlier_key, NULL, r.later_id,
+                   CASE WHEN r.known = {empty} THEN NULL ELSE SUBSTR(r.known, 1, 10) END
+            FROM revised r LEFT JOIN steps s ON s.key = r.earlier_key
+            WHERE s.newer IS NULL OR NOT {named_in("s.newer", "r.later_id")}
         )
         SELECT fact_key AS fact_id, {aggregate.format("older")} AS supersedes,
                {aggregate.format("newer")} AS superseded_by,
@@ -155,8 +150,6 @@ def rebuild_supersession(within: str | None = None) -> None:
     """
     columns = ("fact_id", "supersedes", "superseded_by", "superseded_on")
     _write("fact_supersession", columns, select, within)
-    if within:
-        database.execute_sql("DROP TABLE stage_ranked")
 
 
 # The day a figure became known; figures of one thing known the same day are compared.
