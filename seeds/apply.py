@@ -69,7 +69,7 @@ class Apply:
         if facts is not None:
             facts.write(bulk=self.plan.facts.added >= max(BULK_MIN_FACTS, stored))
         for kind in ("briefings", "sources", "articles", "measures", "units", "places"):
-            _delete_missing(MODELS[kind], self.catalog.records[kind])
+            _delete(MODELS[kind], self.plan.keyed[kind].removed_ids)
         if self.plan.replaces_changed:
             database.execute_sql("DELETE FROM fact_alias")
             database.execute_sql(
@@ -85,6 +85,10 @@ class Apply:
             plans["places"].updated_ids,
         )
         feed.flush_queue()
+        # Last: the digest of every byte is read on another core while the load runs.
+        DatasetVersion.update(files_digest=self.files_digest()).where(
+            DatasetVersion.id == version
+        ).execute()
         self._analyze(stored)
 
     def _analyze(self, stored_before: int) -> None:
@@ -104,7 +108,7 @@ class Apply:
         facts = report.counts["facts"]
         counts = {kind: vars(c) for kind, c in report.counts.items()}
         version = DatasetVersion.create(
-            files_digest=self.files_digest(),
+            files_digest="",  # set at the end of the load, in its transaction
             added=facts.added,
             updated=facts.updated,
             removed=facts.removed,
@@ -165,8 +169,7 @@ def _rows(writes: Iterable[Kept]) -> Iterator[tuple[Any, ...]]:
     return ((*kept.row, kept.content_hash) for kept in writes)
 
 
-def _delete_missing(model: type[pw.Model], records: dict[str, Kept]) -> None:
-    """Delete the stored rows of ``model`` whose ids the files no longer have."""
-    stale = [row_id for (row_id,) in model.select(model.id).tuples() if row_id not in records]
-    for chunk in chunks(stale):
+def _delete(model: type[pw.Model], ids: list[str]) -> None:
+    """Delete the rows of ``model`` with these ids (those the files no longer have)."""
+    for chunk in chunks(ids):
         model.delete().where(model.id.in_(chunk)).execute()
