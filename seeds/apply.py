@@ -66,6 +66,9 @@ class Apply:
         self._write_articles()
         self._write_briefings()
         stored = scalar("SELECT COUNT(*) FROM fact")
+        # Into an empty table every fact is new: none has a known_since or a supersession to
+        # compare, and each is in the change feed already.
+        fresh = stored == 0
         if facts is not None:
             facts.write(bulk=self.plan.facts.added >= max(BULK_MIN_FACTS, stored))
         for kind in ("briefings", "sources", "articles", "measures", "units", "places"):
@@ -76,8 +79,9 @@ class Apply:
                 "INSERT INTO fact_alias (old_id, fact_id) SELECT old_id, fact_id FROM stage_replace"
             )
         feed.open_queue()
-        if refresh_known_since() or facts is not None or not FactSupersession.select().exists():
-            derived.rebuild(feed)
+        refreshed = not fresh and refresh_known_since()
+        if refreshed or facts is not None or not FactSupersession.select().exists():
+            derived.rebuild(feed, compare=not fresh)
         plans = self.plan.keyed
         feed.touch_dependents(
             plans["sources"].updated_ids,

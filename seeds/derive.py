@@ -68,11 +68,16 @@ class Derived:
         )
         self.stage.analyze("stage_old_supersession")
 
-    def rebuild(self, feed: ChangeFeed) -> None:
-        """Recompute what may have changed, and queue facts whose supersession did."""
+    def rebuild(self, feed: ChangeFeed, *, compare: bool = True) -> None:
+        """Recompute what may have changed, and queue facts whose supersession did.
+
+        ``compare`` False: no stored fact was kept unchanged (the table was empty), so
+        there is nothing to queue.
+        """
         if not self.stage.partial:
             rebuild_derived()
-            feed.touch_supersession_changes()
+            if compare:
+                feed.touch_supersession_changes()
             return
         series = self._now("stage_series_before", "stage_series_keys")
         rebuild_supersession(within=series)
