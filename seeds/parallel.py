@@ -8,6 +8,7 @@ are exactly those of reading the files in one process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -87,8 +88,14 @@ def staged_rows(
         workers, mp_context=context, initializer=_start, initargs=(catalog,)
     ) as pool:
         # The first task forks every worker, before this process starts a thread of its own
-        # (a progress bar's monitor): a thread running at a fork may leave a lock held.
-        pool.submit(os.getpid).result()
+        # (a progress bar's monitor): a thread running at a fork may leave a lock held. The
+        # objects they inherit are frozen out of the garbage collector's reach first, or its
+        # passes would write to every one, and copy the catalog's pages into each worker.
+        gc.freeze()
+        try:
+            pool.submit(os.getpid).result()
+        finally:
+            gc.unfreeze()
         try:
             for path in ndjson:
                 yield from _staged_file(pool, path, catalog, workers, progress)
