@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import orjson
 
 from models import LEGACY_MEASURES, normalize_name
 
@@ -83,7 +84,7 @@ def _stored_records(stored: bytes) -> Iterator[list[Any]]:
             pending + decompressor.decompress(stored[start : start + (1 << 16)])
         ).split(b"\n")
         if lines:
-            yield from json.loads(b"[" + b",".join(lines) + b"]")
+            yield from orjson.loads(b"[" + b",".join(lines) + b"]")
 
 
 SCHEMAS = {
@@ -158,12 +159,12 @@ class Catalog:
         memory)."""
         compressor = zlib.compressobj(1)
         chunks = [
-            compressor.compress(json.dumps(
-                (kind, kept.row, kept.content_hash, kept.origin[1], kept.extra),
-                separators=(",", ":"),
-            ).encode() + b"\n")
+            compressor.compress(
+                orjson.dumps((kind, kept.row, kept.content_hash, kept.origin[1], kept.extra))
+                + b"\n"
+            )
             for kind, kept in self.by_file[path]
-        ]  # fmt: skip
+        ]
         return b"".join((*chunks, compressor.flush()))
 
     def _add_as_read(self, path: Path, stored: bytes) -> None:
