@@ -31,8 +31,8 @@ from .stage import StagedRows, staged_batches
 
 # Bytes of NDJSON per task: about 2,500 facts of the benchmark's, a few milliseconds to send.
 CHUNK_BYTES = 1 << 20
-# Below this much NDJSON a load stays in one process: starting the workers costs about a
-# second, which 32 MB of facts (about 80,000) more than repays on two cores.
+# Below this much NDJSON (about 80,000 facts) a load stays in one process: two workers save
+# about 3 s per 100,000 facts on two cores, not worth their memory for less.
 MIN_PARALLEL_BYTES = 32 << 20
 # Chunks in flight per worker: enough to keep every worker busy, few enough to keep the
 # main process's memory flat when staging is the slower side.
@@ -42,13 +42,15 @@ CHUNKS_AHEAD = 2
 def worker_count(paths: Sequence[Path], requested: int | None) -> int:
     """How many processes should validate the facts of ``paths`` (0: this one alone).
 
-    ``requested`` None chooses: one per core, for at least ``MIN_PARALLEL_BYTES`` of NDJSON,
-    where processes can be forked.
+    ``requested`` None chooses: one per core, for at least ``MIN_PARALLEL_BYTES`` of NDJSON.
+    None where processes cannot be forked (Windows).
     """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
     if requested is not None:
         return max(requested, 0)
     cores = available_cores()
-    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if cores < 2:
         return 0
     size = sum(path.stat().st_size for path in paths if is_ndjson(path))
     return cores if size >= MIN_PARALLEL_BYTES else 0
