@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +124,15 @@ def test_gunicorn_refuses_an_overlong_request_line_with_a_problem_document(serve
     assert head.startswith(b"HTTP/1.1 414")
     assert b"Content-Type: application/problem+json" in head
     assert json.loads(body)["status"] == 414
+
+
+def test_the_gunicorn_master_imports_the_database_drivers_before_workers_patch():
+    """psycopg imported after gevent's patch waits through gevent's hub: PostgreSQL answers
+    took 7-10 times as long at p50 (docs/benchmarks.md, 2 Dec 2026)."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, api.gunicorn_config; print('psycopg' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "True"
