@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
@@ -225,13 +225,16 @@ def read_document_facts(
     return sorted([*read, *more], key=lambda record: order[record.path])
 
 
-def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[RawRecord]:
-    """Yield one fact per non-blank line; memory stays flat whatever the file size."""
+def _open_ndjson(path: Path) -> BinaryIO:
     try:
-        handle = path.open("rb")
+        return path.open("rb")
     except OSError as exc:
         raise SeedFileError(f"{path}: cannot open: {exc}") from exc
-    with handle:
+
+
+def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[RawRecord]:
+    """Yield one fact per non-blank line; memory stays flat whatever the file size."""
+    with _open_ndjson(path) as handle:
         lines: Iterable[bytes] = handle
         if on_bytes is not None:
             lines = _counted(handle, on_bytes)
@@ -260,12 +263,8 @@ def ndjson_records(path: str, lines: Iterable[bytes], first: int) -> Iterator[Ra
 
 def ndjson_chunks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
     """Split an NDJSON file into whole lines of about ``size`` bytes: (first line's number, bytes)."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise SeedFileError(f"{path}: cannot open: {exc}") from exc
     number, rest = 1, b""
-    with handle:
+    with _open_ndjson(path) as handle:
         while block := handle.read(size):
             data = rest + block
             cut = data.rfind(b"\n") + 1
