@@ -88,6 +88,17 @@ def _write(table: str, columns: tuple[str, ...], select: str, within: str | None
     database.execute_sql("DROP TABLE stage_derived")
 
 
+def _each_id(ids: str) -> str:
+    """A table ``r`` of one row per id (``r.value``) in the space-separated ``ids``.
+
+    Each named fact is then found by its id's index, not by matching every fact's id against
+    the list. Ids hold no quote or backslash, so they make a JSON array as they are.
+    """
+    if is_postgres():
+        return f"unnest(string_to_array({ids}, ' ')) AS r(value)"
+    return f"""json_each('["' || replace({ids}, ' ', '","') || '"]') AS r"""
+
+
 def rebuild_supersession(within: str | None = None) -> None:
     """Recompute ``fact_supersession`` from the facts, so reads need no per-fact lookups.
 
@@ -123,10 +134,8 @@ def rebuild_supersession(within: str | None = None) -> None:
         revised AS (
             SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
                    earlier.key AS earlier_key, earlier.id AS earlier_id
-            FROM fact later JOIN fact earlier
-              ON later.revises IS NOT NULL
-             AND {named_in("later.revises", "earlier.id")}
-            WHERE {_within(within, "later.key")}
+            FROM fact later, {_each_id("later.revises")} JOIN fact earlier ON earlier.id = r.value
+            WHERE later.revises IS NOT NULL AND {_within(within, "later.key")}
         ),
         sides AS (
             SELECT key AS fact_key, older, newer, SUBSTR(newer_known, 1, 10) AS newer_day

@@ -32,14 +32,15 @@ def _terms(terms: tuple[str, ...]) -> str:
     return ", ".join(f"{term} AS c{i}" for i, term in enumerate(terms))
 
 
-def _matches(terms: tuple[str, ...]) -> str:
-    """Fact (unaliased) rows whose terms equal row ``a``'s, NULL matching NULL.
+# Terms never NULL that lead indexes of fact: plain equality lets a lookup use them.
+_NEVER_NULL = ("subject", "measure", "source_id")
 
-    subject and measure are never NULL and lead an index of fact: plain equality uses it.
-    """
+
+def _matches(terms: tuple[str, ...]) -> str:
+    """Fact (unaliased) rows whose terms equal row ``a``'s, NULL matching NULL."""
     same = "IS NOT DISTINCT FROM" if is_postgres() else "IS"
     return " AND ".join(
-        f"{term} = a.c{i}" if term in ("subject", "measure") else f"{term} {same} a.c{i}"
+        f"{term} = a.c{i}" if term in _NEVER_NULL else f"{term} {same} a.c{i}"
         for i, term in enumerate(terms)
     )
 
@@ -112,11 +113,13 @@ class Derived:
     def _keys(self, reach: str, terms: tuple[str, ...], name: str) -> str:
         """Table ``name``: the keys of the stored facts in the series or groups of ``reach``."""
         join, matches = "JOIN fact", _matches(terms)
+        # Each read from the index made for it, named, as SQLite would pick another
+        # (place_id IS NULL matches most facts): a series from (source, subject, measure),
+        # a group, one day, from (subject, measure, known_since). The day's range is BINARY,
+        # SQLite's text order (PostgreSQL's collation may not be).
+        if terms is SERIES_TERMS and not is_postgres():
+            join = "CROSS JOIN fact INDEXED BY fact_source_id_subject_measure"
         if terms is GROUP_TERMS and not is_postgres():
-            # A group is one day: read each from fact's (subject, measure, known_since) index,
-            # named, as SQLite would pick another (place_id IS NULL matches most facts). The
-            # range is BINARY, SQLite's text order (PostgreSQL's collation may not be).
-            # Series have no such index: a scan of fact probing them beats lookups by far.
             day = f"a.c{len(terms) - 1}"
             join = "CROSS JOIN fact INDEXED BY fact_subject_measure_known_since_id"
             matches += f" AND known_since >= {day} AND known_since < {day} || '~'"

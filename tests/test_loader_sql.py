@@ -139,3 +139,47 @@ def test_a_load_that_changes_much_leaves_statistics_on_postgresql(
         "AND tablename IN ('fact', 'fact_supersession', 'source')"
     ).fetchall()
     assert sorted(t for (t,) in analyzed) == ["fact", "fact_supersession", "source"]
+
+
+def scans_of_fact(execute: Callable[..., Any], query: str, params: Any) -> list[str]:
+    """Plan lines that read the fact table whole (a table or index scan, by name or alias)."""
+    names = {"fact", *re.findall(r"\bfact\s+(?:AS\s+)?(\w+)", query, re.IGNORECASE)}
+    plan = [row[3] for row in execute(f"EXPLAIN QUERY PLAN {query}", params)]
+    return [line for line in plan if line.split(" ")[0] == "SCAN" and line.split(" ")[1] in names]
+
+
+# Reads of every stored fact a partial load may make: the count, and the few facts that revise
+# others (a partial index holds them alone).
+WHOLE_READS_ALLOWED = ("SCAN fact USING COVERING INDEX fact_magnitude_id", "fact_id_revises")
+
+
+def test_a_partial_load_reads_stored_facts_by_index_only(
+    empty_database: pw.Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A few restated facts cost lookups: their series, groups and revisions, not a scan."""
+    if is_postgres(empty_database):
+        pytest.skip("PostgreSQL's planner picks scans on tables this small")
+    kept = [DEFAULT_SEED_DIR / "common.yaml", DEFAULT_SEED_DIR / "turkey-election-2023.yaml"]
+    korea = edited_seeds(tmp_path)
+    korea.write_bytes(KOREA.read_bytes())
+    load_paths([*kept, korea], into=empty_database)
+    scans: list[tuple[str, list[str]]] = []
+    execute = empty_database.execute_sql
+
+    def spy(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        query = re.sub(r"^\s*CREATE TEMPORARY TABLE \w+ AS ", "", sql)
+        if PLANNED.match(query) and "WHERE 1 = 0" not in query:
+            found = [
+                line
+                for line in scans_of_fact(execute, query, params)
+                if not any(allowed in line for allowed in WHOLE_READS_ALLOWED)
+            ]
+            scans.append((sql, found))
+        return execute(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(empty_database, "execute_sql", spy)
+    edited_seeds(tmp_path)
+    report = load_paths([*kept, korea], into=empty_database)
+    assert report.reuse and report.reuse.startswith("facts not read again: 2 files")
+    assert len(scans) > 20
+    assert [(sql, found) for sql, found in scans if found] == []

@@ -143,12 +143,34 @@ def test_db_upgrade_to_version_7_drops_indexes_that_another_index_leads_with(
                               ("fact_relay", "fact_id"), ("fact_relay", "source_id")]:  # fmt: skip
             database.execute_sql(f'CREATE INDEX "{table}_{column}" ON "{table}" ("{column}")')
         Meta.set_value("schema_version", "6")
-    monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", empty_database_url)
-    result = CliRunner().invoke(main, ["db", "upgrade"])
-    assert result.exit_code == 0, result.output
+    upgrade_with_the_cli(empty_database_url, monkeypatch)
     with database.connection_context():
         assert {t: index_names(t) for t in fresh} == fresh
         assert "catalog" in {c.name for c in database.get_columns("loaded_file")}
+
+
+def test_db_upgrade_to_version_8_indexes_series_and_revisions_for_partial_loads(
+    empty_database_url, empty_database, monkeypatch
+):
+    with database.connection_context():
+        create_schema()
+        fresh = index_names("fact")
+        for name in ("fact_source_id_subject_measure", "fact_id_revises"):
+            database.execute_sql(f'DROP INDEX "{name}"')
+        for column in ("source_id", "via_id", "briefing_id", "place_id"):
+            database.execute_sql(f'CREATE INDEX "fact_{column}" ON "fact" ("{column}")')
+        Meta.set_value("schema_version", "7")
+    upgrade_with_the_cli(empty_database_url, monkeypatch)
+    with database.connection_context():
+        assert index_names("fact") == fresh
+        revisions = next(i for i in database.get_indexes("fact") if i.name == "fact_id_revises")
+        assert "revises" in revisions.sql and "NOT NULL" in revisions.sql.upper()  # partial
+
+
+def upgrade_with_the_cli(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSFACTS_LOADER_DATABASE_URL", url)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
 
 
 def index_names(table: str) -> set[str]:
