@@ -70,8 +70,8 @@ class Fact(BaseModel):
             (("measure", "magnitude", "id"), False),
             (("subject", "measure", "known_since", "id"), False),
             (("source", "known_since", "id"), False),
-            # A series' facts, found by a load that restates a few (seeds.derive).
-            (("source", "subject", "measure"), False),
+            # A series' facts around a time, found by a load that restates a few (seeds.derive).
+            (("source", "subject", "measure", "known_since"), False),
             (("source", "magnitude", "id"), False),
             (("via", "known_since", "id"), False),
             (("briefing", "id"), False),

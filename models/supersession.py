@@ -99,7 +99,7 @@ def _each_id(ids: str) -> str:
     return f"""json_each('["' || replace({ids}, ' ', '","') || '"]') AS r"""
 
 
-def rebuild_supersession(within: str | None = None) -> None:
+def rebuild_supersession(within: str | None = None, around: str | None = None) -> None:
     """Recompute ``fact_supersession`` from the facts, so reads need no per-fact lookups.
 
     In a series, the facts first known at one time supersede those first known at the time
@@ -107,9 +107,13 @@ def rebuild_supersession(within: str | None = None) -> None:
     facts never dated stand outside series. A fact also supersedes the facts it ``revises``,
     across sources, whenever it was known.
 
-    ``within``: a table of fact keys holding whole series and every fact in a ``revises``
-    relation; only their rows are recomputed (a load that restates a few files).
+    ``within``: a table of the fact keys whose rows are recomputed (a load that restates a
+    few files), holding every fact in a ``revises`` relation. ``around`` (by default
+    ``within``): a table of the fact keys read to compute them, holding, for each fact
+    within, every fact of its series known at its time, at the time before and at the time
+    after.
     """
+    around = around or within
     aggregate = "string_agg({0}, ' ')" if is_postgres() else "group_concat({0}, ' ')"
     empty = "''"
     anything = "%%" if is_postgres() else "%"  # psycopg reads a lone % as a placeholder
@@ -126,7 +130,7 @@ def rebuild_supersession(within: str | None = None) -> None:
                    {aggregate.format("id")} OVER newer AS newer,
                    MIN(known_since) OVER newer AS newer_known
             FROM {_whole_table()} WHERE known_since <> {empty} AND aspect <> 'increment'
-              AND {_within(within, "key")}
+              AND {_within(around, "key")}
             WINDOW series AS (PARTITION BY {SERIES} ORDER BY known_since),
                    older AS (series GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING),
                    newer AS (series GROUPS BETWEEN 1 FOLLOWING AND 1 FOLLOWING)
@@ -135,7 +139,7 @@ def rebuild_supersession(within: str | None = None) -> None:
             SELECT later.key AS later_key, later.id AS later_id, later.known_since AS known,
                    earlier.key AS earlier_key, earlier.id AS earlier_id
             FROM fact later, {_each_id("later.revises")} JOIN fact earlier ON earlier.id = r.value
-            WHERE later.revises IS NOT NULL AND {_within(within, "later.key")}
+            WHERE later.revises IS NOT NULL AND {_within(around, "later.key")}
         ),
         sides AS (
             SELECT key AS fact_key, older, newer, SUBSTR(newer_known, 1, 10) AS newer_day

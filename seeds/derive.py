@@ -1,10 +1,14 @@
 """Data the loader derives from the records: when facts became known, what supersedes what.
 
 A load that stages every fact recomputes supersession and conflicts for every fact. A load
-that restates some files only (``Stage.partial``) recomputes them for the series and groups
-its facts fall in, before and after, and for every fact in a ``revises`` relation: a fact
-outside those is in the same series with the same neighbours as before, so its derived rows
-cannot have changed.
+that restates some files only (``Stage.partial``) recomputes them where its facts land:
+
+- Supersession, for the facts of a series known at a time where a fact came, went, moved
+  or is in a ``revises`` relation (a changed time), at the time before it and at the time
+  after it. Any other fact of the series has the same neighbours as before, so the same
+  row. Those rows are computed from the facts two times either side, which hold every
+  neighbour they can have (a changed time whose facts all went has its own such reach).
+- Conflicts, for the groups (one thing, one day) its facts fall in, before and after.
 """
 
 from __future__ import annotations
@@ -32,6 +36,20 @@ def _terms(terms: tuple[str, ...]) -> str:
     return ", ".join(f"{term} AS c{i}" for i, term in enumerate(terms))
 
 
+# The index a series' facts are read by, around a time.
+_SERIES_INDEX = "fact_source_id_subject_measure_known_since"
+
+
+def _series_facts() -> str:
+    """How ``a``'s series' facts are joined: by the index made for them, named on SQLite,
+    read after ``a`` (CROSS JOIN), as it would pick another (place_id IS NULL matches most
+    facts). PostgreSQL's planner finds it.
+    """
+    if is_postgres():
+        return "JOIN fact"
+    return f"CROSS JOIN fact INDEXED BY {_SERIES_INDEX}"
+
+
 # Terms never NULL that lead indexes of fact: plain equality lets a lookup use them.
 _NEVER_NULL = ("subject", "measure", "source_id")
 
@@ -56,8 +74,10 @@ class Derived:
         within = None
         if self.stage.partial:
             self._note_reach()
-            within = self._keys("stage_series", SERIES_TERMS, "stage_series_before")
-            self._keys("stage_groups", GROUP_TERMS, "stage_groups_before")
+            self._note_neighbours()
+            within = self._near("stage_near_before", "p1", "n1")
+            self._near("stage_around_before", "p2", "n2")
+            self._groups("stage_groups_before")
         condition = f"WHERE f.key IN (SELECT key FROM {within})" if within else ""
         self.stage.create_table(
             "stage_old_supersession",
@@ -80,16 +100,17 @@ class Derived:
             if compare:
                 feed.touch_supersession_changes()
             return
-        series = self._now("stage_series_before", "stage_series_keys")
-        rebuild_supersession(within=series)
+        near = self._now("stage_near_before", "stage_near_keys")
+        rebuild_supersession(
+            within=near, around=self._now("stage_around_before", "stage_around_keys")
+        )
         rebuild_conflicts(within=self._now("stage_groups_before", "stage_group_keys"))
-        feed.touch_supersession_changes(within=series)
+        feed.touch_supersession_changes(within=near)
 
     def _note_reach(self) -> None:
-        """The series and groups of the staged and gone facts, as stored and as staged.
-
-        Series also of every fact in a ``revises`` relation: its supersession joins its
-        series' neighbours to the facts it revises, so both are recomputed together.
+        """The changed times of series and the groups of the staged and gone facts, as stored
+        and as staged, and of every fact in a ``revises`` relation (its supersession joins
+        its series' neighbours to the facts it revises, so both are recomputed together).
         """
         rows = database.execute_sql(
             "SELECT id, revises FROM fact WHERE revises IS NOT NULL "
@@ -104,34 +125,66 @@ class Derived:
             "id IN (SELECT id FROM stage_related)",
             f"key IN (SELECT f.key FROM {self.stage.gone})",
         )
-        for table, terms in (("stage_series", SERIES_TERMS), ("stage_groups", GROUP_TERMS)):
+        series_times = (*SERIES_TERMS, "known_since")
+        for table, terms in (("stage_times", series_times), ("stage_groups", GROUP_TERMS)):
             selects = [f"SELECT {_terms(terms)} FROM fact WHERE {where}" for where in stored]
             selects.append(f"SELECT {_terms(terms)} FROM stage_fact")
             self.stage.create_table(table, "AS " + " UNION ".join(selects))
-        self.stage.analyze("stage_series", "stage_groups")
+        self.stage.analyze("stage_times", "stage_groups")
 
-    def _keys(self, reach: str, terms: tuple[str, ...], name: str) -> str:
-        """Table ``name``: the keys of the stored facts in the series or groups of ``reach``."""
-        join, matches = "JOIN fact", _matches(terms)
-        # Each read from the index made for it, named, as SQLite would pick another
-        # (place_id IS NULL matches most facts): a series from (source, subject, measure),
-        # a group, one day, from (subject, measure, known_since). The day's range is BINARY,
-        # SQLite's text order (PostgreSQL's collation may not be).
-        if terms is SERIES_TERMS and not is_postgres():
-            join = "CROSS JOIN fact INDEXED BY fact_source_id_subject_measure"
-        if terms is GROUP_TERMS and not is_postgres():
-            day = f"a.c{len(terms) - 1}"
+    def _note_neighbours(self) -> None:
+        """Table ``stage_neighbours``: each changed time of a series with the stored times
+        before it (``p1``, then ``p2``) and after it (``n1``, ``n2``), NULL past either end.
+        """
+        t = f"a.c{len(SERIES_TERMS)}"
+        index = "" if is_postgres() else f" INDEXED BY {_SERIES_INDEX}"
+        step = (
+            f"(SELECT known_since FROM fact{index} WHERE {_matches(SERIES_TERMS)} "
+            "AND known_since {0} {1} ORDER BY known_since {2} LIMIT 1)"
+        )
+        p1, n1 = step.format("<", t, "DESC"), step.format(">", t, "ASC")
+        p2, n2 = step.format("<", p1, "DESC"), step.format(">", n1, "ASC")
+        self.stage.create_table(
+            "stage_neighbours",
+            f"AS SELECT a.*, {p1} AS p1, {p2} AS p2, {n1} AS n1, {n2} AS n2 FROM stage_times a",
+        )
+        self.stage.analyze("stage_neighbours")
+
+    def _near(self, name: str, before: str, after: str) -> str:
+        """Table ``name``: the stored keys of the series' facts known from the time ``before``
+        to the time ``after`` of a changed time (from the first, to the last, past an end).
+        """
+        self.stage.create_table(
+            name,
+            f"AS SELECT DISTINCT key FROM stage_neighbours a {_series_facts()} "
+            f"ON {_matches(SERIES_TERMS)} AND (a.{before} IS NULL OR known_since >= a.{before}) "
+            f"AND (a.{after} IS NULL OR known_since <= a.{after})",
+        )
+        self.stage.analyze(name)
+        return name
+
+    def _groups(self, name: str) -> str:
+        """Table ``name``: the keys of the stored facts in the groups of ``stage_groups``.
+
+        A group is one day: read each from fact's (subject, measure, known_since) index,
+        named on SQLite, as it would pick another (place_id IS NULL matches most facts). The
+        range is BINARY, SQLite's text order (PostgreSQL's collation may not be).
+        """
+        join, matches = "JOIN fact", _matches(GROUP_TERMS)
+        if not is_postgres():
+            day = f"a.c{len(GROUP_TERMS) - 1}"
             join = "CROSS JOIN fact INDEXED BY fact_subject_measure_known_since_id"
             matches += f" AND known_since >= {day} AND known_since < {day} || '~'"
-        self.stage.create_table(name, f"AS SELECT DISTINCT key FROM {reach} a {join} ON {matches}")
+        self.stage.create_table(
+            name, f"AS SELECT DISTINCT key FROM stage_groups a {join} ON {matches}"
+        )
         self.stage.analyze(name)
         return name
 
     def _now(self, before: str, name: str) -> str:
-        """Table ``name``: the stored keys of ``before``'s series or groups after the writes.
-
-        They are those of before, less the facts gone, and the staged facts: no other fact
-        changed, so none other entered them.
+        """Table ``name``: the keys of ``before`` after the writes, less the facts gone, and
+        the staged facts' (no other fact changed, so none other entered a series' changed
+        times or a group).
         """
         self.stage.create_table(
             name,

@@ -155,7 +155,7 @@ def test_db_upgrade_to_version_8_indexes_series_and_revisions_for_partial_loads(
     with database.connection_context():
         create_schema()
         fresh = index_names("fact")
-        for name in ("fact_source_id_subject_measure", "fact_id_revises"):
+        for name in ("fact_source_id_subject_measure_known_since", "fact_id_revises"):
             database.execute_sql(f'DROP INDEX "{name}"')
         for column in ("source_id", "via_id", "briefing_id", "place_id"):
             database.execute_sql(f'CREATE INDEX "fact_{column}" ON "fact" ("{column}")')

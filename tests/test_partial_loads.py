@@ -59,6 +59,49 @@ def drop_a_fact_revised_by_a_kept_one(seeds: Path) -> None:
     path.write_text("\n".join(lines[1:]) + "\n")
 
 
+def series_facts(seeds: Path, days: dict[str, int]) -> list[dict]:
+    """Figures of one series (WHO's count of deaths in a made-up outbreak), each id known on
+    its day of May (2017).
+    """
+    base = dict(facts_of(seeds, "yemen-cholera-2017.yaml")[0], date_precision="day")
+    base["subject"] = "made-up-outbreak"
+    for key in ("briefing", "notes"):
+        del base[key]
+    return [
+        dict(base, id=fact_id, briefing_date=f"2017-05-{day:02d}", value=100 + int(fact_id[1:3]))
+        for fact_id, day in days.items()
+    ]
+
+
+# A series in two files: every fact of the first is restated by each edit, the second is
+# never read again, so its facts are recomputed only if the edits reach them. It holds the
+# series' first time: a changed time before every stored one reaches the whole series.
+EDITED = {"e04": 4, "e06": 6, "e06b": 6, "e08": 8, "e10": 10, "e12": 12, "e14": 14}
+KEPT = {"k02": 2, "k16": 16, "k18": 18, "k20": 20}
+SERIES_EDITS: list[dict[str, int]] = [
+    {**EDITED, "e07": 7, "e06c": 6},  # a new time between two, and a fact at a known time
+    {k: v for k, v in EDITED.items() if v not in (12, 14)},  # two times in a row gone
+    {**EDITED, "e14": 3, "e08": 17},  # facts moved next to kept facts
+    {**EDITED, "e01": 1, "e19": 19},  # before the first fact, and between two kept ones
+    {k: v for k, v in EDITED.items() if v != 4},  # the time after a kept fact gone
+]
+
+
+def test_a_partial_load_recomputes_a_series_where_it_changed_as_a_full_load_would(databases, seeds):
+    """Only the facts around a changed time are recomputed: any other keeps its neighbours."""
+    write_ndjson(seeds / "zz-series-edited.ndjson", series_facts(seeds, EDITED))
+    write_ndjson(seeds / "zz-series-kept.ndjson", series_facts(seeds, KEPT))
+    partial, full = databases.new_url(), databases.new_url()
+    for url in (partial, full):
+        load(url, seeds)
+    for days in SERIES_EDITS:
+        write_ndjson(seeds / "zz-series-edited.ndjson", series_facts(seeds, days))
+        report = load(partial, seeds)
+        assert report.reuse and report.reuse.startswith("facts not read again"), report.summary()
+        load(full, seeds, force=True)
+        assert state(partial) == state(full), days
+
+
 def test_a_load_reads_only_the_files_that_changed(empty_database_url, seeds, monkeypatch):
     load(empty_database_url, seeds)
     add_ndjson(seeds)
