@@ -36,18 +36,17 @@ def _terms(terms: tuple[str, ...]) -> str:
     return ", ".join(f"{term} AS c{i}" for i, term in enumerate(terms))
 
 
-# The index a series' facts are read by, around a time.
-_SERIES_INDEX = "fact_source_id_subject_measure_known_since"
+def _series_index() -> str:
+    """Where a series' facts are read around a time: the index made for it, named on SQLite,
+    as it would pick another (place_id IS NULL matches most facts). PostgreSQL's planner
+    finds it.
+    """
+    return "" if is_postgres() else " INDEXED BY fact_source_id_subject_measure_known_since"
 
 
 def _series_facts() -> str:
-    """How ``a``'s series' facts are joined: by the index made for them, named on SQLite,
-    read after ``a`` (CROSS JOIN), as it would pick another (place_id IS NULL matches most
-    facts). PostgreSQL's planner finds it.
-    """
-    if is_postgres():
-        return "JOIN fact"
-    return f"CROSS JOIN fact INDEXED BY {_SERIES_INDEX}"
+    """How ``a``'s series' facts are joined: after ``a`` (SQLite's CROSS JOIN), by the index."""
+    return "JOIN fact" if is_postgres() else f"CROSS JOIN fact{_series_index()}"
 
 
 # Terms never NULL that lead indexes of fact: plain equality lets a lookup use them.
@@ -137,9 +136,8 @@ class Derived:
         before it (``p1``, then ``p2``) and after it (``n1``, ``n2``), NULL past either end.
         """
         t = f"a.c{len(SERIES_TERMS)}"
-        index = "" if is_postgres() else f" INDEXED BY {_SERIES_INDEX}"
         step = (
-            f"(SELECT known_since FROM fact{index} WHERE {_matches(SERIES_TERMS)} "
+            f"(SELECT known_since FROM fact{_series_index()} WHERE {_matches(SERIES_TERMS)} "
             "AND known_since {0} {1} ORDER BY known_since {2} LIMIT 1)"
         )
         p1, n1 = step.format("<", t, "DESC"), step.format(">", t, "ASC")
