@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,26 +45,34 @@ def sqlite_per_row(execute: Callable[..., Any], query: str, params: Any) -> list
     return [d for n, (p, d) in nodes.items() if d.startswith("SCAN ") and correlated(p)]
 
 
-@pytest.fixture
-def statements(
-    empty_database: pw.Database, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[list[tuple[str, list[str]]]]:
-    """Every statement the test's loads run through ``execute_sql``, with its per-row steps.
-
-    Plans are taken in the load's own transaction, while its temporary tables exist.
+def spy_plans(
+    db: pw.Database,
+    monkeypatch: pytest.MonkeyPatch,
+    check: Callable[[Callable[..., Any], str, Any], list[str]],
+) -> list[tuple[str, list[str]]]:
+    """Every statement run through ``db.execute_sql`` from now on, with the plan lines
+    ``check`` finds in it. Plans are taken in the load's own transaction, while its temporary
+    tables exist.
     """
     seen: list[tuple[str, list[str]]] = []
-    execute = empty_database.execute_sql
-    per_row = postgres_per_row if is_postgres(empty_database) else sqlite_per_row
+    execute = db.execute_sql
 
     def spy(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         query = re.sub(r"^\s*CREATE TEMPORARY TABLE \w+ AS ", "", sql)
-        steps = per_row(execute, query, params) if PLANNED.match(query) else []
-        seen.append((sql, steps))
+        seen.append((sql, check(execute, query, params) if PLANNED.match(query) else []))
         return execute(sql, params, *args, **kwargs)
 
-    monkeypatch.setattr(empty_database, "execute_sql", spy)
-    yield seen
+    monkeypatch.setattr(db, "execute_sql", spy)
+    return seen
+
+
+@pytest.fixture
+def statements(
+    empty_database: pw.Database, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[str, list[str]]]:
+    """Every statement the test's loads run through ``execute_sql``, with its per-row steps."""
+    per_row = postgres_per_row if is_postgres(empty_database) else sqlite_per_row
+    return spy_plans(empty_database, monkeypatch, per_row)
 
 
 def edited_seeds(tmp_path: Path) -> Path:
@@ -77,6 +85,18 @@ def edited_seeds(tmp_path: Path) -> Path:
     del facts[2]
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return path
+
+
+def loaded_for_a_partial_load(db: pw.Database, tmp_path: Path) -> list[Path]:
+    """Three seed files loaded into ``db``, then one of them edited: the next load's paths
+    (it reads the edited file only).
+    """
+    kept = [DEFAULT_SEED_DIR / "common.yaml", DEFAULT_SEED_DIR / "turkey-election-2023.yaml"]
+    korea = edited_seeds(tmp_path)
+    korea.write_bytes(KOREA.read_bytes())
+    load_paths([*kept, korea], into=db)
+    edited_seeds(tmp_path)
+    return [*kept, korea]
 
 
 def test_no_statement_runs_a_subquery_once_per_row(
@@ -112,13 +132,9 @@ def test_staged_tables_are_analyzed_once_filled_on_postgresql(
 def test_no_statement_of_a_partial_load_runs_a_subquery_once_per_row(
     empty_database: pw.Database, statements: list, tmp_path: Path
 ) -> None:
-    kept = [DEFAULT_SEED_DIR / "common.yaml", DEFAULT_SEED_DIR / "turkey-election-2023.yaml"]
-    korea = edited_seeds(tmp_path)
-    korea.write_bytes(KOREA.read_bytes())
-    load_paths([*kept, korea], into=empty_database)
+    paths = loaded_for_a_partial_load(empty_database, tmp_path)
     statements.clear()
-    edited_seeds(tmp_path)
-    report = load_paths([*kept, korea], into=empty_database)
+    report = load_paths(paths, into=empty_database)
     assert report.reuse and report.reuse.startswith("facts not read again: 2 files"), report.reuse
     assert (report.counts["facts"].added, report.counts["facts"].removed) == (1, 2)
     assert statements
@@ -153,33 +169,26 @@ def scans_of_fact(execute: Callable[..., Any], query: str, params: Any) -> list[
 WHOLE_READS_ALLOWED = ("SCAN fact USING COVERING INDEX fact_magnitude_id", "fact_id_revises")
 
 
+def whole_reads_of_fact(execute: Callable[..., Any], query: str, params: Any) -> list[str]:
+    """Plan lines reading every stored fact, but those allowed (and the stage's empty copy)."""
+    if "WHERE 1 = 0" in query:
+        return []
+    return [
+        line
+        for line in scans_of_fact(execute, query, params)
+        if not any(allowed in line for allowed in WHOLE_READS_ALLOWED)
+    ]
+
+
 def test_a_partial_load_reads_stored_facts_by_index_only(
     empty_database: pw.Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A few restated facts cost lookups: their series, groups and revisions, not a scan."""
     if is_postgres(empty_database):
         pytest.skip("PostgreSQL's planner picks scans on tables this small")
-    kept = [DEFAULT_SEED_DIR / "common.yaml", DEFAULT_SEED_DIR / "turkey-election-2023.yaml"]
-    korea = edited_seeds(tmp_path)
-    korea.write_bytes(KOREA.read_bytes())
-    load_paths([*kept, korea], into=empty_database)
-    scans: list[tuple[str, list[str]]] = []
-    execute = empty_database.execute_sql
-
-    def spy(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
-        query = re.sub(r"^\s*CREATE TEMPORARY TABLE \w+ AS ", "", sql)
-        if PLANNED.match(query) and "WHERE 1 = 0" not in query:
-            found = [
-                line
-                for line in scans_of_fact(execute, query, params)
-                if not any(allowed in line for allowed in WHOLE_READS_ALLOWED)
-            ]
-            scans.append((sql, found))
-        return execute(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(empty_database, "execute_sql", spy)
-    edited_seeds(tmp_path)
-    report = load_paths([*kept, korea], into=empty_database)
+    paths = loaded_for_a_partial_load(empty_database, tmp_path)
+    scans = spy_plans(empty_database, monkeypatch, whole_reads_of_fact)
+    report = load_paths(paths, into=empty_database)
     assert report.reuse and report.reuse.startswith("facts not read again: 2 files")
     assert len(scans) > 20
     assert [(sql, found) for sql, found in scans if found] == []
