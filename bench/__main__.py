@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import sys
@@ -14,7 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cases, generate, loading, postgres, report, servers, sqlcheck, wrk
+from . import cases, generate, loading, paired, postgres, report, servers, sqlcheck, wrk
 from .loading import BenchError, LoadTiming
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
@@ -42,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk per case")
     parser.add_argument("--connections", type=int, default=8, help="wrk open connections")
     parser.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=6,
+        help="rounds of newsfacts against the floor, alternating, for the ratios (0: none)",
+    )
+    parser.add_argument(
         "--deep-page", type=int, default=1_000, help="page number of the deep-page case"
     )
     parser.add_argument(
@@ -67,6 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.smoke:
         options.n, options.small_n, options.duration, options.deep_page = 10_000, 5_000, 1.0, 100
+        options.paired_rounds = min(options.paired_rounds, 2)
         options.strict = False
     if options.n < 1_000 or options.small_n < 100:
         parser.error("--n must be at least 1,000 and --small-n at least 100")
@@ -252,6 +260,27 @@ def measure_small(system: str, server: servers.Server, session: Session) -> None
         row.notes[system] = note
 
 
+# The cases held to a ratio against the floor, measured again in paired rounds.
+PAIRED_CASES = ("get", "filtered", "counted", "value_range", "full_text")
+
+
+def measure_paired(
+    options: argparse.Namespace, big: generate.Dataset, logs: Path
+) -> dict[str, paired.Paired]:
+    """newsfacts and the floor up together, driven in alternating rounds of about half a case's
+    time each (whole seconds: wrk takes no fraction)."""
+    if options.paired_rounds < 1:
+        return {}
+    paths = {c.name: c.api for c in cases.cases(options.n) if c.name in PAIRED_CASES and c.api}
+    load = wrk.Load(1, options.connections, max(math.ceil(options.duration / 2), 1))
+    database = big.database("newsfacts")
+    with (
+        servers.newsfacts(database, logs / f"newsfacts-paired-n{big.n}.log") as ours,
+        servers.floor(database, logs / f"floor-paired-n{big.n}.log") as floor,
+    ):
+        return paired.measure(ours, floor, paths, load, options.paired_rounds, log)
+
+
 def start_postgres(options: argparse.Namespace, stack: contextlib.ExitStack) -> str | None:
     """Start the throwaway cluster into ``options.cluster``; return why not when it is skipped."""
     options.cluster = None
@@ -318,6 +347,7 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
     for system, factory, _, database in systems:
         with factory(database, logs / f"{system}-n{small.n}.log") as server:  # type: ignore[arg-type]
             measure_small(system, server, session)
+    rounds = measure_paired(options, big, logs)
     order = [
         "get",
         "filtered",
@@ -331,7 +361,9 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
         "filtered_small",
     ]
     ordered = [rows[name] for name in order if name in rows]
-    ratio_items = report.ratios(rows, timings, options.small_n, options.n, options.deep_page)
+    ratio_items = report.ratios(
+        rows, timings, options.small_n, options.n, options.deep_page, rounds
+    )
     elapsed = time.perf_counter() - started
 
     print(
@@ -370,6 +402,10 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
             },
             "loads": {k: (asdict(v) if v else None) for k, v in timings.items()},
             "ratios": [asdict(item) for item in ratio_items],
+            "paired": {
+                case: {"newsfacts": r.ours, "floor": r.floor, "ratios": r.ratios}
+                for case, r in rounds.items()
+            },
             "sql_drift": drift,
             "postgres": {"version": cluster.version, "settings": "initdb defaults"}
             if cluster is not None

@@ -13,6 +13,7 @@ import pytest
 
 from bench import generate, postgres, report
 from bench.loading import LoadTiming
+from bench.paired import Paired
 from bench.wrk import Result
 from models import Fact, bound, make_database
 from seeds.loader import load_paths
@@ -85,3 +86,25 @@ def test_postgres_ratios_hold_postgres_to_sqlite_per_case_and_for_the_loader() -
     loader = by_label["load time: newsfacts seed into PostgreSQL / into SQLite"]
     assert loader.value == pytest.approx(2.5) and loader.passed is False
     assert by_label["PostgreSQL: 1,000 added facts / first load"].passed is None  # not measured
+
+
+def test_floor_ratios_take_the_paired_rounds_median_and_say_so() -> None:
+    def result(rps: float) -> Result:
+        return Result(requests_per_s=rps, p50_ms=1.0, p99_ms=1.0, requests=100, errors=0)
+
+    # Measured minutes apart, the sweep says 0.5; the rounds, seconds apart, say 0.9.
+    rows = {
+        "filtered": report.Row(
+            "filtered", "filtered list", {"newsfacts": result(500), "floor": result(1000)}
+        )
+    }
+    rounds = {
+        "filtered": Paired("filtered", ours=[450.0, 900.0, 800.0], floor=[500.0, 1000.0, 800.0])
+    }
+    by_label = {r.label: r for r in report.ratios(rows, {}, 10, 100, 2, rounds)}
+    paired = by_label["filtered list: newsfacts / floor req/s"]
+    assert paired.value == pytest.approx(0.9) and paired.passed is True
+    assert paired.note == "paired: 0.90 to 1.00 over 3 rounds"
+    alone = {r.label: r for r in report.ratios(rows, {}, 10, 100, 2)}
+    assert alone["filtered list: newsfacts / floor req/s"].value == pytest.approx(0.5)
+    assert alone["filtered list: newsfacts / floor req/s"].note == ""
