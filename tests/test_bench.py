@@ -108,3 +108,28 @@ def test_floor_ratios_take_the_paired_rounds_median_and_say_so() -> None:
     alone = {r.label: r for r in report.ratios(rows, {}, 10, 100, 2)}
     assert alone["filtered list: newsfacts / floor req/s"].value == pytest.approx(0.5)
     assert alone["filtered list: newsfacts / floor req/s"].note == ""
+
+
+def test_instruction_counts_compare_newsfacts_with_the_floor_per_request(tmp_path: Path) -> None:
+    if shutil.which("valgrind") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the instruction count; valgrind is missing")
+        pytest.skip("valgrind not installed (apt-get install valgrind)")
+    dataset = generate.generate(1_000, tmp_path)
+    database = tmp_path / "facts.sqlite3"
+    load_paths([dataset.catalog, dataset.facts], into=make_database(f"sqlite:///{database}"))
+    command = [sys.executable, "-m", "bench.instructions", str(database), "--n", "1000"]
+    result = subprocess.run(
+        [*command, "--cases", "get", "--requests", "2,5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = result.stdout.splitlines()[-1]
+    case, ours, floor, ratio = (cell.strip() for cell in row.strip("|").split("|"))
+    assert case == "get"
+    assert float(ours) > 0 and float(floor) > 0
+    assert float(ratio) == pytest.approx(float(ours) / float(floor), abs=0.01)
