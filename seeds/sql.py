@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from models import database
+from models import database, is_postgres
 
 BATCH_SIZE = 2_000
 # Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters.
@@ -21,14 +21,36 @@ def executemany(sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
         cursor.executemany(sql, batch)
 
 
+def write_rows(
+    cursor: Any, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert a batch of ``rows`` through ``cursor``: COPY on PostgreSQL, a prepared INSERT on SQLite.
+
+    psycopg runs an ``executemany`` as one INSERT per row (in a pipeline, but each parsed,
+    bound and executed on the server): staging a million facts took 80 s of a 225 s first load
+    into PostgreSQL, against 35 s into SQLite. COPY streams the same rows as one statement;
+    PostgreSQL reads each value's text as the column's type, as it does a parameter's.
+    """
+    names = ", ".join(columns)
+    if is_postgres():
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks(len(columns))})", rows)
+
+
 def marks(count: int) -> str:
     """``count`` comma-separated parameter placeholders of the bound database."""
     return ", ".join([database.param] * count)
 
 
 def insert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` with one prepared statement (no per-row ORM objects or SQL)."""
-    executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))})", rows)
+    """Insert ``rows``, ``BATCH_SIZE`` at a time, as ``write_rows`` does (no ORM objects)."""
+    cursor = database.cursor()
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+        write_rows(cursor, table, columns, batch)
 
 
 def upsert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:

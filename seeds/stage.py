@@ -13,7 +13,7 @@ from models import Fact, database, is_postgres
 
 from .reader import RawRecord
 from .report import Problems
-from .sql import BATCH_SIZE, marks
+from .sql import BATCH_SIZE, write_rows
 from .validate import digest
 
 _FIELDS = tuple(f for f in Fact._meta.sorted_fields if f is not Fact._meta.primary_key)
@@ -26,6 +26,14 @@ RECORD_COLUMNS = tuple(f.column_name for f in _RECORD_FIELDS)
 _record_values = operator.itemgetter(*(f.name for f in _RECORD_FIELDS))
 _DATES = tuple(i for i, f in enumerate(_RECORD_FIELDS) if isinstance(f, pw.DateField))
 STAGE_COLUMNS = (*RECORD_COLUMNS, Fact.content_hash.column_name, "found_at", "change_reason")
+# The columns ``StagedRows`` fills, per staging table.
+STAGED_COLUMNS = {
+    "stage_fact": STAGE_COLUMNS,
+    "stage_link": ("fact_id", "article_id", "quote"),
+    "stage_relay": ("fact_id", "position", "source_id"),
+    "stage_replace": ("old_id", "fact_id", "position", "origin"),
+    "stage_revise": ("revised_id", "fact_id", "position", "origin"),
+}
 
 # Staged facts compared with the stored ones (``s``: stage_fact, ``f``: fact).
 NEW_FACTS = "stage_fact s WHERE NOT EXISTS (SELECT 1 FROM fact f WHERE f.id = s.id)"
@@ -146,7 +154,6 @@ class Stage:
         self.problems = problems
         self.partial = partial
         self.tables: list[str] = []
-        self.fact_sql = self.link_sql = self.replace_sql = ""
 
     @property
     def gone(self) -> str:
@@ -191,32 +198,20 @@ class Stage:
         self.create_table(
             "stage_revise", "(revised_id TEXT, fact_id TEXT, position INTEGER, origin TEXT)"
         )
-        staged = ", ".join(STAGE_COLUMNS)
-        self.fact_sql = f"INSERT INTO stage_fact ({staged}) VALUES ({marks(len(STAGE_COLUMNS))})"
-        self.link_sql = f"INSERT INTO stage_link (fact_id, article_id, quote) VALUES ({marks(3)})"
-        self.relay_sql = (
-            f"INSERT INTO stage_relay (fact_id, position, source_id) VALUES ({marks(3)})"
-        )
-        self.replace_sql = (
-            f"INSERT INTO stage_replace (old_id, fact_id, position, origin) VALUES ({marks(4)})"
-        )
-        self.revise_sql = (
-            f"INSERT INTO stage_revise (revised_id, fact_id, position, origin) VALUES ({marks(4)})"
-        )
 
     def fill(self, batches: Iterable[StagedRows]) -> None:
         """Stage batches of validated facts, their links and the ids they name, then index them."""
         cursor = database.cursor()
         for batch in batches:
-            for sql, rows in (
-                (self.fact_sql, batch.facts),
-                (self.link_sql, batch.links),
-                (self.relay_sql, batch.relays),
-                (self.replace_sql, batch.replaces),
-                (self.revise_sql, batch.revises),
+            for table, rows in (
+                ("stage_fact", batch.facts),
+                ("stage_link", batch.links),
+                ("stage_relay", batch.relays),
+                ("stage_replace", batch.replaces),
+                ("stage_revise", batch.revises),
             ):
                 if rows:
-                    cursor.executemany(sql, rows)
+                    write_rows(cursor, table, STAGED_COLUMNS[table], rows)
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
         database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
         database.execute_sql("CREATE INDEX stage_relay_fact ON stage_relay (fact_id)")
@@ -252,7 +247,7 @@ class Stage:
             for position, revised in enumerate(listed.split())
         ]
         if revises:
-            database.cursor().executemany(self.revise_sql, revises)
+            write_rows(database.cursor(), "stage_revise", STAGED_COLUMNS["stage_revise"], revises)
 
     def _problem(self, origin: str, field: str, message: str) -> None:
         """Note a problem of the staged record found at ``origin`` ("path<TAB>locator")."""

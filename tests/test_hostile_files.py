@@ -169,6 +169,10 @@ FIELDS: list[Case] = [
     hostile_fact("Must be HH:MM", briefing_date="2024-12-19", date_precision="minute", briefing_time="1:30"),
     hostile_fact(ACCEPTED, {"value": 17.0}, value=17),
     hostile_fact(ACCEPTED, {"claim": "Ten, then\nmore."}, claim="Ten, then\nmore."),
+    # What COPY's text format escapes (PostgreSQL's staging) comes back as written.
+    hostile_fact(ACCEPTED, {"claim": "A\ttab,\r\na \\ and \\N."}, claim="A\ttab,\r\na \\ and \\N."),
+    hostile_fact(ACCEPTED, {"notes": "\\N"}, notes="\\N"),
+    hostile_fact(ACCEPTED, {"location": "C:\\new\\table"}, location="C:\\new\\table"),
     hostile_fact(ACCEPTED, {"value": 1e15}, value=1e15),
 ]  # fmt: skip
 
