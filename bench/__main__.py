@@ -237,7 +237,12 @@ def measure_revalidation(
     row = rows.setdefault(
         "revalidate", report.Row("revalidate", "304 revalidation (If-None-Match)")
     )
-    etag = servers.fetch(server.base + path).headers.get("etag")
+    try:
+        etag = servers.fetch(server.base + path).headers.get("etag")
+    except TimeoutError:  # a slow system still working through wrk's last requests
+        log(f"  {server.name} {path}: no answer within the fetch timeout")
+        row.results[system], row.notes[system] = None, "n/a (no answer in 30 s)"
+        return
     if not etag:
         row.results[system], row.notes[system] = None, "n/a (no ETag)"
         return
