@@ -13,11 +13,17 @@ BATCH_SIZE = 2_000
 CHUNK_SIZE = 500
 
 
-def executemany(sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Run one prepared statement per row, ``BATCH_SIZE`` rows at a time (flat memory)."""
-    cursor = database.cursor()
+def batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    """``rows`` in lists of at most ``BATCH_SIZE`` (flat memory)."""
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+        yield batch
+
+
+def executemany(sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Run one prepared statement per row, ``BATCH_SIZE`` rows at a time."""
+    cursor = database.cursor()
+    for batch in batches(rows):
         cursor.executemany(sql, batch)
 
 
@@ -48,8 +54,7 @@ def marks(count: int) -> str:
 def insert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert ``rows``, ``BATCH_SIZE`` at a time, as ``write_rows`` does (no ORM objects)."""
     cursor = database.cursor()
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+    for batch in batches(rows):
         write_rows(cursor, table, columns, batch)
 
 
