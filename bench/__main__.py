@@ -19,7 +19,6 @@ from . import cases, generate, loading, paired, postgres, report, servers, sqlch
 from .loading import BenchError, LoadTiming
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
-WARMUP_REQUESTS = 6  # a few per gunicorn worker, so no worker starts cold under wrk
 ADDED_FACTS = 1_000  # the "1,000 added facts" reload
 
 ServerFactory = Callable[[Path, Path], AbstractContextManager[servers.Server]]
@@ -182,8 +181,7 @@ def measure(
     count = cases.rows_in(reply.body) if expect == 200 else None
     if count is not None and count < expect_rows:
         log(f"  {server.name} {path}: only {count} row(s), expected {expect_rows}")
-    for _ in range(WARMUP_REQUESTS):
-        servers.fetch(server.base + path, headers)
+    servers.warm(server, path, headers)
     result = wrk.run(server.base + path, load, headers)
     if result.errors:
         log(f"  {server.name} {path}: {result.errors} wrk errors")

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from . import servers, wrk
 
-WARMUP_REQUESTS = 6
-
 
 @dataclass(frozen=True)
 class Paired:
@@ -56,8 +54,7 @@ def measure(
         log(f"paired rounds: {case}")
         rates: dict[str, list[float]] = {"ours": [], "floor": []}
         for server in (ours, floor):
-            for _ in range(WARMUP_REQUESTS):
-                servers.fetch(server.base + path)
+            servers.warm(server, path)
         for number in range(rounds):
             order = (("ours", ours), ("floor", floor))
             for side, server in order if number % 2 == 0 else reversed(order):

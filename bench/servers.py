@@ -36,6 +36,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Requests sent before wrk: a few per gunicorn worker, so no worker starts cold under wrk.
+WARMUP_REQUESTS = 6
+
+
+def warm(server: Server, path: str, headers: dict[str, str] | None = None) -> None:
+    """Send ``path`` to ``server`` a few times before it is measured."""
+    for _ in range(WARMUP_REQUESTS):
+        fetch(server.base + path, headers)
+
+
 def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 30.0) -> Reply:
     """GET ``url``; non-2xx answers are returned, not raised (a 304 is a result here)."""
     req = urllib.request.Request(url, headers=headers or {})
