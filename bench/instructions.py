@@ -35,7 +35,10 @@ def count(database: Path, n: int, case: str, system: str, requests: int) -> int:
         sys.executable, "-m", "bench.instructions", str(database), "--n", str(n),
         "--child", case, system, str(requests),
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    # One hash seed for every run: string hashes move dict layouts and the collector's timing
+    # between processes, by more than a few requests' instructions.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     found = COLLECTED.search(done.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")

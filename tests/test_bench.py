@@ -120,7 +120,7 @@ def test_instruction_counts_compare_newsfacts_with_the_floor_per_request(tmp_pat
     load_paths([dataset.catalog, dataset.facts], into=make_database(f"sqlite:///{database}"))
     command = [sys.executable, "-m", "bench.instructions", str(database), "--n", "1000"]
     result = subprocess.run(
-        [*command, "--cases", "get", "--requests", "2,5"],
+        [*command, "--cases", "get", "--requests", "5,25"],
         cwd=ROOT,
         capture_output=True,
         text=True,
