@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             (counted[(case, system, many)] - counted[(case, system, few)]) / (many - few) / 1e6
             for system in ("newsfacts", "floor")
         )
-        print(f"| {case} | {ours:.2f} | {floor:.2f} | {ours / floor:.2f} |")
+        print(f"| {case} | {ours:.3f} | {floor:.3f} | {ours / floor:.2f} |")
     return 0
 
 
