@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 import peewee as pw
 
 from models import DatasetVersion, Meta, bound, create_schema, database, make_database
+from models.bulk import rollback_journal_while_empty
 from models.migrations import require_current
 
 from .apply import Apply
@@ -70,7 +72,8 @@ def load_paths(
             return report
         if not check_only:
             digests.prefetch()  # for the version this load may record
-        with database.atomic() as transaction:
+        journal = nullcontext() if check_only else rollback_journal_while_empty()
+        with journal, database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)
             document_facts = catalog.read(
