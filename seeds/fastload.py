@@ -180,7 +180,36 @@ def _field_converter(field: fields.Field) -> Convert | None:
 
     else:
         return None
-    return _checked(convert, field.validators)
+    checked = _checked(convert, field.validators)
+    if checked is None or kind is StrictNumber or kind is fields.List:
+        return checked
+    return _memoized(checked)
+
+
+# Strings remembered per field: ids, units, dates and places repeat from record to record.
+MEMO_SIZE = 4096
+
+
+def _memoized(convert: Convert) -> Convert:
+    """``convert`` remembering what it made of each string it accepted (up to ``MEMO_SIZE``).
+
+    Only strings are looked up: ``1 == 1.0 == True`` would mix up numbers and booleans. A
+    refused string is not remembered, so its error is asked for again.
+    """
+    memo: dict[str, Any] = {}
+    unknown = object()
+
+    def remembered(value: Any) -> Any:
+        if type(value) is not str:
+            return convert(value)
+        out = memo.get(value, unknown)
+        if out is unknown:
+            out = convert(value)
+            if len(memo) < MEMO_SIZE:
+                memo[value] = out
+        return out
+
+    return remembered
 
 
 def _defer() -> Any:
@@ -244,28 +273,33 @@ def fast_loader(schema: ma.Schema) -> Callable[[Any], dict[str, Any] | None]:
     if not supported:
         return lambda data: None
     names = frozenset(name for name, *_ in plan)
+    required = frozenset(name for name, is_required, *_ in plan if is_required)
+    nullable = frozenset(name for name, _, allow_none, *_ in plan if allow_none)
+    converters = {name: convert for name, *_, convert in plan}
+    # What a record that gives no optional field loads as, in the schema's field order (the
+    # required fields' places are taken by every record), and the defaults made per record.
+    template = {name: None if callable(default) else default for name, _, _, default, _ in plan}
+    factories = [(name, default) for name, _, _, default, _ in plan if callable(default)]
     validators = [getattr(schema, attr) for attr, _, _ in hooks.validates_schema]
     processors = [getattr(schema, attr) for attr, _, _ in hooks.post_load]
-    missing = ma.missing
     options = {"partial": None, "many": False, "unknown": ma.RAISE}
 
     def load(data: Any) -> dict[str, Any] | None:
-        if type(data) is not dict or not names.issuperset(data):
+        # A record names about half of the fields: the loop runs over what it gives.
+        if type(data) is not dict or not names.issuperset(data) or not data.keys() >= required:
             return None
-        out: dict[str, Any] = {}
+        out = template.copy()
+        for name, default in factories:
+            if name not in data:
+                out[name] = default()
         try:
-            for name, required, allow_none, default, convert in plan:
-                value = data.get(name, missing)
-                if value is missing:
-                    if required:
-                        return None
-                    out[name] = default() if callable(default) else default
-                elif value is None:
-                    if not allow_none:
+            for name, value in data.items():
+                if value is None:
+                    if name not in nullable:
                         return None
                     out[name] = None
                 else:
-                    out[name] = convert(value)
+                    out[name] = converters[name](value)
             for validator in validators:
                 validator(out, **options)
             for processor in processors:
