@@ -141,6 +141,20 @@ def test_fast_path_agrees_on_random_records(schema: ma.Schema) -> None:
     check()
 
 
+def test_fast_path_remembers_only_the_strings_a_field_accepted() -> None:
+    """Strings repeat (ids, units, dates), so each field remembers what it made of them."""
+    schema = FactRecord()
+    fast = fast_loader(schema)
+    base = VALID["FactRecord"][0]
+    bad_measure = {**base, "measure": "Not An Id"}
+    measure_as_unit = {**base, "unit": base["measure"]}  # valid for measure, maybe not unit
+    for _ in range(2):  # the second time, from memory
+        assert same(fast(base), schema.load(base))
+        assert fast(bad_measure) is None
+        assert_agrees(schema, fast, measure_as_unit)
+    assert list(fast(base)) == list(schema.load(base))  # the schema's field order
+
+
 def test_fast_path_refuses_what_it_does_not_mirror() -> None:
     class WithPreLoad(ma.Schema):
         name = ma.fields.String()
