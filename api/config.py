@@ -56,7 +56,7 @@ WORKER_CLASSES = ("gevent", "gthread", "sync")
 
 
 def _rate_limit(text: str) -> str:
-    """``off``, or a limit in flask-limiter's notation: ``3000 per minute``, ``50/second``."""
+    """``off``, or a limit in the ``limits`` library's notation: ``3000 per minute``, ``50/second``."""
     if text == "off":
         return text
     from limits import parse

@@ -48,6 +48,32 @@ def test_clients_are_counted_apart(limited):
     assert limited.get(FACT, environ_base={"REMOTE_ADDR": "192.0.2.2"}).status_code == 200
 
 
+def test_each_endpoint_counts_apart_and_unknown_paths_are_not_counted(limited):
+    for _ in range(5):
+        assert limited.get(FACT).status_code == 200
+    assert limited.get(FACT).status_code == 429
+    listed = limited.get("/v1/facts?page_size=1")
+    assert listed.status_code == 200 and listed.headers["X-RateLimit-Remaining"] == "4"
+    for _ in range(6):
+        unknown = limited.get("/v1/no-such-thing")
+        assert unknown.status_code == 404 and "X-RateLimit-Limit" not in unknown.headers
+
+
+def test_without_its_counters_the_api_serves_unlimited(seeded_database_url, tmp_path):
+    storage = f"newsfacts-sqlite://{tmp_path / 'missing-directory' / 'counters.db'}"
+    app = create_app(
+        {
+            "DATABASE_URL": seeded_database_url,
+            "RATE_LIMIT": "1 per minute",
+            "RATE_LIMIT_STORAGE": storage,
+        }
+    )
+    client = app.test_client()
+    answers = [client.get(FACT) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert "X-RateLimit-Limit" not in answers[0].headers
+
+
 @pytest.mark.gunicorn
 def test_every_worker_counts_against_one_allowance(seeded_database_url):
     with gunicorn(seeded_database_url, NEWSFACTS_RATE_LIMIT="10 per minute") as base:
