@@ -104,3 +104,6 @@ def test_unknown_ids_have_no_history(client):
     assert_problem(client.get("/v1/facts/never-loaded/history"), 404)
     assert_problem(client.get("/v1/facts/NOT%20AN%20ID/history"), 404)
     assert_problem(client.get(f"/v1/facts/{FACT}/history?page_token=junk"), 400)
+    # An id that could name no fact gets no empty page for a token this API did not make.
+    assert_problem(client.get("/v1/facts/_/history?page_token=junk"), 400)
+    assert_problem(client.get("/v1/facts/never-loaded/history?page_token=junk"), 400)

@@ -168,8 +168,10 @@ def get_fact_history(args: dict[str, Any], fact_id: str) -> Response:
     """
     paging = {**args, "fact_id": fact_id}
     query = revision_select(fact_id) if valid_id(fact_id) else None
-    if query is not None and (token := args.get("page_token")):
-        query = query.where(HISTORY_KEYSET.after(decode_token(token, HISTORY_KEYSET, paging)))
+    if token := args.get("page_token"):
+        # Checked whatever the id: a token this API did not make is a 400, not an empty page.
+        after = HISTORY_KEYSET.after(decode_token(token, HISTORY_KEYSET, paging))
+        query = query.where(after) if query is not None else None
     size = page_size(args)
     rows = (
         []
