@@ -61,6 +61,11 @@ class Fact(BaseModel):
     # else the earliest publication date of its articles) as ISO text, '' if never; the
     # time axis of supersession, as_of and timelines, and the sort key of sort=briefing_date.
     known_since = pw.CharField(max_length=16, default="", constraints=[pw.SQL("DEFAULT ''")])
+    # -- schema version 9 --
+    # Derived by the loader: a digest of the terms that make figures comparable
+    # (``models.supersession.thing_key``). Supersession and conflicts partition the facts by
+    # it: one 16-byte comparison instead of ten terms, half the time of each at a million.
+    thing_key = pw.BlobField(null=True)
 
     class Meta:
         indexes = (

@@ -17,7 +17,7 @@ from .fact import Fact, FactArticle, FactConflict, FactRelay, FactSupersession
 from .history import FactAlias, FactChange, FactRevision
 from .loadstate import FactFile, LoadedFile
 from .meta import Meta
-from .supersession import rebuild_conflicts, rebuild_supersession
+from .supersession import THING_COLUMNS, rebuild_conflicts, rebuild_supersession, thing_key
 from .terms import Measure, Place, Unit
 from .vocabulary import LEGACY_MEASURES
 
@@ -168,12 +168,14 @@ def _v4_second_record_model() -> None:
     if units:
         rows = [{"id": u, "name": u, "dimension": "count", "content_hash": ""} for u in units]
         Unit.insert_many(rows).on_conflict_ignore().execute()
+    _fill_thing_keys()
     rebuild_supersession()
 
 
 def _v5_conflict_groups() -> None:
     """Version 5: disagreeing figures derived at load (``fact_conflict``), paged by group."""
     database.create_tables([FactConflict], safe=True)
+    _fill_thing_keys()
     rebuild_conflicts()
 
 
@@ -217,6 +219,38 @@ def _v8_series_lookup() -> None:
     Fact._schema.create_indexes(safe=True)
 
 
+# Facts keyed per UPDATE batch by ``_fill_thing_keys`` (flat memory at any size).
+_KEY_BATCH = 10_000
+
+
+def _fill_thing_keys() -> None:
+    """Give every fact without one its ``thing_key``, adding the column if need be (the
+    only one of ``Fact`` that versions 4 to 8 lack).
+
+    Version 9's column, which the derivations partition by: the steps of versions 4 and 5
+    that rebuild them call this first.
+    """
+    _add_missing_columns(Fact)
+    param, last = database.param, 0
+    select = (
+        f"SELECT key, {', '.join(THING_COLUMNS)} FROM fact "
+        f"WHERE thing_key IS NULL AND key > {param} ORDER BY key LIMIT {_KEY_BATCH}"
+    )
+    cursor = database.cursor()
+    while rows := database.execute_sql(select, (last,)).fetchall():
+        keys = [(thing_key(row[1:]), row[0]) for row in rows]
+        cursor.executemany(f"UPDATE fact SET thing_key = {param} WHERE key = {param}", keys)
+        last = rows[-1][0]
+
+
+def _v9_thing_keys() -> None:
+    """Version 9: each fact's ``thing_key``, a digest of the terms supersession and conflicts
+    partition by (their window sorts compared ten columns per row; at a million facts they
+    took twice as long). Derived data stays as it was: the same groups, faster found.
+    """
+    _fill_thing_keys()
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
@@ -226,6 +260,7 @@ MIGRATIONS: dict[int, Callable[[], None]] = {
     6: _v6_loaded_files,
     7: _v7_file_stats,
     8: _v8_series_lookup,
+    9: _v9_thing_keys,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

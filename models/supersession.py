@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from contextlib import nullcontext
+from datetime import date
+
+import orjson
 
 from .base import database, is_postgres
 from .bulk import secondary_indexes_rebuilt
@@ -29,8 +34,24 @@ STATUS_CLASS = "CASE WHEN status IN ({}) THEN 'actual' ELSE status END".format(
 SAME_THING = (
     "subject", "measure", "unit", "place_id", "breakdown", *PERIOD, "aspect", STATUS_CLASS,
 )  # fmt: skip
-# A series: one source's figures of one thing.
-SERIES = ", ".join((*SAME_THING, "source_id"))
+# The columns ``thing_key`` reads, in its order: SAME_THING's, before their CASEs.
+THING_COLUMNS = (
+    "subject", "measure", "unit", "place_id", "breakdown", "period_start", "period_end",
+    "period_label", "aspect", "status",
+)  # fmt: skip
+
+
+def thing_key(terms: Sequence[str | date | None]) -> bytes:
+    """The stored ``fact.thing_key`` of a fact's ``THING_COLUMNS`` values (dates as ISO
+    text or dates): equal for facts that SAME_THING calls one thing, and, as a 128-bit
+    digest, different otherwise (two things colliding is as likely as guessing a UUID).
+    """
+    subject, measure, unit, place, breakdown, start, end, label, aspect, status = terms
+    if label is None:
+        start = end = None
+    kind = "actual" if status in ACTUAL_STATUSES else status
+    named = [subject, measure, unit, place, breakdown, start, end, label, aspect, kind]
+    return hashlib.blake2b(orjson.dumps(named), digest_size=16).digest()
 
 
 def rebuild_derived() -> None:
@@ -131,7 +152,7 @@ def rebuild_supersession(within: str | None = None, around: str | None = None) -
                    MIN(known_since) OVER newer AS newer_known
             FROM {_whole_table()} WHERE known_since <> {empty} AND aspect <> 'increment'
               AND {_within(around, "key")}
-            WINDOW series AS (PARTITION BY {SERIES} ORDER BY known_since),
+            WINDOW series AS (PARTITION BY thing_key, source_id ORDER BY known_since),
                    older AS (series GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING),
                    newer AS (series GROUPS BETWEEN 1 FOLLOWING AND 1 FOLLOWING)
         ),
@@ -175,7 +196,6 @@ def rebuild_conflicts(within: str | None = None) -> None:
     Figures given only as a range (no value), or never dated, are not compared. ``within``:
     a table of fact keys holding whole groups; only their rows are recomputed.
     """
-    same_thing = ", ".join((*SAME_THING, KNOWN_DAY))
     select = f"""
         SELECT key AS fact_id, day AS known_day, group_id, subject, measure FROM (
             SELECT key, subject, measure, {KNOWN_DAY} AS day,
@@ -183,7 +203,7 @@ def rebuild_conflicts(within: str | None = None) -> None:
                    MIN(id) OVER same AS group_id
             FROM {_whole_table()}
             WHERE value IS NOT NULL AND known_since <> '' AND {_within(within, "key")}
-            WINDOW same AS (PARTITION BY {same_thing})
+            WINDOW same AS (PARTITION BY thing_key, {KNOWN_DAY})
         ) grouped
         WHERE low <> high
     """

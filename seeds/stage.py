@@ -10,6 +10,7 @@ from typing import Any
 import peewee as pw
 
 from models import Fact, database, is_postgres
+from models.supersession import THING_COLUMNS, thing_key
 
 from .reader import RawRecord
 from .report import Problems
@@ -20,12 +21,16 @@ _FIELDS = tuple(f for f in Fact._meta.sorted_fields if f is not Fact._meta.prima
 # Fact's columns in the model's order, as the staging table, the INSERT and the UPDATE use them.
 FACT_COLUMNS = tuple(f.column_name for f in _FIELDS)
 # The columns a validated fact record fills, each from the record's key of the field's name
-# (``source`` fills ``source_id``); the hash is computed from them.
-_RECORD_FIELDS = tuple(f for f in _FIELDS if f is not Fact.content_hash)
+# (``source`` fills ``source_id``); the hash and the thing key are computed from them.
+_RECORD_FIELDS = tuple(f for f in _FIELDS if f is not Fact.content_hash and f is not Fact.thing_key)
 RECORD_COLUMNS = tuple(f.column_name for f in _RECORD_FIELDS)
 _record_values = operator.itemgetter(*(f.name for f in _RECORD_FIELDS))
 _DATES = tuple(i for i, f in enumerate(_RECORD_FIELDS) if isinstance(f, pw.DateField))
-STAGE_COLUMNS = (*RECORD_COLUMNS, Fact.content_hash.column_name, "found_at", "change_reason")
+_thing_terms = operator.itemgetter(*(RECORD_COLUMNS.index(c) for c in THING_COLUMNS))
+STAGE_COLUMNS = (
+    *RECORD_COLUMNS, Fact.content_hash.column_name, Fact.thing_key.column_name, "found_at",
+    "change_reason",
+)  # fmt: skip
 # The columns ``StagedRows`` fills, per staging table.
 STAGED_COLUMNS = {
     "stage_fact": STAGE_COLUMNS,
@@ -103,13 +108,24 @@ class StagedRows:
     def __len__(self) -> int:
         return len(self.facts)
 
+    def tables(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """Each staging table with this batch's rows for it (maybe none)."""
+        yield from (
+            ("stage_fact", self.facts),
+            ("stage_link", self.links),
+            ("stage_relay", self.relays),
+            ("stage_replace", self.replaces),
+            ("stage_revise", self.revises),
+        )
+
     def add(self, record: RawRecord, data: dict[str, Any]) -> None:
         """Add one validated fact: its row with its content hash, and the rows it links."""
         origin = f"{record.path}\t{record.where}"
         fact_id = data["id"]
         values = fact_values(data)
         content_hash = fact_hash(values, data["reported_in"], data["quotes"])
-        self.facts.append((*values, content_hash, origin, data["change_reason"]))
+        thing = thing_key(_thing_terms(values))
+        self.facts.append((*values, content_hash, thing, origin, data["change_reason"]))
         self.links.extend(
             (fact_id, article, quote)
             for article, quote in zip(data["reported_in"], data["quotes"], strict=True)
@@ -203,13 +219,7 @@ class Stage:
         """Stage batches of validated facts, their links and the ids they name, then index them."""
         cursor = database.cursor()
         for batch in batches:
-            for table, rows in (
-                ("stage_fact", batch.facts),
-                ("stage_link", batch.links),
-                ("stage_relay", batch.relays),
-                ("stage_replace", batch.replaces),
-                ("stage_revise", batch.revises),
-            ):
+            for table, rows in batch.tables():
                 if rows:
                     write_rows(cursor, table, STAGED_COLUMNS[table], rows)
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")

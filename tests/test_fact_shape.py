@@ -133,7 +133,7 @@ V4_COLUMNS = (
 
 
 def test_loader_columns_are_facts_columns_but_its_internal_key() -> None:
-    assert (*OLD_HASHED_COLUMNS, "content_hash", *V4_COLUMNS) == FACT_COLUMNS
+    assert (*OLD_HASHED_COLUMNS, "content_hash", *V4_COLUMNS, "thing_key") == FACT_COLUMNS
 
 
 def test_revision_keeps_a_nullable_copy_of_each_content_column() -> None:

@@ -175,3 +175,24 @@ def upgrade_with_the_cli(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def index_names(table: str) -> set[str]:
     return {index.name for index in database.get_indexes(table)}
+
+
+def test_db_upgrade_to_version_9_keys_every_fact_as_the_loader_does(
+    empty_database_url, empty_database, monkeypatch
+):
+    load_paths(into=empty_database)
+    derived = "SELECT * FROM {} ORDER BY fact_id"
+    with database.connection_context():
+        keyed = dict(database.execute_sql("SELECT id, thing_key FROM fact").fetchall())
+        before = {t: database.execute_sql(derived.format(t)).fetchall() for t in DERIVED}
+        database.execute_sql("ALTER TABLE fact DROP COLUMN thing_key")
+        Meta.set_value("schema_version", "8")
+    upgrade_with_the_cli(empty_database_url, monkeypatch)
+    with database.connection_context():
+        assert dict(database.execute_sql("SELECT id, thing_key FROM fact").fetchall()) == keyed
+        assert {t: database.execute_sql(derived.format(t)).fetchall() for t in DERIVED} == before
+    assert None not in keyed.values() and 1 < len(set(keyed.values())) < len(keyed)
+    assert any(before.values())
+
+
+DERIVED = ("fact_supersession", "fact_conflict")

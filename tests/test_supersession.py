@@ -171,3 +171,27 @@ def test_unchanged_reload_keeps_supersession(empty_database, seed_copy):
     before = standing()
     assert not load_paths([seed_copy], into=empty_database).changed
     assert standing() == before
+
+
+def test_facts_of_one_thing_share_a_key_and_no_other_fact_does():
+    from models.supersession import THING_COLUMNS, thing_key
+
+    fact = dict.fromkeys(THING_COLUMNS)
+    fact.update(subject="s", measure="killed", unit="persons", aspect="level", status="reported")
+
+    def key(**changes: object) -> bytes:
+        return thing_key([{**fact, **changes}[c] for c in THING_COLUMNS])
+
+    assert len(key()) == 16
+    assert key(status="estimated") == key()  # both actual figures
+    assert key(period_start="2024-01-01") == key()  # dates alone make no period
+    assert key(period_label="2024", period_start=dt.date(2024, 1, 1)) == key(
+        period_label="2024", period_start="2024-01-01"
+    )
+    different = [
+        key(subject="t"), key(measure="wounded"), key(unit="usd"), key(place_id="kr"),
+        key(breakdown="civilians"), key(period_label="2024"), key(aspect="change"),
+        key(status="projected"), key(period_label="2024", period_start="2024-01-01"),
+        key(place_id="s", subject=None),
+    ]  # fmt: skip
+    assert len({key(), *different}) == len(different) + 1

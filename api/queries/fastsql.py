@@ -37,7 +37,7 @@ ViaSource = Source.alias("via_source")
 
 # A fact's own columns, in the model's order, without what only the loader uses.
 FACT_FIELDS = tuple(
-    f for f in Fact._meta.sorted_fields if f.name not in {"magnitude", "content_hash"}
+    f for f in Fact._meta.sorted_fields if f.name not in {"magnitude", "content_hash", "thing_key"}
 )
 FACT_SELECTION = (
     *FACT_FIELDS,
