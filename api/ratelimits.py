@@ -53,19 +53,25 @@ class SqliteCounters(Storage):
         return connection
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self.hit(key, expiry, amount)[0]
+
+    def hit(self, key: str, expiry: int, amount: int = 1) -> tuple[int, float]:
+        """Add ``amount`` to ``key``'s window: its count and its end after that, in one
+        statement (``incr``, then ``get`` and ``get_expiry``, as the library asks, take three).
+        """
         now = time.time()
         connection = self._connection()
         if random.random() < 0.001:  # now and then, forget windows long over
             connection.execute("DELETE FROM counter WHERE expires <= ?", (now,))
-        (hits,) = connection.execute(
+        hits, expires = connection.execute(
             "INSERT INTO counter (key, hits, expires) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET "
             "hits = CASE WHEN expires <= ? THEN excluded.hits ELSE hits + excluded.hits END, "
             "expires = CASE WHEN expires <= ? THEN excluded.expires ELSE expires END "
-            "RETURNING hits",
+            "RETURNING hits, expires",
             (key, amount, now + expiry, now, now),
         ).fetchone()
-        return hits
+        return hits, expires
 
     def get(self, key: str) -> int:
         row = (
@@ -108,6 +114,15 @@ def init_app(app: Flask) -> FixedWindowRateLimiter | None:
         return None
     limit = parse(setting)
     window = FixedWindowRateLimiter(storage_from_string(app.config["RATE_LIMIT_STORAGE"]))
+    counters = window.storage if isinstance(window.storage, SqliteCounters) else None
+
+    def count(key: str, endpoint: str) -> tuple[bool, float, int]:
+        """One hit: whether it is allowed, when its window ends, and what is left of it."""
+        if counters is not None:  # the count and the window's end from one statement
+            hits, reset = counters.hit(limit.key_for(key, endpoint), limit.get_expiry())
+            return hits <= limit.amount, reset, max(0, limit.amount - hits)
+        allowed = window.hit(limit, key, endpoint)
+        return allowed, *window.get_window_stats(limit, key, endpoint)
 
     @app.before_request
     def _count() -> Response | None:
@@ -116,8 +131,7 @@ def init_app(app: Flask) -> FixedWindowRateLimiter | None:
             return None
         key = request.remote_addr or "127.0.0.1"
         try:
-            allowed = window.hit(limit, key, endpoint)
-            reset, remaining = window.get_window_stats(limit, key, endpoint)
+            allowed, reset, remaining = count(key, endpoint)
         except Exception:  # counting must never take the API down: serve unlimited
             app.logger.warning("rate limit storage unavailable", exc_info=True)
             return None
