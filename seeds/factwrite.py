@@ -28,7 +28,11 @@ class FactWrite:
         self.stage.analyze("stage_changed", "stage_removed")
 
     def snapshot(self) -> None:
-        """Record updated and removed facts as they are now (their ``before``), in one INSERT."""
+        """Record updated and removed facts as they are now (their ``before``), in one INSERT.
+
+        Their ids in one list: PostgreSQL reads an OR of two ``IN`` lists as a scan of every
+        fact (1.6 s at a million, for a load that changed none of them).
+        """
         articles = _json_list(
             "fact_article fa JOIN article a ON a.id = fa.article_id",
             "fa.fact_id = f.key",
@@ -63,7 +67,7 @@ class FactWrite:
             LEFT JOIN stage_fact s ON s.id = f.id
             LEFT JOIN stage_replace r ON r.old_id = f.id
             LEFT JOIN stage_fact rs ON rs.id = r.fact_id
-            WHERE f.id IN (SELECT id FROM stage_changed) OR f.id IN (SELECT id FROM stage_removed)
+            WHERE f.id IN (SELECT id FROM stage_changed UNION SELECT id FROM stage_removed)
             """
         )
 
