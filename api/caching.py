@@ -32,7 +32,12 @@ from .formats import ALL_FORMATS, negotiate
 
 VERSIONED_PREFIX = "/v1/"
 # CORS for GET is open to any origin; a 304 answered before Flask carries the same headers.
-CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Link")
+# Exposed: what a page walk, a revalidation and a client pacing itself read (the rate
+# limit's headers and a 429's Retry-After are not CORS-safelisted).
+CORS_EXPOSE_HEADERS = (
+    "ETag", "Last-Modified", "Link", "Retry-After", "X-RateLimit-Limit",
+    "X-RateLimit-Remaining", "X-RateLimit-Reset",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

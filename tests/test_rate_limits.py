@@ -89,3 +89,10 @@ def test_every_worker_counts_against_one_allowance(seeded_database_url):
     with gunicorn(seeded_database_url, NEWSFACTS_RATE_LIMIT="10 per minute") as base:
         statuses = [fetch(f"{base}{FACT}", headers={"Connection": "close"})[0] for _ in range(15)]
     assert statuses.count(200) == 10 and statuses.count(429) == 5
+
+
+def test_a_browser_script_may_read_the_limit_headers(limited):
+    answer = limited.get(FACT, headers={"Origin": "https://example.org"})
+    exposed = {h.strip() for h in answer.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= exposed
+    assert "Retry-After" in exposed
