@@ -64,7 +64,8 @@ class Fact(BaseModel):
     # -- schema version 9 --
     # Derived by the loader: a digest of the terms that make figures comparable
     # (``models.supersession.thing_key``). Supersession and conflicts partition the facts by
-    # it: one 16-byte comparison instead of ten terms, half the time of each at a million.
+    # it: one 16-byte comparison instead of ten terms (at a million facts, a quarter to a
+    # third less time in a first load, half for the window alone; docs/benchmarks.md).
     thing_key = pw.BlobField(null=True)
 
     class Meta:

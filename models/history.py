@@ -49,9 +49,9 @@ def _add_fact_before(
 ) -> tuple[tuple[str, ...], dict[str, tuple[str, str]]]:
     """Give ``model`` a nullable copy of each content column of ``Fact``, in ``Fact``'s order.
 
-    Not copied: the keys, what is derived (the sort key, ``known_since``, the thing key) and the hash. A
-    reference to a source or a place also keeps its name (a place: and ISO code) as it was,
-    right after it. Returns the copied column names and the captured columns (captured
+    Not copied: the keys, what is derived (the sort key, ``known_since``, the thing key) and
+    the hash. A reference to a source or a place also keeps its name (a place: and ISO code)
+    as it was, right after it. Returns the copied column names and the captured columns (captured
     column -> (the fact's reference column, the referenced table's column)).
     """
     skipped = {
