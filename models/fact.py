@@ -77,7 +77,7 @@ class Fact(BaseModel):
             (("subject", "measure", "known_since", "id"), False),
             (("source", "known_since", "id"), False),
             # A series' facts around a time, found by a load that restates a few (seeds.derive).
-            (("source", "subject", "measure", "known_since"), False),
+            (("source", "thing_key", "known_since"), False),
             (("source", "magnitude", "id"), False),
             (("via", "known_since", "id"), False),
             (("briefing", "id"), False),
@@ -87,6 +87,15 @@ class Fact(BaseModel):
 
 # The facts that revise others, few: read whole by every load that restates some files.
 Fact.add_index(Fact.index(Fact.id, Fact.revises, where=Fact.revises.is_null(False)))
+
+# A group of figures compared (one thing, the day it became known: models.supersession's
+# KNOWN_DAY, the same expression), found by a load that restates a few: an exact lookup on
+# both backends, where a range over ``known_since`` follows PostgreSQL's collation.
+Fact.add_index(
+    Fact.index(
+        Fact.thing_key, pw.fn.SUBSTR(Fact.known_since, 1, 10), name="fact_thing_key_known_day"
+    )
+)
 
 # The dates that bound the period a figure is a statistic of. Only a named period
 # (``period_label``) makes one: see models.supersession.PERIOD.

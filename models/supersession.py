@@ -24,17 +24,8 @@ PERIOD = (
     ),
     "period_label",
 )
-# Counts and estimates are figures of one kind ('actual'); plans, projections, pledges and
-# targets each of their own.
-STATUS_CLASS = "CASE WHEN status IN ({}) THEN 'actual' ELSE status END".format(
-    ", ".join(f"'{s}'" for s in ACTUAL_STATUSES)
-)
-# Figures of one thing: the same subject, measure, unit, place, part, period, aspect and kind.
-# The SQL reads the fact table's own columns (no other table may be in scope unaliased).
-SAME_THING = (
-    "subject", "measure", "unit", "place_id", "breakdown", *PERIOD, "aspect", STATUS_CLASS,
-)  # fmt: skip
-# The columns ``thing_key`` reads, in its order: SAME_THING's, before their CASEs.
+# The columns ``thing_key`` reads: figures of one thing have the same subject, measure,
+# unit, place, part, period (as PERIOD reads it), aspect and kind.
 THING_COLUMNS = (
     "subject", "measure", "unit", "place_id", "breakdown", "period_start", "period_end",
     "period_label", "aspect", "status",
@@ -43,8 +34,10 @@ THING_COLUMNS = (
 
 def thing_key(terms: Sequence[str | date | None]) -> bytes:
     """The stored ``fact.thing_key`` of a fact's ``THING_COLUMNS`` values (dates as ISO
-    text or dates): equal for facts that SAME_THING calls one thing, and, as a 128-bit
-    digest, different otherwise (two things colliding is as likely as guessing a UUID).
+    text or dates): equal for figures of one thing, and, as a 128-bit digest, different
+    otherwise (two things colliding is as likely as guessing a UUID). Counts and estimates
+    are figures of one kind ('actual'); plans, projections, pledges and targets each of
+    their own.
     """
     subject, measure, unit, place, breakdown, start, end, label, aspect, status = terms
     if label is None:

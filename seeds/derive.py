@@ -16,7 +16,6 @@ from __future__ import annotations
 from models import database, is_postgres
 from models.supersession import (
     KNOWN_DAY,
-    SAME_THING,
     rebuild_conflicts,
     rebuild_derived,
     rebuild_supersession,
@@ -28,38 +27,35 @@ from .stage import Stage
 
 __all__ = ["Derived", "refresh_known_since"]
 
-SERIES_TERMS = (*SAME_THING, "source_id")
-GROUP_TERMS = (*SAME_THING, KNOWN_DAY)
+# A series: one thing from one source (the supersession's partition); a group: one thing on one
+# day (the conflicts'). ``thing_key`` is never NULL in a loaded fact.
+SERIES_TERMS = ("thing_key", "source_id")
+GROUP_TERMS = ("thing_key", KNOWN_DAY)
 
 
 def _terms(terms: tuple[str, ...]) -> str:
     return ", ".join(f"{term} AS c{i}" for i, term in enumerate(terms))
 
 
-def _series_index() -> str:
-    """Where a series' facts are read around a time: the index made for it, named on SQLite,
-    as it would pick another (place_id IS NULL matches most facts). PostgreSQL's planner
-    finds it.
+def _index(name: str) -> str:
+    """Read fact by index ``name``, named on SQLite, as it may pick another for these joins
+    (``source_id`` alone, say). PostgreSQL's planner finds it.
     """
-    return "" if is_postgres() else " INDEXED BY fact_source_id_subject_measure_known_since"
+    return "" if is_postgres() else f" INDEXED BY {name}"
 
 
-def _series_facts() -> str:
-    """How ``a``'s series' facts are joined: after ``a`` (SQLite's CROSS JOIN), by the index."""
-    return "JOIN fact" if is_postgres() else f"CROSS JOIN fact{_series_index()}"
+SERIES_INDEX = "fact_source_id_thing_key_known_since"
+GROUP_INDEX = "fact_thing_key_known_day"
 
 
-# Terms never NULL that lead indexes of fact: plain equality lets a lookup use them.
-_NEVER_NULL = ("subject", "measure", "source_id")
+def _facts_of(index: str) -> str:
+    """How ``a``'s facts are joined: after ``a`` (SQLite's CROSS JOIN), by ``index``."""
+    return "JOIN fact" if is_postgres() else f"CROSS JOIN fact{_index(index)}"
 
 
 def _matches(terms: tuple[str, ...]) -> str:
-    """Fact (unaliased) rows whose terms equal row ``a``'s, NULL matching NULL."""
-    same = "IS NOT DISTINCT FROM" if is_postgres() else "IS"
-    return " AND ".join(
-        f"{term} = a.c{i}" if term in _NEVER_NULL else f"{term} {same} a.c{i}"
-        for i, term in enumerate(terms)
-    )
+    """Fact (unaliased) rows whose terms equal row ``a``'s (none of them is NULL)."""
+    return " AND ".join(f"{term} = a.c{i}" for i, term in enumerate(terms))
 
 
 class Derived:
@@ -74,8 +70,8 @@ class Derived:
         if self.stage.partial:
             self._note_reach()
             self._note_neighbours()
-            within = self._near("stage_near_before", "p1", "n1")
-            self._near("stage_around_before", "p2", "n2")
+            within = self._near("stage_near_before", ("p1",), ("n1",))
+            self._near("stage_around_before", ("p2", "p1"), ("n2", "n1"))
             self._groups("stage_groups_before")
         condition = f"WHERE f.key IN (SELECT key FROM {within})" if within else ""
         self.stage.create_table(
@@ -137,7 +133,7 @@ class Derived:
         """
         t = f"a.c{len(SERIES_TERMS)}"
         step = (
-            f"(SELECT known_since FROM fact{_series_index()} WHERE {_matches(SERIES_TERMS)} "
+            f"(SELECT known_since FROM fact{_index(SERIES_INDEX)} WHERE {_matches(SERIES_TERMS)} "
             "AND known_since {0} {1} ORDER BY known_since {2} LIMIT 1)"
         )
         p1, n1 = step.format("<", t, "DESC"), step.format(">", t, "ASC")
@@ -148,33 +144,33 @@ class Derived:
         )
         self.stage.analyze("stage_neighbours")
 
-    def _near(self, name: str, before: str, after: str) -> str:
-        """Table ``name``: the stored keys of the series' facts known from the time ``before``
-        to the time ``after`` of a changed time (from the first, to the last, past an end).
+    def _near(self, name: str, before: tuple[str, ...], after: tuple[str, ...]) -> str:
+        """Table ``name``: the stored keys of the series' facts known from the first of the
+        times ``before`` to the first of the times ``after`` of a changed time that is not
+        NULL, else from, or to, the changed time itself: past an end there is no stored
+        fact, so the series' facts from its first, or to its last, are in that range.
+
+        Two bounds, never NULL, make one index range of the series (an ``IS NULL OR``
+        would read every fact of the series and filter them).
         """
+        time = f"c{len(SERIES_TERMS)}"
+        low = ", ".join(f"a.{column}" for column in (*before, time))
+        high = ", ".join(f"a.{column}" for column in (*after, time))
         self.stage.create_table(
             name,
-            f"AS SELECT DISTINCT key FROM stage_neighbours a {_series_facts()} "
-            f"ON {_matches(SERIES_TERMS)} AND (a.{before} IS NULL OR known_since >= a.{before}) "
-            f"AND (a.{after} IS NULL OR known_since <= a.{after})",
+            f"AS SELECT DISTINCT key FROM stage_neighbours a {_facts_of(SERIES_INDEX)} "
+            f"ON {_matches(SERIES_TERMS)} AND known_since >= COALESCE({low}) "
+            f"AND known_since <= COALESCE({high})",
         )
         self.stage.analyze(name)
         return name
 
     def _groups(self, name: str) -> str:
-        """Table ``name``: the keys of the stored facts in the groups of ``stage_groups``.
-
-        A group is one day: read each from fact's (subject, measure, known_since) index,
-        named on SQLite, as it would pick another (place_id IS NULL matches most facts). The
-        range is BINARY, SQLite's text order (PostgreSQL's collation may not be).
-        """
-        join, matches = "JOIN fact", _matches(GROUP_TERMS)
-        if not is_postgres():
-            day = f"a.c{len(GROUP_TERMS) - 1}"
-            join = "CROSS JOIN fact INDEXED BY fact_subject_measure_known_since_id"
-            matches += f" AND known_since >= {day} AND known_since < {day} || '~'"
+        """Table ``name``: the keys of the stored facts in the groups of ``stage_groups``."""
         self.stage.create_table(
-            name, f"AS SELECT DISTINCT key FROM stage_groups a {join} ON {matches}"
+            name,
+            f"AS SELECT DISTINCT key FROM stage_groups a {_facts_of(GROUP_INDEX)} "
+            f"ON {_matches(GROUP_TERMS)}",
         )
         self.stage.analyze(name)
         return name

@@ -147,7 +147,7 @@ class Reuse:
     def remember(self, files: Sequence[Path], stage: Stage, catalog: Catalog) -> None:
         """Record this load's files, the documents' records and which file stated each fact."""
         resolved = {str(path.resolve()): path for path in files}
-        restated = " WHERE file_id IN (SELECT file_id FROM stage_scope)" if self.active else ""
+        restated = f" WHERE {stage.restates()}" if self.active else ""
         database.execute_sql(f"DELETE FROM fact_file{restated}")
         LoadedFile.delete().where(LoadedFile.path.not_in(list(resolved))).execute()
         for name, path in resolved.items():
@@ -174,8 +174,7 @@ class Reuse:
         """``stage_scope``: the loaded_file ids whose facts this load restates."""
         stage.create_table("stage_scope", "(file_id INTEGER PRIMARY KEY)")
         insert("stage_scope", ("file_id",), ((row_id,) for row_id in self.restated))
+        stage.scope = tuple(self.restated)
         # Two counts on fact_file's file_id index, instead of a probe of stage_scope per fact.
-        restated = (
-            "SELECT COUNT(*) FROM fact_file WHERE file_id IN (SELECT file_id FROM stage_scope)"
-        )
+        restated = f"SELECT COUNT(*) FROM fact_file WHERE {stage.restates()}"
         self.kept_facts = scalar("SELECT COUNT(*) FROM fact_file") - scalar(restated)

@@ -170,16 +170,23 @@ class Stage:
         self.problems = problems
         self.partial = partial
         self.tables: list[str] = []
+        self.scope: tuple[int, ...] = ()  # with ``partial``: the stage_scope file ids
 
     @property
     def gone(self) -> str:
         """Stored facts the staged files no longer state (``f``), as a FROM clause."""
         if not self.partial:
             return GONE_FACTS
-        return (
-            f"{GONE_FACTS} AND f.key IN (SELECT fact_id FROM fact_file "
-            "WHERE file_id IN (SELECT file_id FROM stage_scope))"
-        )
+        return f"{GONE_FACTS} AND f.key IN (SELECT fact_id FROM fact_file WHERE {self.restates()})"
+
+    def restates(self) -> str:
+        """A condition: the ``file_id`` of a row is a file this load restates (``scope``).
+
+        The ids are listed, not read from ``stage_scope``: PostgreSQL then estimates their
+        facts from fact_file's statistics (a file new since they were gathered has few),
+        where for a subquery it assumed every fact and read the whole fact table.
+        """
+        return f"file_id IN ({', '.join(map(str, self.scope)) or 'NULL'})"
 
     def kept(self, id_sql: str) -> str:
         """A condition: the fact id ``id_sql`` is a kept fact's (never, when all are staged)."""

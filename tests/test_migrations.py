@@ -155,7 +155,7 @@ def test_db_upgrade_to_version_8_indexes_series_and_revisions_for_partial_loads(
     with database.connection_context():
         create_schema()
         fresh = index_names("fact")
-        for name in ("fact_source_id_subject_measure_known_since", "fact_id_revises"):
+        for name in ("fact_id_revises", *V10_INDEXES):
             database.execute_sql(f'DROP INDEX "{name}"')
         for column in ("source_id", "via_id", "briefing_id", "place_id"):
             database.execute_sql(f'CREATE INDEX "fact_{column}" ON "fact" ("{column}")')
@@ -185,6 +185,8 @@ def test_db_upgrade_to_version_9_keys_every_fact_as_the_loader_does(
     with database.connection_context():
         keyed = dict(database.execute_sql("SELECT id, thing_key FROM fact").fetchall())
         before = {t: database.execute_sql(derived.format(t)).fetchall() for t in DERIVED}
+        for name in V10_INDEXES:  # version 10's, on the column
+            database.execute_sql(f'DROP INDEX "{name}"')
         database.execute_sql("ALTER TABLE fact DROP COLUMN thing_key")
         Meta.set_value("schema_version", "8")
     upgrade_with_the_cli(empty_database_url, monkeypatch)
@@ -196,3 +198,23 @@ def test_db_upgrade_to_version_9_keys_every_fact_as_the_loader_does(
 
 
 DERIVED = ("fact_supersession", "fact_conflict")
+V10_INDEXES = ("fact_source_id_thing_key_known_since", "fact_thing_key_known_day")
+
+
+def test_db_upgrade_to_version_10_finds_series_and_groups_by_thing_key(
+    empty_database_url, empty_database, monkeypatch
+):
+    with database.connection_context():
+        create_schema()
+        fresh = index_names("fact")
+        for name in V10_INDEXES:
+            database.execute_sql(f'DROP INDEX "{name}"')
+        database.execute_sql(
+            'CREATE INDEX "fact_source_id_subject_measure_known_since" '
+            'ON "fact" ("source_id", "subject", "measure", "known_since")'
+        )
+        Meta.set_value("schema_version", "9")
+    upgrade_with_the_cli(empty_database_url, monkeypatch)
+    with database.connection_context():
+        assert index_names("fact") == fresh
+        assert set(V10_INDEXES) <= fresh

@@ -83,6 +83,7 @@ SERIES_EDITS: list[dict[str, int]] = [
     {k: v for k, v in EDITED.items() if v not in (12, 14)},  # two times in a row gone
     {**EDITED, "e14": 3, "e08": 17},  # facts moved next to kept facts
     {**EDITED, "e01": 1, "e19": 19},  # before the first fact, and between two kept ones
+    {**EDITED, "e22": 22},  # after the last fact
     {k: v for k, v in EDITED.items() if v != 4},  # the time after a kept fact gone
 ]
 
