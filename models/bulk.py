@@ -41,6 +41,37 @@ def secondary_indexes_rebuilt(*tables: str) -> Iterator[None]:
 
 
 @contextmanager
+def foreign_keys_checked_after(*tables: str) -> Iterator[None]:
+    """On PostgreSQL, drop the foreign keys of ``tables`` (those they reference others by),
+    and add them back on the way out, which checks every row against its parent in one join.
+
+    Inside the caller's transaction: per row, a foreign key is a trigger and a lookup in
+    the parent's index, about half of what inserting a million facts' links costs
+    (fact_article: 20.8 s with them, 9.1 s + 1.0 s to add them back). A row with no parent
+    fails the transaction as it would have row by row, only at the end. Dropping a foreign
+    key locks both its table and the one it references against readers until the commit:
+    for a load into a database that has nothing to read yet. SQLite checks its foreign keys
+    far more cheaply, and cannot switch them off inside a transaction: there, nothing
+    changes.
+    """
+    if not is_postgres():
+        yield
+        return
+    names = ", ".join(f"'{table}'" for table in tables)
+    rows = database.execute_sql(
+        "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_class t ON t.oid = c.conrelid "
+        f"WHERE c.contype = 'f' AND t.relname IN ({names}) "
+        "AND t.relnamespace = current_schema()::regnamespace ORDER BY c.oid"
+    ).fetchall()
+    for table, name, _ in rows:
+        database.execute_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    yield
+    for table, name, definition in rows:
+        database.execute_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+
+@contextmanager
 def rollback_journal_while_empty() -> Iterator[None]:
     """On SQLite, write a load into a database without facts in rollback-journal mode, then
     return the file to WAL.

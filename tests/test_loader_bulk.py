@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
+import peewee as pw
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,8 @@ import seeds.apply
 import seeds.derive
 import seeds.reader
 from bench.generate import generate, iter_facts, source_records
-from models import bound, database, is_postgres, make_database
+from models import bound, create_schema, database, is_postgres, make_database
+from models.bulk import foreign_keys_checked_after
 from seeds.documents import parse_yaml
 from seeds.fastload import fast_loader
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
@@ -179,10 +181,17 @@ def snapshot(url: str) -> dict[str, Any]:
     try:
         with bound(db), database.connection_context():
             if is_postgres():
-                schema = database.execute_sql(
-                    "SELECT indexname, indexdef FROM pg_indexes "
-                    "WHERE schemaname = current_schema() ORDER BY indexname"
-                ).fetchall()
+                schema = (
+                    database.execute_sql(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE schemaname = current_schema() ORDER BY indexname"
+                    ).fetchall()
+                    + database.execute_sql(
+                        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                        "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+                        "ORDER BY 1, 2"
+                    ).fetchall()
+                )
                 search = [
                     database.execute_sql(
                         "SELECT id FROM fact WHERE search @@ plainto_tsquery('english', %s) "
@@ -250,6 +259,12 @@ def test_bulk_first_load_leaves_what_a_row_by_row_load_leaves(
         loads[bulk_min] = snapshot(url)
     assert loads[0]["search"][0], "the bench claims mention drones"
     assert loads[0] == loads[10**9]
+    fresh = databases.new_url()
+    db = make_database(fresh)
+    with bound(db), database.connection_context():
+        create_schema()
+    db.close()
+    assert loads[0]["schema"] == snapshot(fresh)["schema"]  # every index and constraint back
 
 
 def test_bulk_load_onto_existing_facts_matches_row_by_row(
@@ -270,12 +285,17 @@ def test_bulk_load_onto_existing_facts_matches_row_by_row(
     assert loads[0] == loads[10**9]
 
 
+@pytest.mark.parametrize("stored", [0, 10], ids=["first load", "onto stored facts"])
 def test_failed_bulk_load_leaves_the_schema_intact(
-    databases: Any, dataset: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    databases: Any, dataset: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stored: int
 ) -> None:
     url = databases.new_url()
     db = make_database(url)
-    load_paths([dataset.catalog, first_facts(dataset, 10, tmp_path)], into=db)
+    if stored:
+        load_paths([dataset.catalog, first_facts(dataset, stored, tmp_path)], into=db)
+    else:
+        with bound(db), database.connection_context():
+            create_schema()
     db.close()
     before = snapshot(url)["schema"]
 
@@ -286,5 +306,27 @@ def test_failed_bulk_load_leaves_the_schema_intact(
     monkeypatch.setattr(seeds.derive.Derived, "rebuild", boom)
     with pytest.raises(RuntimeError):
         load_paths([dataset.catalog, dataset.facts], into=db)
+    db.close()
+    assert snapshot(url)["schema"] == before
+
+
+def test_a_bulk_write_still_refuses_a_row_without_its_parent(
+    databases: Any, dataset: Any, tmp_path: Path
+) -> None:
+    """PostgreSQL checks the foreign keys once after the rows, SQLite row by row: both fail,
+    and the constraints are as they were."""
+    url = databases.new_url()
+    db = make_database(url)
+    load_paths([dataset.catalog, first_facts(dataset, 10, tmp_path)], into=db)
+    db.close()
+    before = snapshot(url)["schema"]
+    with bound(db), database.connection_context():
+        (key,) = database.execute_sql("SELECT MIN(key) FROM fact").fetchone()
+        refused = pytest.raises(pw.IntegrityError)
+        with refused, database.atomic(), foreign_keys_checked_after("fact_relay"):
+            database.execute_sql(
+                "INSERT INTO fact_relay (fact_id, position, source_id) "
+                f"VALUES ({key}, 99, 'no-such-source')"
+            )
     db.close()
     assert snapshot(url)["schema"] == before
