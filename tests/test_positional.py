@@ -24,6 +24,8 @@ PAGES = [
     "/v1/facts?value_min=100&value_max=20000&sort=value&page_size=3",
     "/v1/facts?q=troops&page_size=2",
     "/v1/facts?facet=measure&page_size=2",
+    "/v1/facts?latest=true&page_size=3",
+    "/v1/facts?as_of=2025-01-01&sort=briefing_date&page_size=3",
 ]
 
 
@@ -63,15 +65,18 @@ def _pages(client, url: str) -> list[tuple[int, dict, bytes]]:
 
 
 def test_fact_pages_from_tuples_are_the_reference_pages_byte_for_byte(full_client, monkeypatch):
+    """Pages from the cursor's tuples, by the fast SQL (SQLite) or by peewee's (PostgreSQL and
+    the rarer filters), are the pages the dict builders make."""
     from api.resources import facts as resource
 
     built = []
     items = resource.FactPage.items
     monkeypatch.setattr(resource.FactPage, "items", lambda page: built.append(1) or items(page))
     fast = [_pages(full_client, url) for url in PAGES]
-    monkeypatch.setattr(resource, "fact_page_sql", lambda *_args: None)  # the reference path
+    assert len(built) > 2 * len(PAGES)  # every page, on either backend
+    monkeypatch.setattr(resource, "fact_page_sql", lambda *_args: None)  # peewee's SQL
+    assert [_pages(full_client, url) for url in PAGES] == fast
+    monkeypatch.setattr(resource, "TUPLE_PAGES", False)  # the reference: dicts
     used = len(built)
     assert [_pages(full_client, url) for url in PAGES] == fast
     assert len(built) == used
-    on_sqlite = isinstance(database.obj, pw.SqliteDatabase)  # PostgreSQL: always peewee
-    assert used > 2 * len(PAGES) if on_sqlite else used == 0

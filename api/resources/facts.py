@@ -18,7 +18,14 @@ from ..listing import Listing
 from ..pagination import FastRows, Keyset, decode_token, encode_token, next_link, page_size
 from ..queries import facts as queries
 from ..queries.fastrows import FactTuples, fact_tuples, reports
-from ..queries.fastsql import fact_by_id, fact_page_sql, fact_rows, fact_select, with_reports
+from ..queries.fastsql import (
+    fact_by_id,
+    fact_page_reference,
+    fact_page_sql,
+    fact_rows,
+    fact_select,
+    with_reports,
+)
 from ..queries.history import replacement_of, revision_select, was_removed
 from ..representations import facts as wire
 from ..representations import positional
@@ -39,6 +46,10 @@ KEYSETS = {
     for name, (column, descending) in queries.FACT_SORT_COLUMNS.items()
 }
 HISTORY_KEYSET = Keyset("history", FactRevision.version, FactRevision.version, False)
+
+# JSON pages built from the cursor's tuples (``FactPage``); off, from dicts (``build_facts``),
+# the reference form tests/test_positional.py compares them with.
+TUPLE_PAGES = True
 
 # The requests the operations show as examples (a test runs them on the seed data).
 LIST_EXAMPLE = "/v1/facts?subject=north-korean-troops-in-russia&measure=killed&sort=briefing_date"
@@ -105,12 +116,22 @@ def list_facts(args: dict[str, Any]) -> Response:
             extra["facets"] = queries.facet_counts(conditions(), facets)
         return extra
 
-    def page(after: list[Any] | None, limit: int) -> FactPage | None:
+    def page(after: list[Any] | None, limit: int) -> FactPage:
+        """The page's rows as tuples: by SQL written for the common filters on SQLite, else
+        by peewee's rendering of the same query (PostgreSQL, and the rarer filters)."""
         rendered = fact_page_sql(args, lookups, keyset, after, limit)
-        return None if rendered is None else FactPage(fact_tuples(rendered))
+        if rendered is None:
+            return FactPage(fact_tuples(fact_page_reference(conditions(), keyset, after, limit)))
+        return FactPage(fact_tuples(rendered))
 
     return Listing(
-        query, keyset, build_facts, FactSchema, fetch=fact_rows, extras=page_fields, page=page
+        query,
+        keyset,
+        build_facts,
+        FactSchema,
+        fetch=fact_rows,
+        extras=page_fields,
+        page=page if TUPLE_PAGES else None,
     ).respond(args)
 
 
