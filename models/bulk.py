@@ -85,15 +85,19 @@ def rollback_journal_while_empty() -> Iterator[None]:
     another connection keeps in WAL mode, and PostgreSQL are written as usual.
     """
     switched = False
-    if not is_postgres():
-        (empty,) = database.execute_sql("SELECT NOT EXISTS (SELECT 1 FROM fact)").fetchone()
-        if empty:
-            switched = _journal_mode("delete") == "delete"
+    if not is_postgres() and holds_no_facts():
+        switched = _journal_mode("delete") == "delete"
     try:
         yield
     finally:
         if switched:
             _journal_mode("wal")
+
+
+def holds_no_facts() -> bool:
+    """Whether the database has no facts yet (a first load's)."""
+    (empty,) = database.execute_sql("SELECT NOT EXISTS (SELECT 1 FROM fact)").fetchone()
+    return bool(empty)
 
 
 def _journal_mode(mode: str) -> str:

@@ -9,7 +9,11 @@ from pathlib import Path
 import peewee as pw
 
 from models import DatasetVersion, Meta, bound, create_schema, database, make_database
-from models.bulk import foreign_keys_checked_after, rollback_journal_while_empty
+from models.bulk import (
+    foreign_keys_checked_after,
+    holds_no_facts,
+    rollback_journal_while_empty,
+)
 from models.migrations import require_current
 
 from .apply import Apply
@@ -117,7 +121,8 @@ def load_paths(
             report.counts = plan.counts()
             report.reuse = reuse.summary()
             if not check_only:
-                with foreign_keys_checked_after(*FACT_TABLES) if _no_facts() else nullcontext():
+                empty = holds_no_facts()
+                with foreign_keys_checked_after(*FACT_TABLES) if empty else nullcontext():
                     Apply(plan, catalog, stage, digests.combined).run(report)
                     reuse.remember(files, stage, catalog)
                 Meta.set_value(LAST_INPUT, digests.input_key)
@@ -125,11 +130,6 @@ def load_paths(
             if check_only:
                 transaction.rollback()
     return report
-
-
-def _no_facts() -> bool:
-    (empty,) = database.execute_sql("SELECT NOT EXISTS (SELECT 1 FROM fact)").fetchone()
-    return bool(empty)
 
 
 def check_target(db: pw.Database) -> pw.Database:

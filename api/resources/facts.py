@@ -120,9 +120,9 @@ def list_facts(args: dict[str, Any]) -> Response:
         """The page's rows as tuples: by SQL written for the common filters on SQLite, else
         by peewee's rendering of the same query (PostgreSQL, and the rarer filters)."""
         rendered = fact_page_sql(args, lookups, keyset, after, limit)
-        if rendered is None:
-            return FactPage(fact_tuples(fact_page_reference(conditions(), keyset, after, limit)))
-        return FactPage(fact_tuples(rendered))
+        return FactPage(
+            fact_tuples(rendered or fact_page_reference(conditions(), keyset, after, limit))
+        )
 
     return Listing(
         query,
