@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import select
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -26,26 +26,32 @@ else:
 
 
 class DatabaseBinding(pw.DatabaseProxy):
-    """A peewee proxy whose target is per thread.
+    """A peewee proxy whose target is per thread, and per greenlet within one.
 
     Nothing owns a global database: an app binds its own database for each request, the
-    loader binds the database it writes to for the load, so two apps (or an app and a load)
-    in one process, even on two threads, each work on their own database.
+    loader binds the database it is given for the load, so two apps (or an app and a load)
+    in one process, even on two threads, each work on their own database. A context
+    variable, not a ``threading.local``: gevent's workers serve each request on a greenlet
+    of one thread, and this module is imported before gevent patches ``threading``, so a
+    thread-local binding was shared by every request of a worker (one request's end
+    unbound another's that was waiting on a new PostgreSQL connection). Each greenlet and
+    each thread has a context of its own.
     """
 
-    __slots__ = ("_local",)
+    __slots__ = ("_target",)
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_local", threading.local())
+        target: ContextVar[pw.Database | None] = ContextVar("newsfacts_database", default=None)
+        object.__setattr__(self, "_target", target)
         super().__init__()
 
     @property
     def obj(self) -> pw.Database | None:  # type: ignore[override]
-        return getattr(self._local, "obj", None)
+        return self._target.get()
 
     @obj.setter
     def obj(self, value: pw.Database | None) -> None:
-        self._local.obj = value
+        self._target.set(value)
 
     def __setattr__(self, attr: str, value: Any) -> None:
         if attr in ("obj", "_callbacks", "_Model"):

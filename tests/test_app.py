@@ -7,10 +7,13 @@ import re
 import threading
 from pathlib import Path
 
+import peewee as pw
 import pytest
+from greenlet import greenlet
 
 from api import create_app
 from api.config import SETTINGS, SettingsError, read_settings
+from models import bound, database
 from tests.conftest import DatabaseFactory, seeded_url
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -109,3 +112,27 @@ def test_two_apps_on_two_threads_each_serve_their_own_facts(two_apps):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_requests_on_greenlets_of_one_thread_each_keep_their_own_database():
+    """gevent's workers serve each request on a greenlet of one thread, and the models' module
+    is imported before gevent patches ``threading``: one request's binding must neither show
+    in another's nor be undone by another's end (PostgreSQL's first requests, which wait
+    for a new connection, answered 500: "Cannot use uninitialized Proxy")."""
+    first, second = pw.SqliteDatabase("first.db"), pw.SqliteDatabase("second.db")  # unopened
+    seen: list[tuple[str, pw.Database | None]] = []
+
+    def request_one() -> None:
+        with bound(first):
+            other.switch()  # the second request starts while this one waits
+            seen.append(("first", database.obj))
+        other.switch()  # and goes on after this one ended
+
+    def request_two() -> None:
+        with bound(second):
+            one.switch()
+            seen.append(("second", database.obj))
+
+    one, other = greenlet(request_one), greenlet(request_two)
+    one.switch()
+    assert seen == [("first", first), ("second", second)]
