@@ -31,6 +31,8 @@ __all__ = ["Derived", "refresh_known_since"]
 # day (the conflicts'). ``thing_key`` is never NULL in a loaded fact.
 SERIES_TERMS = ("thing_key", "source_id")
 GROUP_TERMS = ("thing_key", KNOWN_DAY)
+# The column of stage_times (and stage_neighbours) holding a series' changed time.
+TIME = f"c{len(SERIES_TERMS)}"
 
 
 def _terms(terms: tuple[str, ...]) -> str:
@@ -131,7 +133,7 @@ class Derived:
         """Table ``stage_neighbours``: each changed time of a series with the stored times
         before it (``p1``, then ``p2``) and after it (``n1``, ``n2``), NULL past either end.
         """
-        t = f"a.c{len(SERIES_TERMS)}"
+        t = f"a.{TIME}"
         step = (
             f"(SELECT known_since FROM fact{_index(SERIES_INDEX)} WHERE {_matches(SERIES_TERMS)} "
             "AND known_since {0} {1} ORDER BY known_since {2} LIMIT 1)"
@@ -153,9 +155,8 @@ class Derived:
         Two bounds, never NULL, make one index range of the series (an ``IS NULL OR``
         would read every fact of the series and filter them).
         """
-        time = f"c{len(SERIES_TERMS)}"
-        low = ", ".join(f"a.{column}" for column in (*before, time))
-        high = ", ".join(f"a.{column}" for column in (*after, time))
+        low = ", ".join(f"a.{column}" for column in (*before, TIME))
+        high = ", ".join(f"a.{column}" for column in (*after, TIME))
         self.stage.create_table(
             name,
             f"AS SELECT DISTINCT key FROM stage_neighbours a {_facts_of(SERIES_INDEX)} "
