@@ -65,8 +65,8 @@ def _pages(client, url: str) -> list[tuple[int, dict, bytes]]:
 
 
 def test_fact_pages_from_tuples_are_the_reference_pages_byte_for_byte(full_client, monkeypatch):
-    """Pages from the cursor's tuples, by the fast SQL (SQLite) or by peewee's (PostgreSQL and
-    the rarer filters), are the pages the dict builders make."""
+    """Pages from the cursor's tuples, by the fast SQL or by peewee's (the filters that are
+    subqueries), are the pages the dict builders make."""
     from api.resources import facts as resource
 
     built = []

@@ -25,6 +25,7 @@ from models import (
     Source,
     SourceName,
     database,
+    is_postgres,
 )
 
 from .common import search_terms
@@ -298,8 +299,19 @@ def _column(field: pw.Field) -> str:
 
 
 def _in(sql: str, values: Sequence[Any], convert: Callable[[Any], Any] | None) -> tuple[str, list]:
-    marks = ", ".join("?" * len(values))
+    marks = ", ".join([database.param] * len(values))
     return f"({sql} IN ({marks}))", [convert(v) for v in values] if convert else list(values)
+
+
+def _full_text(text: str, common: bool) -> tuple[str, list]:
+    """``queries.facts.full_text_condition`` as SQL: the tsvector column on PostgreSQL, the
+    FTS5 table on SQLite (``common``: unary ``+`` keeps SQLite off the key's index)."""
+    if is_postgres():
+        mark = database.param
+        return f"search @@ plainto_tsquery('english', {mark} )", [" ".join(search_terms(text))]
+    key = ("+" if common else "") + _column(Fact.key)
+    sql = f"({key} IN (SELECT rowid FROM fact_search WHERE fact_search MATCH ?))"
+    return sql, [" ".join(f'"{term}"' for term in search_terms(text))]
 
 
 def fact_page_sql(
@@ -314,8 +326,9 @@ def fact_page_sql(
     ``lookups`` is ``queries.facts.look_up(args)``, ``keyset`` a ``pagination.Keyset`` over
     ``Fact``, ``after`` the decoded page token's key (None on the first page).
     """
-    if not isinstance(database.obj, pw.SqliteDatabase) or keyset.null_as is not None:
+    if keyset.null_as is not None:
         return None
+    mark = database.param
     if any(value for name, value in args.items() if name not in _FAST_ARGS):
         return None
     conditions: list[tuple[str, list]] = []
@@ -345,22 +358,21 @@ def fact_page_sql(
             if field is Fact.known_since:  # the range a briefing-date range implies
                 value = value.isoformat() + ("~" if operator == "<=" else "")
             ranged = ranged or field is Fact.magnitude
-            conditions.append((f"({_column(field)} {operator} ?)", [field.db_value(value)]))
+            sql = f"({_column(field)} {operator} {mark})"
+            conditions.append((sql, [field.db_value(value)]))
     if ranged and not args.get("include_vague"):
-        sql = f"NOT (({_column(Fact.value)} IS NULL) AND ({_column(Fact.bounds_basis)} = ?))"
-        conditions.append((sql, ["convention"]))
+        value, basis = _column(Fact.value), _column(Fact.bounds_basis)
+        conditions.append((f"NOT (({value} IS NULL) AND ({basis} = {mark}))", ["convention"]))
     if text := args.get("q"):
-        key = ("+" if lookups.common_text else "") + _column(Fact.key)
-        sql = f"({key} IN (SELECT rowid FROM fact_search WHERE fact_search MATCH ?))"
-        conditions.append((sql, [" ".join(f'"{term}"' for term in search_terms(text))]))
+        conditions.append(_full_text(text, lookups.common_text))
     if after is not None:
         operator = "<" if keyset.descending else ">"
         if keyset.single:
-            sql = f"({_column(keyset.column)} {operator} ?)"
+            sql = f"({_column(keyset.column)} {operator} {mark})"
             conditions.append((sql, [keyset.column.db_value(after[0])]))
         else:
             pair = f"({_column(keyset.column)}, {_column(keyset.tiebreak)})"
-            conditions.append((f"({pair} {operator} (?, ?))", list(after)))
+            conditions.append((f"({pair} {operator} ({mark}, {mark}))", list(after)))
     columns, source = _rendered_parts(type(database.obj))
     sql = f"SELECT {columns.sql}"
     if keyset.column is Fact.magnitude:
@@ -376,7 +388,7 @@ def fact_page_sql(
         sql += f" WHERE {where}"
     direction = " DESC" if keyset.descending else " ASC"
     order = [keyset.column] if keyset.single else [keyset.column, keyset.tiebreak]
-    sql += " ORDER BY " + ", ".join(_column(c) + direction for c in order) + " LIMIT ?"
+    sql += " ORDER BY " + ", ".join(_column(c) + direction for c in order) + f" LIMIT {mark}"
     return sql, [*params, limit]
 
 

@@ -117,8 +117,8 @@ def list_facts(args: dict[str, Any]) -> Response:
         return extra
 
     def page(after: list[Any] | None, limit: int) -> FactPage:
-        """The page's rows as tuples: by SQL written for the common filters on SQLite, else
-        by peewee's rendering of the same query (PostgreSQL, and the rarer filters)."""
+        """The page's rows as tuples: by SQL written for the common filters, else by peewee's
+        rendering of the same query (the filters that are subqueries)."""
         rendered = fact_page_sql(args, lookups, keyset, after, limit)
         return FactPage(
             fact_tuples(rendered or fact_page_reference(conditions(), keyset, after, limit))
