@@ -26,7 +26,8 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
 from models import bound
-from models.dataset import DatasetVersion
+from models.base import StatementNotes
+from models.dataset import DatasetVersion, Stamp
 
 from .formats import ALL_FORMATS, negotiate
 
@@ -84,20 +85,31 @@ class VersionCache:
             self.checked_at = now
         return self.value
 
+    def forget_noted(self) -> None:
+        """Drop a version noted by an earlier request of this context (see ``still``)."""
+        if isinstance(self.db, StatementNotes):
+            self.db.note_last_statement(None)
+
+    def _noted(self) -> Stamp | None:
+        return self.db.last_statement_note() if isinstance(self.db, StatementNotes) else None
+
     def still(self, version: Version) -> bool:
         """Whether ``version`` is current now, read afresh (after an answer's data was read).
 
         ``version`` was read (or taken from the cache) before the answer's data and this one
         after it, so when they are the same, the data is of that version: an ETag can never
-        label new data with an old version. One small query per answer; on a change the cache
-        is renewed.
+        label new data with an old version. One small query per answer, unless the answer's
+        last statement read the version with its data (``StatementNotes``: the articles of
+        facts on PostgreSQL); on a change the cache is renewed.
         """
+        current = self._noted()
         try:
-            if self._stamp_sql is None:
-                with bound(self.db):
-                    self._stamp_sql = DatasetVersion.stamp_query().sql()
-            sql, params = self._stamp_sql
-            current = DatasetVersion.stamp_of(self.db.execute_sql(sql, params).fetchone())
+            if current is None:
+                if self._stamp_sql is None:
+                    with bound(self.db):
+                        self._stamp_sql = DatasetVersion.stamp_query().sql()
+                sql, params = self._stamp_sql
+                current = DatasetVersion.stamp_of(self.db.execute_sql(sql, params).fetchone())
         except pw.PeeweeException:
             return False
         if current is None or (current.database_id, current.version) != (
@@ -200,6 +212,7 @@ def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = 
         # read at labelling time instead (the cache expiring mid-request, or a TTL of 0), it
         # could name a load committed between two of the answer's queries.
         if request.method in {"GET", "HEAD"} and versioned(request.path):
+            versions.forget_noted()
             g.newsfacts_version = versions.get(in_request=True)
 
     @app.after_request

@@ -50,6 +50,11 @@ class Keyset:
         return self.column is self.tiebreak
 
     @property
+    def columns(self) -> tuple[pw.Field, ...]:
+        """The columns ordered by: ``column``, then ``tiebreak`` if it is another."""
+        return (self.column,) if self.single else (self.column, self.tiebreak)
+
+    @property
     def sort_key(self) -> pw.Node:
         return self.column if self.null_as is None else pw.fn.COALESCE(self.column, self.null_as)
 

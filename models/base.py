@@ -159,7 +159,42 @@ class ServingSqliteDatabase(PooledSqliteDatabase):
         return super().execute_sql(sql, params)
 
 
-class ServingPostgresqlDatabase(PooledPostgresqlDatabase):
+# The note on this context's last statement (see ``StatementNotes``): (database, value).
+_STATEMENT_NOTE: ContextVar[tuple[pw.Database, Any] | None] = ContextVar(
+    "newsfacts_statement_note", default=None
+)
+
+
+class StatementNotes:
+    """A database whose callers may note what their last statement read besides its rows.
+
+    On PostgreSQL the articles of a page of facts, its last read of data, read the dataset
+    version too, in their snapshot, and ``api.caching`` takes the version from the note
+    instead of asking again (a round trip). Every statement drops its database's note first:
+    a note always speaks of the last statement of its context (a request's greenlet or
+    thread), never of an earlier one.
+    """
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        if (noted := _STATEMENT_NOTE.get()) is not None and noted[0] is self:
+            _STATEMENT_NOTE.set(None)
+        return super().execute_sql(sql, params)  # type: ignore[misc]
+
+    def note_last_statement(self, value: Any) -> None:
+        """Note ``value`` about the statement just run (None: drop the note)."""
+        _STATEMENT_NOTE.set(None if value is None else (self, value))  # type: ignore[arg-type]
+
+    def last_statement_note(self) -> Any:
+        """What was noted about this database's last statement in this context, or None."""
+        noted = _STATEMENT_NOTE.get()
+        return noted[1] if noted is not None and noted[0] is self else None
+
+
+class PostgresqlDatabase(StatementNotes, pw.PostgresqlDatabase):
+    """``postgresql://``: psycopg 3, with notes on its statements."""
+
+
+class ServingPostgresqlDatabase(StatementNotes, PooledPostgresqlDatabase):
     """``postgresql+pool://``: a pooled connection is checked out without a round trip.
 
     peewee's pool sends ``SELECT 1`` on every checkout of an idle connection to see that it is
@@ -231,7 +266,7 @@ def make_database(
             params.setdefault("max_connections", 8)
             params.setdefault("stale_timeout", 300)
             return ServingPostgresqlDatabase(prefer_psycopg3=True, **params)
-        return pw.PostgresqlDatabase(prefer_psycopg3=True, **params)
+        return PostgresqlDatabase(prefer_psycopg3=True, **params)
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
 
 

@@ -28,6 +28,14 @@ def _as_datetime(value: dt.datetime | str) -> dt.datetime:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+# ``DatasetVersion.stamp_query``'s row as three columns any SELECT can add, read in its snapshot.
+STAMP_COLUMNS = (
+    "(SELECT value FROM meta WHERE key = 'database_id'), "
+    "(SELECT id FROM dataset_version ORDER BY id DESC LIMIT 1), "
+    "(SELECT created_at FROM dataset_version ORDER BY id DESC LIMIT 1)"
+)
+
+
 class DatasetVersion(BaseModel):
     id = pw.AutoField()
     created_at = pw.DateTimeField(default=utcnow)  # UTC

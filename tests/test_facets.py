@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from playhouse.test_utils import count_queries
 
+from models import is_postgres
 from tests.conftest import assert_problem
 from tests.loads import walk
 
@@ -55,11 +56,13 @@ def test_unknown_facet_is_a_problem(client, query):
 
 
 def test_facets_add_one_query(client):
+    """On PostgreSQL, two: a page's articles read the version that labels it, and facets
+    read after them, so the version is read again after them."""
     with count_queries() as plain:
         client.get("/v1/facts?measure=deployed")
     with count_queries() as faceted:
         client.get("/v1/facts?measure=deployed&facet=measure,source,unit,qualifier")
-    assert faceted.count == plain.count + 1
+    assert faceted.count == plain.count + (2 if is_postgres() else 1)
 
 
 def test_via_alias_is_reported_as_matched(client):

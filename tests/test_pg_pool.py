@@ -111,3 +111,52 @@ def test_a_server_restart_is_survived_as_the_pool_drops_every_dead_connection(
             assert db.connection().info.backend_pid not in pids
     finally:
         db.close_all()
+
+
+def test_a_page_of_facts_reads_the_version_with_its_articles(
+    pooled_app: Flask, statements: list[str]
+) -> None:
+    """The page, its relay chains, then its articles with the version that labels it."""
+    client = pooled_app.test_client()
+    assert client.get(PATH).status_code == 200
+    statements.clear()
+    answer = client.get("/v1/facts?page_size=500")  # a filter would check its terms first
+    assert answer.status_code == 200 and answer.headers["ETag"].startswith('W/"v1-')
+    assert any(item["reported_in"] for item in answer.get_json()["items"])
+    assert len(statements) == 3, statements
+
+
+def test_one_fact_reads_the_version_with_its_articles(
+    pooled_app: Flask, statements: list[str]
+) -> None:
+    client = pooled_app.test_client()
+    assert client.get("/v1/facts/nis-2025-04-30-killed").status_code == 200
+    statements.clear()
+    answer = client.get("/v1/facts/nis-2025-04-30-killed")
+    assert answer.status_code == 200 and answer.headers["ETag"].startswith('W/"v1-')
+    assert answer.get_json()["reported_in"][0]["id"] == "unn-2025-04-30"
+    assert len(statements) == 3, statements  # the fact, its relay chain, its articles
+
+
+def test_a_note_on_a_statement_lasts_until_the_next_statement_of_its_database(
+    backend: str, seeded_database_url: str
+) -> None:
+    """``StatementNotes``: what a caller noted about its last statement, per context."""
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL's statements carry notes")
+    import threading
+
+    db, other = make_database(seeded_database_url), make_database(seeded_database_url)
+    with db.connection_context(), other.connection_context():
+        db.execute_sql("SELECT 1")
+        db.note_last_statement("read with it")
+        other.execute_sql("SELECT 1")  # another database's statement
+        assert db.last_statement_note() == "read with it"
+        assert other.last_statement_note() is None
+        seen: list[Any] = []
+        thread = threading.Thread(target=lambda: seen.append(db.last_statement_note()))
+        thread.start()
+        thread.join()
+        assert seen == [None]  # another context's
+        db.execute_sql("SELECT 1")
+        assert db.last_statement_note() is None

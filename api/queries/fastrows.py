@@ -15,11 +15,20 @@ from typing import Any
 
 import peewee as pw
 
-from models import database
+from models import DatasetVersion, database, is_postgres
+from models.base import StatementNotes
+from models.dataset import STAMP_COLUMNS
 
-from .fastsql import ARTICLES, RELAYS, PreparedQuery, column_names, related_rows
+from .fastsql import (
+    ARTICLES,
+    RELAYS,
+    PreparedQuery,
+    column_names,
+    related_rows,
+    related_statement,
+)
 
-Related = dict[int, list[tuple]]
+Related = dict[int, list[Sequence[Any]]]
 
 
 @dataclass(frozen=True)
@@ -49,14 +58,42 @@ def _grouped(query: PreparedQuery, fact_keys: Sequence[int]) -> Related:
 
 def reports(facts: FactTuples) -> tuple[Related, Related]:
     """Each fact's articles ``(id, outlet, published, quote)``, oldest first, and relays
-    ``(id, name)`` in order, by fact key: ``with_reports``'s queries, one for the articles,
-    one more for the facts with a relay chain (a fact's only relay is its ``via``)."""
+    ``(id, name)`` in order, by fact key: ``with_reports``'s queries, one for the facts with
+    a relay chain (a fact's only relay is its ``via``), then one for the articles, which on
+    PostgreSQL reads the dataset version too (``_articles_and_version``)."""
     key, chain = facts.position("key"), facts.position("relay_chain")
     via, via_name = facts.position("via"), facts.position("via_name")
     rows = facts.rows
-    articles = _grouped(ARTICLES, [row[key] for row in rows])
     relays = _grouped(RELAYS, [row[key] for row in rows if row[chain]])
+    keys = [row[key] for row in rows]
+    articles = _articles_and_version(keys) if is_postgres() else _grouped(ARTICLES, keys)
     for row in rows:
         if not row[chain]:
-            relays[row[key]] = [] if row[via] is None else [(row[via], row[via_name])]
+            relays[row[key]] = _via_only(row[via], row[via_name])
     return articles, relays
+
+
+def _via_only(via: str | None, name: str | None) -> list[Sequence[Any]]:
+    """The relays of a fact without a relay chain: its ``via``, if any."""
+    return [] if via is None else [(via, name)]
+
+
+def _articles_and_version(fact_keys: Sequence[int]) -> Related:
+    """``ARTICLES`` for some facts, each row with the dataset version (PostgreSQL).
+
+    The version check (``api.caching``) reads the version after an answer's data, a round
+    trip of its own on PostgreSQL. Read as columns of the answer's last read of data, in its
+    snapshot, it is as good, and is noted on the database (``StatementNotes``).
+    """
+    found: Related = {key: [] for key in fact_keys}
+    if not fact_keys:
+        return found
+    sql, params = related_statement(ARTICLES, fact_keys)
+    select, rest = sql.split(" FROM ", 1)
+    cursor = database.execute_sql(f"{select}, {STAMP_COLUMNS} FROM {rest}", params)
+    rows = cursor.fetchall()
+    if rows and rows[0][-2] is not None and isinstance(database.obj, StatementNotes):
+        database.obj.note_last_statement(DatasetVersion.stamp_of(rows[0][-3:]))
+    for row in rows:
+        found[row[0]].append(row[1:-3])
+    return found

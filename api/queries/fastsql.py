@@ -75,12 +75,19 @@ class PreparedQuery:
             self._sql[key] = sql
         return self._sql[key]
 
-    def execute(self, shape: Hashable, values: Sequence[Any], sentinels: Sequence[Any]) -> Any:
-        """Run the shape with ``values`` (a cursor); falls back to rendering when uncachable."""
+    def statement(
+        self, shape: Hashable, values: Sequence[Any], sentinels: Sequence[Any]
+    ) -> tuple[str, list[Any]]:
+        """The shape's SQL and ``values``; rendered anew when the shape is uncachable."""
         sql = self.sql(shape, sentinels)
         if sql is None:
-            return database.execute(self.build(*values))
-        return database.execute_sql(sql, list(values))
+            sql, params = self.build(*values).sql()
+            return sql, list(params)
+        return sql, list(values)
+
+    def execute(self, shape: Hashable, values: Sequence[Any], sentinels: Sequence[Any]) -> Any:
+        """Run the shape with ``values`` (a cursor)."""
+        return database.execute_sql(*self.statement(shape, values, sentinels))
 
 
 def join_fact_references(query: pw.ModelSelect, *, outer: bool = False) -> pw.ModelSelect:
@@ -168,9 +175,14 @@ _FACT_BY_ID = PreparedQuery(lambda fact_id: fact_select([Fact.id == fact_id]))
 
 def fact_by_id(fact_id: str) -> dict[str, Any] | None:
     """One fact row by public id (the hottest lookup: its SQL is rendered once)."""
-    cursor = _FACT_BY_ID.execute("by-id", [fact_id], sentinels=["\x00sentinel"])
+    cursor = database.execute_sql(*fact_by_id_sql(fact_id))
     row = cursor.fetchone()
     return None if row is None else dict(zip(column_names(cursor), row, strict=True))
+
+
+def fact_by_id_sql(fact_id: str) -> tuple[str, list[Any]]:
+    """The SQL and parameters of ``fact_by_id``'s query."""
+    return _FACT_BY_ID.statement("by-id", [fact_id], sentinels=["\x00sentinel"])
 
 
 def _linked(
@@ -210,8 +222,13 @@ def _per_fact(
 
 def related_rows(query: PreparedQuery, fact_keys: Sequence[int]) -> Any:
     """A cursor over the rows of ``ARTICLES`` or ``RELAYS`` for some facts, fact key first."""
+    return database.execute_sql(*related_statement(query, fact_keys))
+
+
+def related_statement(query: PreparedQuery, fact_keys: Sequence[int]) -> tuple[str, list[Any]]:
+    """The SQL and parameters of ``ARTICLES`` or ``RELAYS`` for some facts."""
     keys = list(fact_keys)
-    return query.execute(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
+    return query.statement(len(keys), keys, sentinels=range(-1, -len(keys) - 1, -1))
 
 
 def articles_for(fact_keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -387,9 +404,8 @@ def fact_page_sql(
             params += values
         sql += f" WHERE {where}"
     direction = " DESC" if keyset.descending else " ASC"
-    order = [keyset.column] if keyset.single else [keyset.column, keyset.tiebreak]
-    sql += " ORDER BY " + ", ".join(_column(c) + direction for c in order) + f" LIMIT {mark}"
-    return sql, [*params, limit]
+    sql += " ORDER BY " + ", ".join(_column(c) + direction for c in keyset.columns)
+    return f"{sql} LIMIT {mark}", [*params, limit]
 
 
 def fact_page_reference(

@@ -20,6 +20,7 @@ from ..queries import facts as queries
 from ..queries.fastrows import FactTuples, fact_tuples, reports
 from ..queries.fastsql import (
     fact_by_id,
+    fact_by_id_sql,
     fact_page_reference,
     fact_page_sql,
     fact_rows,
@@ -157,8 +158,8 @@ def get_fact(_args: dict[str, Any], fact_id: str) -> Response:
     Internal: the alias and tombstone lookups run only after a miss.
     """
     if valid_id(fact_id):
-        if (row := fact_by_id(fact_id)) is not None:
-            return json_response(build_facts([row])[0])
+        if found := FactPage(fact_tuples(fact_by_id_sql(fact_id))):
+            return json_response(found.items()[0])
         if (replacement := replacement_of(fact_id)) is not None:
             location = url_for("facts.getFact", fact_id=replacement)
             return json_response(
