@@ -408,13 +408,18 @@ def fact_page_sql(
     return f"{sql} LIMIT {mark}", [*params, limit]
 
 
+def fact_list_select(conditions: Sequence[pw.Expression], keyset: Keyset) -> pw.ModelSelect:
+    """The facts matching ``conditions``, with the column ``keyset`` sorts by if it is not a
+    wire field (``magnitude``, for the value sort)."""
+    query = fact_select(conditions)
+    return query.select_extend(Fact.magnitude) if keyset.column is Fact.magnitude else query
+
+
 def fact_page_reference(
     conditions: Sequence[pw.Expression], keyset: Keyset, after: Sequence[Any] | None, limit: int
 ) -> pw.ModelSelect:
     """One page of facts (reference form of ``fact_page_sql``), as ``pagination.fetch_page`` asks."""
-    query = fact_select(conditions)
-    if keyset.column is Fact.magnitude:
-        query = query.select_extend(Fact.magnitude)
+    query = fact_list_select(conditions, keyset)
     if after is not None:
         query = query.where(keyset.after(after))
     return query.order_by(*keyset.order_by()).limit(limit)

@@ -21,10 +21,10 @@ from ..queries.fastrows import FactTuples, fact_tuples, reports
 from ..queries.fastsql import (
     fact_by_id,
     fact_by_id_sql,
+    fact_list_select,
     fact_page_reference,
     fact_page_sql,
     fact_rows,
-    fact_select,
     with_reports,
 )
 from ..queries.history import replacement_of, revision_select, was_removed
@@ -106,8 +106,7 @@ def list_facts(args: dict[str, Any]) -> Response:
         return queries.fact_filters(args, lookups)
 
     def query() -> pw.Select:
-        select = fact_select(conditions())
-        return select.select_extend(Fact.magnitude) if keyset.column is Fact.magnitude else select
+        return fact_list_select(conditions(), keyset)
 
     def page_fields(_rows: Any) -> dict[str, Any]:
         extra: dict[str, Any] = {}
