@@ -104,7 +104,7 @@ def load_paths(
                 reuse.create_scope(stage)
                 document_facts = [r for r in document_facts if Path(r.path) not in reuse.kept]
                 if catalog.legacy_units:
-                    for unit in reuse.kept_units():
+                    for unit in reuse.kept_units(stage):
                         catalog.legacy_unit(unit)
             elif catalog.unparsed:  # their facts are to be read after all
                 document_facts = read_document_facts(files, document_facts, catalog.unparsed)

@@ -20,7 +20,7 @@ from .catalog import Catalog
 from .reader import Digests, is_ndjson, loader_code
 from .report import Counts
 from .sql import insert, scalar
-from .stage import NOT_RESTATED, Stage
+from .stage import Stage
 
 # Meta key: the loader code (``reader.loader_code``) of the last load that succeeded.
 LOADER_CODE = "last_load_code"
@@ -115,7 +115,7 @@ class Reuse:
     def to_read(self, files: Sequence[Path]) -> list[Path]:
         return [path for path in files if path not in self.kept]
 
-    def kept_units(self) -> list[str]:
+    def kept_units(self, stage: Stage) -> list[str]:
         """The units the kept facts use (declared by them, in files of the first record model).
 
         Asked of each stored unit (a handful): one kept fact using it ends the search, where
@@ -123,7 +123,7 @@ class Reuse:
         """
         kept_fact_uses = (
             "SELECT 1 FROM fact f JOIN fact_file ff ON ff.fact_id = f.key "
-            f"WHERE f.unit = u.id AND {NOT_RESTATED.format('ff')}"
+            f"WHERE f.unit = u.id AND {stage.keeps('ff')}"
         )
         return [
             unit
@@ -171,10 +171,8 @@ class Reuse:
         Meta.set_value(LOADER_CODE, loader_code())
 
     def create_scope(self, stage: Stage) -> None:
-        """``stage_scope``: the loaded_file ids whose facts this load restates."""
-        stage.create_table("stage_scope", "(file_id INTEGER PRIMARY KEY)")
-        insert("stage_scope", ("file_id",), ((row_id,) for row_id in self.restated))
+        """Tell ``stage`` the loaded_file ids whose facts this load restates."""
         stage.scope = tuple(self.restated)
-        # Two counts on fact_file's file_id index, instead of a probe of stage_scope per fact.
+        # Two counts on fact_file's file_id index, instead of a probe of the ids per fact.
         restated = f"SELECT COUNT(*) FROM fact_file WHERE {stage.restates()}"
         self.kept_facts = scalar("SELECT COUNT(*) FROM fact_file") - scalar(restated)

@@ -149,19 +149,12 @@ def staged_batches(facts: Iterable[tuple[RawRecord, dict[str, Any]]]) -> Iterato
 
 # Where a kept fact's staged references say they come from: "path<TAB>id=<fact id>".
 KEPT_LOCATOR = "\tid="
-# The file (``<alias>.file_id``) of a stored fact is one this load does not restate.
-NOT_RESTATED = "NOT EXISTS (SELECT 1 FROM stage_scope sc WHERE sc.file_id = {0}.file_id)"
-# A stored fact that this load keeps as stored: stated by a file it does not restate.
-KEPT = (
-    "EXISTS (SELECT 1 FROM fact k JOIN fact_file kf ON kf.fact_id = k.key WHERE k.id = {0} "
-    f"AND {NOT_RESTATED.format('kf')})"
-)
 
 
 class Stage:
     """The temporary tables of one load: every one is created here and dropped at its end.
 
-    With ``partial``, the staged facts are those of some files only (``stage_scope`` names the
+    With ``partial``, the staged facts are those of some files only (``scope`` lists the
     stored files they restate, see ``seeds.reuse``): facts the stage lacks are gone only if
     one of those files stated them, and ids are checked against the kept facts too.
     """
@@ -170,7 +163,7 @@ class Stage:
         self.problems = problems
         self.partial = partial
         self.tables: list[str] = []
-        self.scope: tuple[int, ...] = ()  # with ``partial``: the stage_scope file ids
+        self.scope: tuple[int, ...] = ()  # with ``partial``: the loaded_file ids restated
 
     @property
     def gone(self) -> str:
@@ -179,18 +172,29 @@ class Stage:
             return GONE_FACTS
         return f"{GONE_FACTS} AND f.key IN (SELECT fact_id FROM fact_file WHERE {self.restates()})"
 
-    def restates(self) -> str:
-        """A condition: the ``file_id`` of a row is a file this load restates (``scope``).
+    def restates(self, alias: str = "") -> str:
+        """A condition: the ``file_id`` of a row (of ``alias``) is a file this load restates.
 
-        The ids are listed, not read from ``stage_scope``: PostgreSQL then estimates their
-        facts from fact_file's statistics (a file new since they were gathered has few),
-        where for a subquery it assumed every fact and read the whole fact table.
+        The ids are listed as constants, not read from a table: PostgreSQL then estimates
+        their facts from fact_file's statistics (a file new since they were gathered has
+        few), where for a subquery it assumed every fact and read the whole fact table.
         """
-        return f"file_id IN ({', '.join(map(str, self.scope)) or 'NULL'})"
+        column = f"{alias}.file_id" if alias else "file_id"
+        return f"{column} IN ({', '.join(map(str, self.scope)) or 'NULL'})"
+
+    def keeps(self, alias: str) -> str:
+        """A condition: the ``file_id`` of a row of ``alias`` is a file this load does not
+        restate (its facts are kept as stored)."""
+        return f"NOT ({self.restates(alias)})" if self.scope else "TRUE"
 
     def kept(self, id_sql: str) -> str:
         """A condition: the fact id ``id_sql`` is a kept fact's (never, when all are staged)."""
-        return KEPT.format(id_sql) if self.partial else "FALSE"
+        if not self.partial:
+            return "FALSE"
+        return (
+            "EXISTS (SELECT 1 FROM fact k JOIN fact_file kf ON kf.fact_id = k.key "
+            f"WHERE k.id = {id_sql} AND {self.keeps('kf')})"
+        )
 
     def create_table(self, name: str, definition: str) -> None:
         """Create temporary table ``name`` (``(columns)`` or ``AS SELECT ...``) for this load."""
@@ -247,7 +251,7 @@ class Stage:
         """Stage the kept facts' replaced ids and revised facts, to be checked with the rest."""
         kept = (
             "JOIN fact_file ff ON ff.fact_id = f.key JOIN loaded_file lf ON lf.id = ff.file_id "
-            f"WHERE {NOT_RESTATED.format('ff')}"
+            f"WHERE {self.keeps('ff')}"
         )
         database.execute_sql(
             "INSERT INTO stage_replace (old_id, fact_id, position, origin) "
@@ -286,7 +290,7 @@ class Stage:
             cursor = database.execute_sql(
                 "SELECT s.id, s.found_at, lf.path FROM stage_fact s JOIN fact f ON f.id = s.id "
                 "JOIN fact_file ff ON ff.fact_id = f.key JOIN loaded_file lf ON lf.id = ff.file_id "
-                f"WHERE {NOT_RESTATED.format('ff')} ORDER BY s.found_at"
+                f"WHERE {self.keeps('ff')} ORDER BY s.found_at"
             )
             for fact_id, origin, path in cursor.fetchall():
                 message = (
