@@ -7,6 +7,7 @@ import html
 
 import pytest
 
+from api import create_app
 from api.web import DOCS_POLICY, EXPLORER_POLICY
 
 DEATHS = "/explore/timeline?subject=north-korean-troops-in-russia&measure=killed"
@@ -114,3 +115,27 @@ def test_the_docs_page_loads_only_from_this_server(client):
 def test_pages_are_not_operations_of_the_api(client):
     paths = client.get("/openapi.json").get_json()["paths"]
     assert all(path.startswith("/v1/") or path in {"/healthz", "/readyz"} for path in paths)
+
+
+def test_an_explorer_page_the_database_cannot_serve_is_a_503_page(tmp_path):
+    """The API answers such a request with a problem document; a browser gets a page."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'not-yet.sqlite3'}"})
+    client = app.test_client()
+    page = client.get("/", headers={"Accept": BROWSER})
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert page.headers["Retry-After"] == "5"
+    assert "retry shortly" in text(page) and "Try again in 5 seconds." in text(page)
+    assert page.headers["Content-Security-Policy"] == EXPLORER_POLICY
+    api = client.get("/v1/facts")
+    assert api.status_code == 503 and api.mimetype == "application/problem+json"
+
+
+def test_an_explorer_page_past_the_rate_limit_is_a_429_page(seeded_database_url):
+    client = create_app({"DATABASE_URL": seeded_database_url, "RATE_LIMIT": "1 per minute"})
+    client = client.test_client()
+    assert client.get("/explore/conflicts").status_code == 200
+    page = client.get("/explore/conflicts")
+    assert page.status_code == 429 and page.mimetype == "text/html"
+    seconds = int(page.headers["Retry-After"])
+    assert 0 < seconds <= 60 and f"Try again in {seconds} second" in text(page)
+    assert "Too Many Requests (429)" in text(page)

@@ -6,8 +6,10 @@ list them. The explorer renders what the API's own views answer, in-process.
 
 from __future__ import annotations
 
-from flask import Flask
+import orjson
+from flask import Flask, Response, render_template, request
 
+from ..errors import PROBLEM_MIMETYPE
 from .blueprint import BLUEPRINT, DOCS_PATH, EXPLORER_PREFIX, HOME, blp
 
 __all__ = ["BLUEPRINT", "init_app", "is_explorer_page", "page_policy"]
@@ -44,3 +46,20 @@ def init_app(app: Flask) -> None:
     from . import docs, explorer  # noqa: F401 - their routes are declared on ``blp``
 
     app.register_blueprint(blp)
+    app.after_request(problem_as_page)
+
+
+def problem_as_page(response: Response) -> Response:
+    """An explorer page refused before it could run (429, 503, 500) as a page, not a problem
+    document: same status and headers (``Retry-After``), for a browser to show.
+
+    The pages render the refusals of the API's views themselves (400, 404); these come from
+    the app around them: the rate limit, an unreachable database, an error.
+    """
+    if response.mimetype != PROBLEM_MIMETYPE or not is_explorer_page(request.path):
+        return response
+    problem = orjson.loads(response.get_data())
+    retry = response.headers.get("Retry-After")
+    response.set_data(render_template("web/error.html", problem=problem, retry=retry))
+    response.mimetype = "text/html"
+    return response
