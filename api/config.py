@@ -133,12 +133,17 @@ def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 class Defaults:
     # The API never writes: SQLite is opened with mode=ro unless a test turns this off.
     DATABASE_READONLY = True
-    # flask-compress: gzip/brotli for answers over 1 KiB (exports above all).
+    # flask-compress: gzip/brotli for answers over 1 KiB (exports above all), and the pages:
+    # Swagger UI's script alone is 1.7 MB.
     COMPRESS_MIMETYPES = [  # noqa: RUF012
         "application/json",
         "application/problem+json",
         "text/csv",
         "application/x-ndjson",
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "image/svg+xml",
     ]
     COMPRESS_MIN_SIZE = 1024
     # flask-compress leaves gzip out of streamed answers by default, and gzip is the one

@@ -3,6 +3,7 @@ the same conditional requests as /v1/, a policy per page, and nothing in the Ope
 
 from __future__ import annotations
 
+import gzip
 import html
 
 import pytest
@@ -139,3 +140,17 @@ def test_an_explorer_page_past_the_rate_limit_is_a_429_page(seeded_database_url)
     seconds = int(page.headers["Retry-After"])
     assert 0 < seconds <= 60 and f"Try again in {seconds} second" in text(page)
     assert "Too Many Requests (429)" in text(page)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/docs/swagger-ui/swagger-ui-bundle.js", "/docs/swagger-ui/swagger-ui.css"]
+)
+def test_pages_and_the_docs_scripts_are_compressed(client, path):
+    plain = client.get(path).get_data()
+    assert len(plain) > 1024
+    response = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.get_data()) == plain
+    if etag := response.headers.get("ETag"):  # the files: revalidated, not sent again
+        again = {"Accept-Encoding": "gzip", "If-None-Match": etag}
+        assert client.get(path, headers=again).status_code == 304

@@ -22,4 +22,10 @@ def docs() -> str:
 
 @blp.get(DOCS_PATH + "/swagger-ui/<path:name>")
 def swagger_ui_asset(name: str) -> Response:
-    return send_from_directory(SWAGGER_UI_DIST, name)
+    """A file of Swagger UI, read whole (1.7 MB at most) so that it is sent compressed:
+    flask-compress compresses a streamed file without ever closing it."""
+    response = send_from_directory(SWAGGER_UI_DIST, name)
+    response.direct_passthrough = False
+    response.make_sequence()  # the file's bytes, read now
+    response.close()  # the file; the bytes stay
+    return response
