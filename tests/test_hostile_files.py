@@ -119,6 +119,12 @@ PARSING: list[Case] = [
     raw("key twice on line 2.ndjson", NDJSON_FACT + b"\n" + NDJSON_FACT.replace(b'"h1"', b'"h2"')[:-1] + b', "unit": "usd"}\n',
         "line 2:(record): Invalid JSON: duplicate key 'unit'"),
     raw("colon in a claim.ndjson", NDJSON_FACT.replace(b"A figure.", b"Toll: 10"), ACCEPTED),
+    raw("colon in a claim, key twice.ndjson", NDJSON_FACT.replace(b"A figure.", b"At 10:00")[:-1] + b', "value": 20}\n',
+        "line 1:(record): Invalid JSON: duplicate key 'value'"),
+    raw("claim opening with a colon, key twice.ndjson", NDJSON_FACT.replace(b"A figure.", b": 10")[:-1] + b', "value": 20}\n',
+        "line 1:(record): Invalid JSON: duplicate key 'value'"),
+    raw("key ending in a backslash, twice.ndjson", NDJSON_FACT.replace(b"A figure.", b"At 10:00")[:-1] + b', "x\\\\": 1, "x\\\\": 2}\n',
+        "line 1:(record): Invalid JSON: duplicate key 'x\\\\'"),
     raw("not json.ndjson", b"{id: h1}\n", "line 1:(record): Invalid JSON: unexpected character"),
     raw("a list line.ndjson", b"[1, 2]\n", "line 1"),
     raw("nan.ndjson", NDJSON_FACT.replace(b"10", b"NaN", 1), "line 1:(record): Invalid JSON"),
@@ -261,3 +267,17 @@ def test_a_yaml_or_json_file_past_the_size_limit_is_refused_unread(seeded, tmp_p
     big.write_bytes(as_yaml(story(*[fact(f"h{i}") for i in range(20)])))
     with pytest.raises(SeedFileError, match=r"big\.yaml: .* over the 1,024-byte limit .* NDJSON"):
         load_paths([good, big], into=db)
+
+
+def test_a_colon_inside_a_string_is_checked_without_the_standard_parser(monkeypatch):
+    """Times and URLs are common in claims and notes: their lines keep orjson's speed."""
+    from seeds import documents
+
+    def standard_parser(*_args, **_kwargs):
+        raise AssertionError("the slow path ran")
+
+    line = NDJSON_FACT.replace(b"A figure.", b"At 10:00, see https://example.org/a:b")
+    monkeypatch.setattr(documents.json, "loads", standard_parser)
+    assert documents.parse_json_line(line)["claim"].startswith("At 10:00")
+    with pytest.raises(AssertionError, match="slow path"):  # a real duplicate still goes there
+        documents.parse_json_line(line[:-1] + b', "value": 20}')
