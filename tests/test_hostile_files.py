@@ -267,17 +267,3 @@ def test_a_yaml_or_json_file_past_the_size_limit_is_refused_unread(seeded, tmp_p
     big.write_bytes(as_yaml(story(*[fact(f"h{i}") for i in range(20)])))
     with pytest.raises(SeedFileError, match=r"big\.yaml: .* over the 1,024-byte limit .* NDJSON"):
         load_paths([good, big], into=db)
-
-
-def test_a_colon_inside_a_string_is_checked_without_the_standard_parser(monkeypatch):
-    """Times and URLs are common in claims and notes: their lines keep orjson's speed."""
-    from seeds import documents
-
-    def standard_parser(*_args, **_kwargs):
-        raise AssertionError("the slow path ran")
-
-    line = NDJSON_FACT.replace(b"A figure.", b"At 10:00, see https://example.org/a:b")
-    monkeypatch.setattr(documents.json, "loads", standard_parser)
-    assert documents.parse_json_line(line)["claim"].startswith("At 10:00")
-    with pytest.raises(AssertionError, match="slow path"):  # a real duplicate still goes there
-        documents.parse_json_line(line[:-1] + b', "value": 20}')
