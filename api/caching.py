@@ -27,7 +27,7 @@ from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
 from models import bound
 from models.base import StatementNotes
-from models.dataset import DatasetVersion, Stamp
+from models.dataset import STAMP_SQL, DatasetVersion, Stamp
 
 from .formats import ALL_FORMATS, negotiate
 
@@ -59,7 +59,6 @@ class VersionCache:
         self.ttl = ttl
         self.checked_at = float("-inf")
         self.value: Version | None = None
-        self._stamp_sql: tuple[str, list] | None = None  # rendered once: it runs per answer
 
     def get(self, *, in_request: bool = False) -> Version | None:
         """The version, read afresh if the last read is ``ttl`` old. In a request, a connection
@@ -105,11 +104,7 @@ class VersionCache:
         current = self._noted()
         try:
             if current is None:
-                if self._stamp_sql is None:
-                    with bound(self.db):
-                        self._stamp_sql = DatasetVersion.stamp_query().sql()
-                sql, params = self._stamp_sql
-                current = DatasetVersion.stamp_of(self.db.execute_sql(sql, params).fetchone())
+                current = DatasetVersion.stamp_of(self.db.execute_sql(STAMP_SQL).fetchone())
         except pw.PeeweeException:
             return False
         if current is None or (current.database_id, current.version) != (

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from models.dataset import STAMP_SQL
+
 from . import floor
 
 Statement = tuple[str, tuple[str, ...]]
@@ -46,7 +48,7 @@ def _peewee_log() -> Iterator[_Capture]:
 
 # Statements newsfacts runs at most once per interval per worker, not per request: PRAGMAs on
 # connect and the database's stamp (identity and version) behind ETags (the floor stats the file instead).
-PERIODIC = ("PRAGMA", 'SELECT (SELECT "t1"."value" FROM "meta"')
+PERIODIC = ("PRAGMA", STAMP_SQL)
 
 
 def _normal(statements: list[Any]) -> list[Statement]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import peewee as pw
 
 from .base import BaseModel
-from .meta import Meta
 
 
 def utcnow() -> dt.datetime:
@@ -28,12 +28,14 @@ def _as_datetime(value: dt.datetime | str) -> dt.datetime:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-# ``DatasetVersion.stamp_query``'s row as three columns any SELECT can add, read in its snapshot.
+# The database's identity and latest version (``Stamp``) as three columns: a statement of its
+# own (``STAMP_SQL``), or added to another SELECT, which then reads them in its snapshot.
 STAMP_COLUMNS = (
     "(SELECT value FROM meta WHERE key = 'database_id'), "
     "(SELECT id FROM dataset_version ORDER BY id DESC LIMIT 1), "
     "(SELECT created_at FROM dataset_version ORDER BY id DESC LIMIT 1)"
 )
+STAMP_SQL = f"SELECT {STAMP_COLUMNS}"
 
 
 class DatasetVersion(BaseModel):
@@ -58,15 +60,12 @@ class DatasetVersion(BaseModel):
         Version ids restart at 1 in a database built anew, so only both together say which
         data an answer was made from.
         """
-        return cls.stamp_of(cls.stamp_query().tuples().first())
-
-    @classmethod
-    def stamp_query(cls) -> pw.ModelSelect:
-        """The query behind ``stamp``, for callers that render it once and run it often."""
-        database_id = Meta.select(Meta.value).where(Meta.key == "database_id")
-        return cls.select(database_id, cls.id, cls.created_at).order_by(cls.id.desc()).limit(1)
+        return cls.stamp_of(cls._meta.database.execute_sql(STAMP_SQL).fetchone())
 
     @staticmethod
-    def stamp_of(row: tuple | None) -> Stamp | None:
-        """A ``stamp_query`` row as a ``Stamp``."""
-        return None if row is None else Stamp(row[0] or "", row[1], _as_datetime(row[2]))
+    def stamp_of(columns: Sequence[Any]) -> Stamp | None:
+        """``STAMP_COLUMNS``' values as a ``Stamp``; None before any load."""
+        database_id, version, loaded_at = columns
+        return (
+            None if version is None else Stamp(database_id or "", version, _as_datetime(loaded_at))
+        )

@@ -9,7 +9,7 @@ The statements are the same ones; tests/test_positional.py checks the answers ag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from .fastsql import (
     related_statement,
 )
 
-Related = dict[int, list[Sequence[Any]]]
+Related = dict[int, list[tuple]]
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,14 @@ def fact_tuples(query: pw.Select | tuple[str, list[Any]]) -> FactTuples:
 
 
 def _grouped(query: PreparedQuery, fact_keys: Sequence[int]) -> Related:
+    return _by_fact(fact_keys, related_rows(query, fact_keys) if fact_keys else ())
+
+
+def _by_fact(fact_keys: Sequence[int], rows: Iterable[tuple], end: int | None = None) -> Related:
+    """Related rows (fact key first) as lists by fact key, each row's ``[1:end]``."""
     found: Related = {key: [] for key in fact_keys}
-    if fact_keys:
-        for row in related_rows(query, fact_keys):
-            found[row[0]].append(row[1:])
+    for row in rows:
+        found[row[0]].append(row[1:end])
     return found
 
 
@@ -69,13 +73,8 @@ def reports(facts: FactTuples) -> tuple[Related, Related]:
     articles = _articles_and_version(keys) if is_postgres() else _grouped(ARTICLES, keys)
     for row in rows:
         if not row[chain]:
-            relays[row[key]] = _via_only(row[via], row[via_name])
+            relays[row[key]] = [] if row[via] is None else [(row[via], row[via_name])]
     return articles, relays
-
-
-def _via_only(via: str | None, name: str | None) -> list[Sequence[Any]]:
-    """The relays of a fact without a relay chain: its ``via``, if any."""
-    return [] if via is None else [(via, name)]
 
 
 def _articles_and_version(fact_keys: Sequence[int]) -> Related:
@@ -85,15 +84,12 @@ def _articles_and_version(fact_keys: Sequence[int]) -> Related:
     trip of its own on PostgreSQL. Read as columns of the answer's last read of data, in its
     snapshot, it is as good, and is noted on the database (``StatementNotes``).
     """
-    found: Related = {key: [] for key in fact_keys}
     if not fact_keys:
-        return found
+        return {}
     sql, params = related_statement(ARTICLES, fact_keys)
     select, rest = sql.split(" FROM ", 1)
     cursor = database.execute_sql(f"{select}, {STAMP_COLUMNS} FROM {rest}", params)
     rows = cursor.fetchall()
-    if rows and rows[0][-2] is not None and isinstance(database.obj, StatementNotes):
+    if rows and isinstance(database.obj, StatementNotes):
         database.obj.note_last_statement(DatasetVersion.stamp_of(rows[0][-3:]))
-    for row in rows:
-        found[row[0]].append(row[1:-3])
-    return found
+    return _by_fact(fact_keys, rows, end=-3)
