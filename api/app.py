@@ -9,6 +9,7 @@ import peewee as pw
 import psycopg
 from flask import Flask, request
 from flask.sessions import SessionInterface
+from flask.typing import ResponseReturnValue
 from flask_compress import Compress
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
@@ -43,12 +44,19 @@ class NoSessions(SessionInterface):
         return None
 
 
+class NewsfactsApp(Flask):
+    """Flask, with every answer made of one dataset version (``caching.dispatch_consistently``)."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        return caching.dispatch_consistently(super().dispatch_request)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from NEWSFACTS_* variables and ``overrides``; never connects.
 
     Raises ``SettingsError`` naming the variable when one holds a value it cannot take.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = NewsfactsApp(__name__, instance_relative_config=True)
     app.json = OrjsonProvider(app)
     app.config.from_object(Defaults)
     app.config.update(read_settings())

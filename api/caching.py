@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import peewee as pw
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags, unquote_etag
 
@@ -29,9 +30,13 @@ from models import bound
 from models.base import StatementNotes
 from models.dataset import STAMP_SQL, DatasetVersion, Stamp
 
+from .errors import problem
 from .formats import ALL_FORMATS, negotiate
 
 VERSIONED_PREFIX = "/v1/"
+EXTENSION = "newsfacts.versions"
+# Times an answer is made when loads keep committing while it is made; then a 503.
+ATTEMPTS = 3
 # CORS for GET is open to any origin; a 304 answered before Flask carries the same headers.
 # Exposed: what a page walk, a revalidation and a client pacing itself read (the rate
 # limit's headers and a 429's Retry-After are not CORS-safelisted).
@@ -84,6 +89,10 @@ class VersionCache:
             self.checked_at = now
         return self.value
 
+    def expire(self) -> None:
+        """Have the next ``get`` read the version afresh."""
+        self.checked_at = float("-inf")
+
     def forget_noted(self) -> None:
         """Drop a version noted by an earlier request of this context (see ``still``)."""
         if isinstance(self.db, StatementNotes):
@@ -111,7 +120,7 @@ class VersionCache:
             version.database_id,
             version.id,
         ):
-            self.checked_at = float("-inf")
+            self.expire()
             return False
         return True
 
@@ -191,10 +200,11 @@ def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = 
     """Put the 304 layer in front of the app, and label every 200 under /v1/ with validators.
 
     ``pages`` tells other paths whose answers are made from the data alone (the explorer's).
+    The app's ``dispatch_request`` must call ``dispatch_consistently``.
     """
     versions = VersionCache(db, app.config["DATASET_VERSION_TTL"])
     cache_control = f"public, max-age={app.config['CACHE_MAX_AGE']}"
-    app.extensions["newsfacts.versions"] = versions
+    app.extensions[EXTENSION] = versions
 
     def versioned(path: str) -> bool:
         return path.startswith(VERSIONED_PREFIX) or (pages is not None and pages(path))
@@ -214,15 +224,9 @@ def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = 
     def _label(response: Response) -> Response:
         if (
             response.status_code != 200
-            or request.method not in {"GET", "HEAD"}
-            or not versioned(request.path)
+            or not (g.get("newsfacts_consistent") or response.is_streamed)
             or (version := g.get("newsfacts_version")) is None
         ):
-            return response
-        if not response.is_streamed and not versions.still(version):
-            # A load committed while this answer was made: its data may be either version's,
-            # so it gets no validator rather than one that could name the wrong data.
-            response.headers["Cache-Control"] = "no-cache"
             return response
         query = request.query_string
         format_arg = request.args.get("format") if b"format=" in query else None
@@ -237,3 +241,50 @@ def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = 
         else:
             headers["Vary"] = "Accept"
         return response
+
+
+def pinned() -> Version | None:
+    """The dataset version this answer is being made of (None: unversioned, or no data)."""
+    return g.get("newsfacts_version")
+
+
+def repin() -> Version | None:
+    """Read the version afresh and make this answer of it; only before its data is read.
+
+    The pinned version may be a cache's (``DATASET_VERSION_TTL`` old at most): a page token
+    made by a worker that has seen a newer one asks for this.
+    """
+    versions: VersionCache = current_app.extensions[EXTENSION]
+    versions.expire()
+    versions.forget_noted()
+    g.newsfacts_version = versions.get(in_request=True)
+    return g.newsfacts_version
+
+
+def dispatch_consistently(dispatch: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
+    """Run the view until its data is of one dataset version: the version pinned before it.
+
+    Each statement reads its own snapshot, so an answer made while a load commits could mix
+    two versions (facts of one, their articles of the next). ``VersionCache.still`` tells:
+    then the answer is made again, of the new version, up to ``ATTEMPTS`` times, then 503.
+    An answer that passes is marked for ``_label`` to give validators; streamed exports read
+    one snapshot of their own and are labelled as they are.
+    """
+    if g.get("newsfacts_version") is None:
+        return dispatch()
+    versions: VersionCache = current_app.extensions[EXTENSION]
+    for _ in range(ATTEMPTS):
+        response = current_app.make_response(dispatch())
+        if response.status_code != 200 or response.is_streamed:
+            return response
+        if versions.still(g.newsfacts_version):
+            g.newsfacts_consistent = True
+            return response
+        response.close()
+        if repin() is None:
+            break
+    return problem(
+        503,
+        "The data changed while this answer was made; retry shortly.",
+        headers={"Retry-After": "1"},
+    )

@@ -51,6 +51,26 @@ class ProblemSchema(ma.Schema):
             )
         },
     )
+    walk_version = ma.fields.Integer(
+        metadata={
+            "description": "For an outdated page token (410): the dataset version its walk "
+            "began on."
+        }
+    )
+    current_version = ma.fields.Integer(
+        metadata={
+            "description": "For an outdated page token (410): the dataset version served now."
+        }
+    )
+    continue_token = ma.fields.String(
+        metadata={
+            "description": (
+                "For an outdated page token (410): a `page_token` for the same place in the "
+                "current version. A walk that takes it holds two versions; one that must not "
+                "starts again from the first page."
+            )
+        }
+    )
 
 
 def problem(
@@ -61,8 +81,10 @@ def problem(
     type_: str | None = None,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    members: dict[str, Any] | None = None,
 ) -> Response:
-    """Build an ``application/problem+json`` response."""
+    """Build an ``application/problem+json`` response; ``members`` are its own extension
+    members (declared in ``ProblemSchema``)."""
     body: dict[str, Any] = {
         "type": type_ or PROBLEM_TYPES.get(status, "about:blank"),
         "title": title or HTTP_STATUS_CODES.get(status, "Error"),
@@ -72,6 +94,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    body.update(members or {})
     response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
     response.headers.update(headers or {})
     return response
@@ -113,7 +136,13 @@ def _normalise(messages: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
 
 
 def handle_http_exception(error: HTTPException) -> Response:
-    """Render any HTTP error (including webargs validation errors) as a problem document."""
+    """Render any HTTP error (including webargs validation errors) as a problem document.
+
+    An error raised with its problem made (``werkzeug.exceptions.abort(problem(...))``) is
+    answered as it is.
+    """
+    if error.response is not None:
+        return error.response
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})

@@ -128,26 +128,38 @@ class Blueprint(BaseBlueprint):
         return decorator
 
     def list_view(
-        self, rule: str, schema: type[ma.Schema], args: type[ma.Schema], *, example: str
+        self,
+        rule: str,
+        schema: type[ma.Schema],
+        args: type[ma.Schema],
+        *,
+        example: str,
+        snapshot: bool = True,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """``view`` for a list: a JSON page, plus its exports as operations of their own.
 
         ``GET rule`` answers a JSON page (and still a CSV or NDJSON export when ``format`` or
         ``Accept`` asks); ``GET rule.csv`` and ``GET rule.ndjson`` (``<operationId>Csv``,
         ``<operationId>Ndjson``) answer the export alone, so that each operation's 200 has
-        one media type, which is what SDK generators can type.
+        one media type, which is what SDK generators can type. A ``snapshot`` list (its
+        keyset's ``snapshot``) documents the 410 of a page token outlived by a load.
         """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            self.view(rule, schema, args, formats=ALL_FORMATS, example=example)(func)
+            documented = self.outdated_page_token(func) if snapshot else func
+            self.view(rule, schema, args, formats=ALL_FORMATS, example=example)(documented)
             items = schema._declared_fields["items"].inner.nested
             for fmt in EXPORTS:
-                self.export_view(rule, fmt, args=args, items=items, of=func, example=example)(
-                    functools.partial(_exporting, func, fmt)
-                )
+                self.export_view(
+                    rule, fmt, args=args, items=items, of=func, example=example, snapshot=snapshot
+                )(functools.partial(_exporting, func, fmt))
             return func
 
         return decorator
+
+    def outdated_page_token(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Document the 410 of a page token whose walk's dataset version is no longer served."""
+        return self.alt_response(410, response=OUTDATED_PAGE_TOKEN)(func)
 
     def export_view(
         self,
@@ -159,13 +171,15 @@ class Blueprint(BaseBlueprint):
         of: Callable[..., Any],
         example: str,
         note: str | None = None,
+        snapshot: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Serve ``GET rule.<fmt>``: the list ``of`` documents, exported whole in ``fmt``.
 
         The function takes the validated arguments (those of the list, without ``format``
         and ``page_size``, with ``fields`` naming fields of ``items``) and the rule's
         variables, and returns a ready response. Its operationId is the list's plus the
-        format (``listFactsCsv``).
+        format (``listFactsCsv``). ``snapshot``: its ``page_token`` may be outlived by a load
+        (``list_view``).
         """
         summary, _, _ = (of.__doc__ or "").strip().partition("\n")
         listed = operation_id(of)
@@ -187,6 +201,8 @@ class Blueprint(BaseBlueprint):
                 **export_doc(fmt),
             )(get)
             get = self.arguments(export_args(args, items)(), location="query", as_kwargs=False)(get)
+            if snapshot:
+                get = self.outdated_page_token(get)
             view = type(name, (MethodView,), {"get": get, "formats": (fmt,)})
             self.route(f"{rule}.{fmt}")(view)
             return func
@@ -212,6 +228,8 @@ EXPORT_DESCRIPTIONS = {
 
 
 EXAMPLE_LABEL = "Example (on the seed data):"
+# The response component of a page token's 410 (``Blueprint.outdated_page_token``).
+OUTDATED_PAGE_TOKEN = "OUTDATED_PAGE_TOKEN"
 
 
 def with_example(docstring: str, example: str) -> str:
@@ -259,6 +277,16 @@ class Api(BaseApi):
             response = {"description": status.phrase, "schema": self.ERROR_SCHEMA}
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(status.name, response, lazy=True)
+        response = {
+            "description": (
+                "The data changed since this page walk began (`type` "
+                "`/problems/outdated-page-token`): start again from the first page, or go on "
+                "in the new version with `continue_token`."
+            ),
+            "schema": self.ERROR_SCHEMA,
+        }
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(OUTDATED_PAGE_TOKEN, response, lazy=True)
         response = {"description": "Any error", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_MIMETYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)

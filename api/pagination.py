@@ -15,6 +15,10 @@ import peewee as pw
 from flask import current_app, request
 from itsdangerous import BadData, URLSafeSerializer
 from webargs.flaskparser import abort
+from werkzeug import exceptions
+
+from . import caching
+from .errors import problem
 
 TOKEN_VERSION = 1
 # Stands for an unknown date in a keyset: before every known one.
@@ -28,7 +32,10 @@ class Keyset:
     """An ordering on ``column`` then a unique ``tiebreak`` column, in one direction.
 
     ``row_keys`` names where a fetched row holds the two (by default the fields' names); the
-    last row of a page gives the token's key.
+    last row of a page gives the token's key. A walk over a ``snapshot`` ordering holds one
+    dataset version: its tokens name the version, and a load ends the walk (410, see
+    ``decode_token``). A log's ordering (changes, versions, a fact's history) is not one: a
+    load only adds to its end, where the walk is going.
     """
 
     name: str
@@ -39,6 +46,7 @@ class Keyset:
     # For a nullable ``column``: the value that stands for null, below every real one (a
     # tuple comparison with a null is never true, so a page could not follow it).
     null_as: Any = None
+    snapshot: bool = True
 
     def __post_init__(self) -> None:
         if not self.row_keys:
@@ -85,7 +93,7 @@ def _serializer() -> URLSafeSerializer:
     """
     secret = current_app.config["SECRET_KEY"]
     if not secret:
-        version = current_app.extensions["newsfacts.versions"].get()
+        version = current_app.extensions[caching.EXTENSION].get()
         secret = f"database:{version.database_id}" if version and version.database_id else ""
     if not secret:
         abort(503, messages={"query": {"page_token": ["No signing key: load the data first."]}})
@@ -129,7 +137,8 @@ def _bad_token(reason: str) -> None:
 
 
 def decode_token(token: str, keyset: Keyset, args: dict[str, Any]) -> list[Any]:
-    """The key a token holds; any token this API did not make for this query is a 400."""
+    """The key a token holds; any token this API did not make for this query is a 400, and
+    one of a walk over a version no longer served is a 410 (see ``Keyset.snapshot``)."""
     if len(token) > MAX_TOKEN_LENGTH:
         _bad_token("Not a valid page token.")
     try:
@@ -149,7 +158,65 @@ def decode_token(token: str, keyset: Keyset, args: dict[str, Any]) -> list[Any]:
         or not all(_fits(column, part) for column, part in zip(columns, key, strict=False))
     ):
         _bad_token("Not a valid page token.")
+    # Tokens made before walks named their version ("d") go on as they did.
+    if keyset.snapshot and "d" in payload:
+        _same_version(payload["d"], keyset, args, key)
     return key
+
+
+def _walked_version(version: caching.Version | None) -> list[Any] | None:
+    """How a token names the dataset version of its walk: its id, and its database's."""
+    return None if version is None else [version.id, version.database_id[:8]]
+
+
+def _same_version(made_at: Any, keyset: Keyset, args: dict[str, Any], key: list[Any]) -> None:
+    """Go on only if the walk's version is the one served (read afresh if the worker's cache
+    says otherwise: the token may come from a worker that has seen a newer version).
+
+    A walk over a version this server has not replayed yet (a replica behind another) is a
+    503 to retry; over one it no longer serves, a 410 with a token to go on from.
+    """
+    if made_at == _walked_version(caching.pinned()):
+        return
+    current = caching.repin()
+    if made_at == _walked_version(current):
+        return
+    if (
+        not isinstance(made_at, list)
+        or len(made_at) != 2
+        or type(made_at[0]) is not int
+        or type(made_at[1]) is not str
+    ):
+        _bad_token("Not a valid page token.")
+    walked, database = made_at
+    if current is None:
+        abort(503, messages={"query": {"page_token": ["No data is loaded."]}})
+    if database == current.database_id[:8] and walked > current.id:
+        exceptions.abort(
+            problem(
+                503,
+                f"page_token: this walk began on version {walked} of the data, which this "
+                f"server has not caught up with yet (it serves version {current.id}); retry "
+                "shortly.",
+                errors={"query": {"page_token": [f"Made for version {walked} of the data."]}},
+                headers={"Retry-After": "1"},
+            )
+        )
+    exceptions.abort(
+        problem(
+            410,
+            f"page_token: the data changed since this walk began (version {walked}; now "
+            f"{current.id}), and its next page would mix two versions. Start again from the "
+            "first page, or go on in the new version with `continue_token` as `page_token`.",
+            type_="/problems/outdated-page-token",
+            errors={"query": {"page_token": [f"Made for version {walked} of the data."]}},
+            members={
+                "walk_version": walked,
+                "current_version": current.id,
+                "continue_token": encode_token(keyset, args, key),
+            },
+        )
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -157,12 +224,14 @@ def _plain(value: Any) -> Any:
 
 
 def encode_token(keyset: Keyset, args: dict[str, Any], key: Sequence[Any]) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "v": TOKEN_VERSION,
         "s": keyset.name,
         "f": fingerprint(args),
         "k": [_plain(k) for k in key],
     }
+    if keyset.snapshot and (version := _walked_version(caching.pinned())) is not None:
+        payload["d"] = version
     return _serializer().dumps(payload)
 
 

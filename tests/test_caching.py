@@ -124,14 +124,26 @@ def test_revalidation_follows_the_negotiated_format(client):
     assert as_json.headers["ETag"] != csv_etag
 
 
-def test_an_answer_made_across_a_load_gets_no_validator_rather_than_an_old_one(
+EDITED = ("Roughly 600 North Korean", "About 600 North Korean")
+
+
+def edited_korea(tmp_path: Path, number: int = 600) -> Path:
+    """The Korea seed file with one claim reworded (``number`` in it): a load of it is a new
+    dataset version."""
+    from tests.conftest import KOREA
+
+    edited = tmp_path / f"{number}" / KOREA.name
+    edited.parent.mkdir(exist_ok=True)
+    edited.write_text(KOREA.read_text().replace(EDITED[0], f"About {number} North Korean"))
+    return edited
+
+
+def test_an_answer_whose_cached_version_is_outdated_is_made_of_the_new_version(
     empty_database_url, tmp_path
 ):
-    """The worker's cached version is a second old at most; an answer whose data may be newer
-    than it is sent without an ETag, and the next answer carries the new version's."""
-    from api import create_app
+    """The worker's cached version is a second old at most; an answer whose data turns out to
+    be newer than it is made again, labelled with the new version."""
     from models import make_database
-    from seeds.loader import load_paths
     from tests.conftest import KOREA
 
     db = make_database(empty_database_url)
@@ -140,68 +152,91 @@ def test_an_answer_made_across_a_load_gets_no_validator_rather_than_an_old_one(
     client = app.test_client()
     first = client.get(URL)
     assert first.headers["ETag"].startswith('W/"v1-')
-    edited = tmp_path / KOREA.name
-    edited.write_text(
-        KOREA.read_text().replace("Roughly 600 North Korean", "About 600 North Korean")
-    )
-    load_paths([edited], into=db)
+    load_paths([edited_korea(tmp_path)], into=db)
     db.close()
     during = client.get(URL)  # the cache still says version 1; the data is version 2
-    assert during.status_code == 200 and "ETag" not in during.headers
-    assert during.headers["Cache-Control"] == "no-cache"
-    after = client.get(URL)
-    assert after.headers["ETag"].startswith('W/"v2-')
+    assert during.status_code == 200
+    assert during.headers["ETag"].startswith('W/"v2-')
+    assert EDITED[1] in during.get_data(as_text=True)
+    assert client.get(URL).headers["ETag"] == during.headers["ETag"]
 
 
-def test_an_answer_is_labelled_with_the_version_read_before_its_data(
+def test_an_answer_during_which_a_load_commits_is_made_again_of_the_new_version(
     empty_database_url, tmp_path, monkeypatch
 ):
     """With the version read afresh for every answer (a TTL of 0; or the cache expiring while
     an answer is made), a load committed between an answer's queries must not lend the answer
-    its version: this change-feed page says version 1 and holds version 2's items."""
-    from api import create_app
+    its version: this change-feed page, first made of version 1's version and version 2's
+    items, is made again, all of version 2."""
     from api.resources import changes
     from models import make_database
-    from seeds.loader import load_paths
     from tests.conftest import KOREA
 
     db = make_database(empty_database_url)
     load_paths([KOREA], into=db)
     app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 0})
-    edited = tmp_path / KOREA.name
-    edited.write_text(
-        KOREA.read_text().replace("Roughly 600 North Korean", "About 600 North Korean")
-    )
     read_current_version = changes.current_version
+    calls = []
 
     def then_a_load_commits() -> int:
         current = read_current_version()
-        load_paths([edited], into=db)
+        calls.append(current)
+        if len(calls) == 1:
+            load_paths([edited_korea(tmp_path)], into=db)
         return current
 
     monkeypatch.setattr(changes, "current_version", then_a_load_commits)
     during = app.test_client().get("/v1/changes?since=0")
     db.close()
-    assert during.get_json()["current_version"] == 1
-    assert during.status_code == 200 and "ETag" not in during.headers
-    assert during.headers["Cache-Control"] == "no-cache"
+    assert calls == [1, 2]
+    assert during.status_code == 200
+    assert during.get_json()["current_version"] == 2
+    assert during.headers["ETag"].startswith('W/"v2-')
+
+
+def test_an_answer_that_loads_keep_overtaking_is_a_503_to_retry(
+    empty_database_url, tmp_path, monkeypatch
+):
+    """Made three times, each time with another load committing during it: a 503 with
+    Retry-After, never an answer that may mix versions."""
+    from api.resources import changes
+    from models import make_database
+    from tests.conftest import KOREA
+
+    db = make_database(empty_database_url)
+    load_paths([KOREA], into=db)
+    app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 0})
+    read_current_version = changes.current_version
+    loads = iter(range(601, 610))
+
+    def then_a_load_commits() -> int:
+        current = read_current_version()
+        load_paths([edited_korea(tmp_path, next(loads))], into=db)
+        return current
+
+    monkeypatch.setattr(changes, "current_version", then_a_load_commits)
+    during = app.test_client().get("/v1/changes?since=0")
+    db.close()
+    assert during.status_code == 503
+    assert during.mimetype == "application/problem+json"
+    assert during.headers["Retry-After"] == "1"
+    assert "ETag" not in during.headers
+    assert next(loads) == 604  # three attempts
 
 
 @pytest.mark.parametrize("url", [URL, "/v1/facts/nis-2025-04-30-killed"], ids=["page", "fact"])
-def test_a_load_committing_between_facts_and_their_reports_leaves_the_answer_unlabelled(
+def test_a_load_committing_between_facts_and_their_reports_makes_the_answer_again(
     empty_database_url, tmp_path, monkeypatch, url
 ):
     """The facts' rows are read, a load commits, then their relays and articles (on
-    PostgreSQL with the dataset version): the answer may mix two versions, so it goes out
-    without a validator, and the next answer carries version 2's."""
+    PostgreSQL with the dataset version): that answer could mix two versions, so it is made
+    again, of version 2 throughout."""
     from api.resources import facts as resource
     from models import make_database
     from tests.conftest import KOREA
 
     db = make_database(empty_database_url)
     load_paths([KOREA], into=db)
-    edited = tmp_path / KOREA.name
-    edited.write_text(KOREA.read_text().replace("Roughly 600 North Korean", "About 600 North"))
     app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 3600})
     client = app.test_client()
     assert client.get(url).headers["ETag"].startswith('W/"v1-')  # version 1 cached
@@ -210,12 +245,13 @@ def test_a_load_committing_between_facts_and_their_reports_leaves_the_answer_unl
     def then_a_load_commits(*args):
         facts = read(*args)
         monkeypatch.undo()  # once
-        load_paths([edited], into=db)
+        load_paths([edited_korea(tmp_path)], into=db)
         return facts
 
     monkeypatch.setattr(resource, "fact_tuples", then_a_load_commits)
     during = client.get(url)
     db.close()
-    assert during.status_code == 200 and "ETag" not in during.headers
-    assert during.headers["Cache-Control"] == "no-cache"
-    assert client.get(url).headers["ETag"].startswith('W/"v2-')
+    assert during.status_code == 200
+    assert during.headers["ETag"].startswith('W/"v2-')
+    assert EDITED[1] in during.get_data(as_text=True)
+    assert client.get(url).headers["ETag"] == during.headers["ETag"]

@@ -19,8 +19,14 @@ from .facts import build_facts
 
 blp = Blueprint("changes", __name__, url_prefix="/v1", description="Sync a copy of the facts.")
 
+# A log: a load moves what it changed to the end, where a sync's walk is going.
 KEYSET = Keyset(
-    "changes", FactChange.version, FactChange.fact_id, False, ("change_version", "change_id")
+    "changes",
+    FactChange.version,
+    FactChange.fact_id,
+    False,
+    ("change_version", "change_id"),
+    snapshot=False,
 )
 
 

@@ -27,6 +27,7 @@ EXAMPLE = "/v1/conflicts?subject=north-korean-troops-in-russia"
 
 
 @blp.view("/conflicts", ConflictListSchema, ConflictListArgs, example=EXAMPLE)
+@blp.outdated_page_token
 def list_conflicts(args: dict[str, Any]) -> Response:
     """List disagreements
 

@@ -46,7 +46,10 @@ KEYSETS = {
     name: Keyset(name, column, Fact.id, descending)
     for name, (column, descending) in queries.FACT_SORT_COLUMNS.items()
 }
-HISTORY_KEYSET = Keyset("history", FactRevision.version, FactRevision.version, False)
+# A log: a load adds a revision after the last, where the walk is going.
+HISTORY_KEYSET = Keyset(
+    "history", FactRevision.version, FactRevision.version, False, snapshot=False
+)
 
 # JSON pages built from the cursor's tuples (``FactPage``); off, from dicts (``build_facts``),
 # the reference form tests/test_positional.py compares them with.

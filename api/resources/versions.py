@@ -17,10 +17,13 @@ from ..schemas import PageArgs, VersionPageSchema, VersionSchema
 
 blp = Blueprint("versions", __name__, url_prefix="/v1", description="Dataset versions.")
 
-KEYSET = Keyset("versions", DatasetVersion.id, DatasetVersion.id, True)
+# A log, newest first: a load adds a version before the walk's first page, not after it.
+KEYSET = Keyset("versions", DatasetVersion.id, DatasetVersion.id, True, snapshot=False)
 
 
-@blp.list_view("/versions", VersionPageSchema, PageArgs, example="/v1/versions")
+@blp.list_view(
+    "/versions", VersionPageSchema, PageArgs, example="/v1/versions", snapshot=KEYSET.snapshot
+)
 def list_versions(args: dict[str, Any]) -> Response:
     """List dataset versions
 
