@@ -224,7 +224,7 @@ def init_app(app: Flask, db: pw.Database, pages: Callable[[str], bool] | None = 
     def _label(response: Response) -> Response:
         if (
             response.status_code != 200
-            or not (g.get("newsfacts_consistent") or response.is_streamed)
+            or not g.get("newsfacts_consistent")
             or (version := g.get("newsfacts_version")) is None
         ):
             return response
@@ -267,24 +267,47 @@ def dispatch_consistently(dispatch: Callable[[], ResponseReturnValue]) -> Respon
     Each statement reads its own snapshot, so an answer made while a load commits could mix
     two versions (facts of one, their articles of the next). ``VersionCache.still`` tells:
     then the answer is made again, of the new version, up to ``ATTEMPTS`` times, then 503.
-    An answer that passes is marked for ``_label`` to give validators; streamed exports read
-    one snapshot of their own and are labelled as they are.
+    An answer that passes is marked for ``_label`` to give validators. An export that streams
+    from a read snapshot of its own has checked that snapshot (``snapshot_is_pinned``).
     """
     if g.get("newsfacts_version") is None:
         return dispatch()
     versions: VersionCache = current_app.extensions[EXTENSION]
     for _ in range(ATTEMPTS):
         response = current_app.make_response(dispatch())
-        if response.status_code != 200 or response.is_streamed:
+        if response.status_code != 200:
             return response
-        if versions.still(g.newsfacts_version):
+        if g.get("newsfacts_snapshot") or versions.still(g.newsfacts_version):
             g.newsfacts_consistent = True
             return response
         response.close()
         if repin() is None:
             break
+    return overtaken()
+
+
+def overtaken() -> Response:
+    """The answer to give when loads kept committing while an answer was made."""
     return problem(
         503,
         "The data changed while this answer was made; retry shortly.",
         headers={"Retry-After": "1"},
     )
+
+
+def snapshot_is_pinned(stamp: Stamp | None) -> bool:
+    """Whether a read snapshot that read ``stamp`` first is of the pinned version.
+
+    An answer that reads its data in that snapshot after the view has returned (a streamed
+    export) is then labelled with the version without a check after its data.
+    """
+    version = g.get("newsfacts_version")
+    if version is None:
+        return True
+    if stamp is not None and (stamp.database_id, stamp.version) == (
+        version.database_id,
+        version.id,
+    ):
+        g.newsfacts_snapshot = True
+        return True
+    return False

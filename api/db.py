@@ -34,13 +34,19 @@ def init_app(app: Flask) -> pw.Database:
 
     @app.teardown_request
     def _release(_exc: BaseException | None) -> None:
-        if not db.is_closed():
+        if not db.is_closed() and not g.get("newsfacts_handed_over"):
             if db.in_transaction():
                 db.rollback()
             db.close()
         database.initialize(g.pop("newsfacts_unbound", None))
 
     return db
+
+
+def hand_over_connection() -> None:
+    """Leave this request's connection open after the request: a streamed response reads on
+    in its transaction, and closes the connection when it ends (or is closed unread)."""
+    g.newsfacts_handed_over = True
 
 
 def app_database(app: Flask | None = None) -> pw.Database:

@@ -11,8 +11,10 @@ import marshmallow as ma
 import peewee as pw
 from flask import Response, request, stream_with_context
 
-from models import bound, database, is_postgres
+from models import DatasetVersion, bound, database, is_postgres
 
+from . import caching
+from .db import hand_over_connection
 from .formats import (
     ALL_FORMATS,
     JSON,
@@ -82,31 +84,50 @@ class Listing:
             if self.extras:
                 body.update(self.extras(rows))
             return json_response(body, headers=next_link(token))
-        after = None
-        if token := args.get("page_token"):
-            after = decode_token(token, self.keyset, args)  # a bad token is a 400, not a cut stream
-        return export(self.iterate(database.obj, after), fmt, self.schema, args.get("fields"))
+        token = args.get("page_token")
+        db = database.obj
+        for _ in range(caching.ATTEMPTS):
+            # A bad token is a 400 here, not a cut stream.
+            after = decode_token(token, self.keyset, args) if token else None
+            items = self.iterate(db, after)
+            # Its snapshot begins now, before the headers: labelled by the version it reads.
+            if caching.snapshot_is_pinned(next(items)):
+                hand_over_connection()
+                return export(items, fmt, self.schema, args.get("fields"))
+            items.close()
+            caching.repin()
+        return caching.overtaken()
 
-    def iterate(self, db: pw.Database, after: list[Any] | None) -> Iterator[dict[str, Any]]:
-        """Every item after ``after`` (or from the start), fetched in keyset chunks.
+    def iterate(self, db: pw.Database, after: list[Any] | None) -> Iterator[Any]:
+        """The ``Stamp`` of the dataset version its snapshot reads first, then every item after
+        ``after`` (or from the start), fetched in keyset chunks.
 
-        Runs after the request's teardown (the response streams), so it binds ``db`` itself,
-        and reads one snapshot however many chunks it takes.
+        Reads one snapshot however many chunks it takes. It runs on as the response streams,
+        after the request's teardown has unbound the models, so it binds ``db`` for each
+        chunk, and closes the connection it was handed (``api.db.hand_over_connection``).
         """
-        with bound(db), database.atomic():
-            if is_postgres():
-                database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            while True:
-                chunk = (
-                    self.select.where(self.keyset.after(after))
-                    if after is not None
-                    else self.select
-                )
-                rows = self.fetch(chunk.order_by(*self.keyset.order_by()).limit(CHUNK))
-                yield from self.build(rows)
-                if len(rows) < CHUNK:
-                    return
-                after = self.keyset.key_of(rows[-1])
+        try:
+            with db.atomic():
+                with bound(db):
+                    if is_postgres():
+                        db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    stamp = DatasetVersion.stamp()
+                yield stamp
+                while True:
+                    with bound(db):
+                        chunk = (
+                            self.select.where(self.keyset.after(after))
+                            if after is not None
+                            else self.select
+                        )
+                        rows = self.fetch(chunk.order_by(*self.keyset.order_by()).limit(CHUNK))
+                        items = self.build(rows)
+                    yield from items
+                    if len(rows) < CHUNK:
+                        return
+                    after = self.keyset.key_of(rows[-1])
+        finally:
+            db.close()
 
 
 def export(

@@ -255,3 +255,28 @@ def test_a_load_committing_between_facts_and_their_reports_makes_the_answer_agai
     assert during.headers["ETag"].startswith('W/"v2-')
     assert EDITED[1] in during.get_data(as_text=True)
     assert client.get(url).headers["ETag"] == during.headers["ETag"]
+
+
+@pytest.mark.parametrize(
+    "export", ["/v1/facts.ndjson?measure=killed", "/v1/facts.csv?measure=killed"]
+)
+def test_a_streamed_export_is_labelled_with_the_version_its_snapshot_reads(
+    empty_database_url, tmp_path, export
+):
+    """An export reads its data in one snapshot as it streams, after its headers are made:
+    the snapshot begins before them, and they name its version, not the cache's older one."""
+    from models import make_database
+    from tests.conftest import KOREA
+
+    db = make_database(empty_database_url)
+    load_paths([KOREA], into=db)
+    app = create_app({"DATABASE_URL": empty_database_url, "DATASET_VERSION_TTL": 3600})
+    client = app.test_client()
+    assert client.get(export).headers["ETag"].startswith('W/"v1-')  # version 1 cached
+    load_paths([edited_korea(tmp_path)], into=db)
+    db.close()
+    during = client.get(export)
+    assert during.status_code == 200
+    assert during.headers["ETag"].startswith('W/"v2-')
+    assert EDITED[1] in during.get_data(as_text=True)
+    assert client.get(export).headers["ETag"] == during.headers["ETag"]
