@@ -348,6 +348,10 @@ def test_a_lagging_standby_answers_the_old_version_consistently_until_it_catches
                 ),
             )
             assert scalar(dataset.primary, "SELECT max(id) FROM dataset_version") == new > old
+            ready = get_json(base, "/readyz")[0]
+            assert ready["dataset_version"] == old
+            assert ready["standby"]["replay_paused"] is True
+            assert ready["standby"]["unreplayed_bytes"] > 0
             for _ in range(3):
                 assert fetch(f"{base}/v1/facts?sort=id", {"If-None-Match": old_etag})[0] == 304
                 changes, headers = get_json(base, f"/v1/changes?since={old}")
@@ -383,7 +387,14 @@ def test_with_the_primary_stopped_the_standby_keeps_serving_and_is_ready(
         with primary_stopped(dataset):
             with pytest.raises(pw.OperationalError):
                 scalar(dataset.primary, "SELECT 1")
-            assert get_json(base, "/readyz")[0] == {"status": "ok"}
+            ready = get_json(base, "/readyz")[0]
+            assert (ready["status"], ready["dataset_version"]) == ("ok", dataset.version)
+            assert ready["standby"]["replay_paused"] is False
+            assert ready["standby"]["last_replayed_at"] is not None
+            wait_until(  # the primary's shutdown checkpoint, received, is replayed too
+                "the standby replaying all it received",
+                lambda: get_json(base, "/readyz")[0]["standby"]["unreplayed_bytes"] == 0,
+            )
             assert fetch(f"{base}/v1/facts?sort=id", {"If-None-Match": headers["ETag"]})[0] == 304
             assert served_facts(base) == facts
             assert served_version(base) == dataset.version

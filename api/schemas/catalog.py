@@ -120,5 +120,43 @@ class PlaceSchema(ma.Schema):
 PlacePageSchema = page_of(PlaceSchema)
 
 
+class StandbySchema(ma.Schema):
+    """A PostgreSQL hot standby's replay, as the standby knows it."""
+
+    replay_paused = sent(fields.Boolean, doc="Whether replay is paused (`pg_wal_replay_pause()`).")
+    last_replayed_at = sent(
+        fields.AwareDateTime,
+        nullable=True,
+        doc=(
+            "When the last transaction the standby replayed committed on the primary (UTC); "
+            "an idle primary commits nothing, so an old time alone is not a lag."
+        ),
+    )
+    unreplayed_bytes = sent(
+        fields.Integer,
+        nullable=True,
+        doc="WAL received from the primary and not replayed yet; null if none was streamed.",
+    )
+
+
 class HealthSchema(ma.Schema):
     status = sent(fields.String)
+    # /readyz only: what the database it reads holds, and its replication as it knows it.
+    dataset_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "/readyz: the dataset version served; null before any load."},
+    )
+    loaded_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "/readyz: when that version was loaded (UTC)."},
+    )
+    standby = fields.Nested(
+        StandbySchema,
+        allow_none=True,
+        metadata={
+            "description": (
+                "/readyz: the replay of the PostgreSQL hot standby served from; null for a "
+                "primary or SQLite. A standby cannot tell whether its primary is up."
+            )
+        },
+    )
