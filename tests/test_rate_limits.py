@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -18,15 +19,35 @@ def test_the_default_allows_fifty_requests_a_second_per_client():
     assert read_settings({})["RATE_LIMIT"] == "3000 per minute"
 
 
-@pytest.fixture(params=["memory", "newsfacts-sqlite"])
+def redis_url() -> str:
+    """A real Redis server's URL, emptied (.ci/redis.sh starts one); skips without one, fails
+    in CI."""
+    url = os.environ.get("NEWSFACTS_TEST_REDIS_URL")
+    if not url:
+        reason = "Redis storage tests need NEWSFACTS_TEST_REDIS_URL (bash .ci/redis.sh)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run them, not skip them.")
+        pytest.skip(reason)
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture(params=["memory", "newsfacts-sqlite", "redis"])
 def limited(request, seeded_database_url, tmp_path):
-    """A client of an app allowing 5 requests a minute, counted in memory or in the counter
-    file ``newsfacts serve`` uses (which answers the count and the window in one statement)."""
-    storage = {"memory": "memory://", "newsfacts-sqlite": f"newsfacts-sqlite://{tmp_path / 'c.db'}"}
+    """A client of an app allowing 5 requests a minute, counted in memory, in the counter
+    file ``newsfacts serve`` uses (which answers the count and the window in one statement),
+    or in a Redis server that several machines share."""
+    storage = {
+        "memory": lambda: "memory://",
+        "newsfacts-sqlite": lambda: f"newsfacts-sqlite://{tmp_path / 'c.db'}",
+        "redis": redis_url,
+    }
     settings = {
         "DATABASE_URL": seeded_database_url,
         "RATE_LIMIT": "5 per minute",
-        "RATE_LIMIT_STORAGE": storage[request.param],
+        "RATE_LIMIT_STORAGE": storage[request.param](),
     }
     return create_app(settings).test_client()
 
@@ -79,6 +100,31 @@ def test_without_its_counters_the_api_serves_unlimited(seeded_database_url, tmp_
         }
     )
     client = app.test_client()
+    answers = [client.get(FACT) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert "X-RateLimit-Limit" not in answers[0].headers
+
+
+def test_machines_sharing_a_redis_count_against_one_allowance(seeded_database_url):
+    settings = {
+        "DATABASE_URL": seeded_database_url,
+        "RATE_LIMIT": "5 per minute",
+        "RATE_LIMIT_STORAGE": redis_url(),
+    }
+    machines = [create_app(settings).test_client() for _ in range(2)]
+    answers = [machines[n % 2].get(FACT) for n in range(7)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 2
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers[:5]] == ["4", "3", "2", "1", "0"]
+
+
+def test_with_its_redis_unreachable_the_api_serves_unlimited(seeded_database_url):
+    settings = {
+        "DATABASE_URL": seeded_database_url,
+        "RATE_LIMIT": "1 per minute",
+        # A loopback port nothing listens on: refused at once.
+        "RATE_LIMIT_STORAGE": "redis://127.0.0.1:9/0",
+    }
+    client = create_app(settings).test_client()
     answers = [client.get(FACT) for _ in range(3)]
     assert [a.status_code for a in answers] == [200] * 3
     assert "X-RateLimit-Limit" not in answers[0].headers
