@@ -84,7 +84,14 @@ class PageArgs(ArgsSchema):
     )
     page_token = QueryText(
         max_length=2000,
-        metadata={"description": "Opaque token from a previous page's `next_page_token`."},
+        metadata={
+            "description": (
+                "Opaque token from a previous page's `next_page_token`. A walk is of one "
+                "dataset version: after a load that changed the data, a list's token answers "
+                "410 (`/problems/outdated-page-token`); logs (the change feed, versions, a "
+                "fact's history) walk on."
+            )
+        },
     )
     count = fields.Boolean(
         metadata={
