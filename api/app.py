@@ -48,7 +48,7 @@ class NewsfactsApp(Flask):
     """Flask, with every answer made of one dataset version (``caching.dispatch_consistently``)."""
 
     def dispatch_request(self) -> ResponseReturnValue:
-        return caching.dispatch_consistently(super().dispatch_request)
+        return caching.dispatch_consistently(self, super().dispatch_request)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

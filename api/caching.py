@@ -261,7 +261,9 @@ def repin() -> Version | None:
     return g.newsfacts_version
 
 
-def dispatch_consistently(dispatch: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
+def dispatch_consistently(
+    app: Flask, dispatch: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
     """Run the view until its data is of one dataset version: the version pinned before it.
 
     Each statement reads its own snapshot, so an answer made while a load commits could mix
@@ -270,18 +272,21 @@ def dispatch_consistently(dispatch: Callable[[], ResponseReturnValue]) -> Respon
     An answer that passes is marked for ``_label`` to give validators. An export that streams
     from a read snapshot of its own has checked that snapshot (``snapshot_is_pinned``).
     """
-    if g.get("newsfacts_version") is None:
+    state = g._get_current_object()  # one proxy lookup: this runs on every request
+    version = getattr(state, "newsfacts_version", None)
+    if version is None:
         return dispatch()
-    versions: VersionCache = current_app.extensions[EXTENSION]
+    versions: VersionCache = app.extensions[EXTENSION]
     for _ in range(ATTEMPTS):
-        response = current_app.make_response(dispatch())
+        made = dispatch()
+        response = made if isinstance(made, Response) else app.make_response(made)
         if response.status_code != 200:
             return response
-        if g.get("newsfacts_snapshot") or versions.still(g.newsfacts_version):
-            g.newsfacts_consistent = True
+        if getattr(state, "newsfacts_snapshot", False) or versions.still(version):
+            state.newsfacts_consistent = True
             return response
         response.close()
-        if repin() is None:
+        if (version := repin()) is None:
             break
     return overtaken()
 
