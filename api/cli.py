@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from .config import PROJECT_ROOT, SettingsError, read_settings
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from seeds.report import LoadReport
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi.yaml"
 
@@ -48,7 +51,20 @@ def main() -> None:
     help="Processes validating NDJSON facts (0: none besides the loader's own). "
     "Default: one per core when the NDJSON files hold at least 32 MB.",
 )
-def seed(paths: tuple[Path, ...], check: bool, force: bool, workers: int | None) -> None:
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="NEWSFACTS_LOAD_METRICS_FILE",
+    help="Write the run's outcome here as Prometheus metrics, for node_exporter's textfile "
+    "collector (a name ending in .prom). Default: NEWSFACTS_LOAD_METRICS_FILE, else none.",
+)
+def seed(
+    paths: tuple[Path, ...],
+    check: bool,
+    force: bool,
+    workers: int | None,
+    metrics_file: Path | None,
+) -> None:
     """Load seed files (default: the project's seeds/data) into the database.
 
     The files are the source of truth: records missing from them are removed. Everything is
@@ -56,7 +72,14 @@ def seed(paths: tuple[Path, ...], check: bool, force: bool, workers: int | None)
     Uses NEWSFACTS_LOADER_DATABASE_URL, else NEWSFACTS_DATABASE_URL.
     """
     from seeds.loader import LoadError, load_paths
+    from seeds.metrics import outcome_of, write_load_metrics
     from seeds.reader import SeedFileError
+
+    started = time.time()
+
+    def outcome(ended: str, report: LoadReport | None = None) -> None:
+        if metrics_file is not None:
+            write_load_metrics(metrics_file, ended, started, report)
 
     url = _settings()["LOADER_DATABASE_URL"]
     if url.startswith("sqlite:///") and not check:
@@ -70,11 +93,20 @@ def seed(paths: tuple[Path, ...], check: bool, force: bool, workers: int | None)
             force=force,
             workers=workers,
         )
-    except (SeedFileError, SchemaOutdated) as exc:
-        raise click.ClickException(str(exc)) from exc
     except LoadError as exc:
+        outcome("refused")
         click.echo(exc.report(), err=True)
         sys.exit(1)
+    except SeedFileError as exc:
+        outcome("refused")
+        raise click.ClickException(str(exc)) from exc
+    except SchemaOutdated as exc:
+        outcome("failed")
+        raise click.ClickException(str(exc)) from exc
+    except BaseException:
+        outcome("failed")
+        raise
+    outcome(outcome_of(report), report)
     click.echo(report.summary())
 
 
