@@ -54,7 +54,6 @@ def main() -> None:
 @click.option(
     "--metrics-file",
     type=click.Path(path_type=Path, dir_okay=False),
-    envvar="NEWSFACTS_LOAD_METRICS_FILE",
     help="Write the run's outcome here as Prometheus metrics, for node_exporter's textfile "
     "collector (a name ending in .prom). Default: NEWSFACTS_LOAD_METRICS_FILE, else none.",
 )
@@ -76,12 +75,15 @@ def seed(
     from seeds.reader import SeedFileError
 
     started = time.time()
+    settings = _settings()
+    if metrics_file is None and settings["LOAD_METRICS_FILE"]:
+        metrics_file = Path(settings["LOAD_METRICS_FILE"])
 
     def outcome(ended: str, report: LoadReport | None = None) -> None:
         if metrics_file is not None:
             write_load_metrics(metrics_file, ended, started, report)
 
-    url = _settings()["LOADER_DATABASE_URL"]
+    url = settings["LOADER_DATABASE_URL"]
     if url.startswith("sqlite:///") and not check:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -90,6 +90,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", str, DEFAULT_DATABASE_URL),
     Setting("LOADER_DATABASE_URL", str, lambda s: s["DATABASE_URL"]),
+    Setting("LOAD_METRICS_FILE", str, ""),  # `newsfacts seed --metrics-file`'s default
     Setting("BIND", str, "127.0.0.1:8000"),
     Setting("WORKERS", _count(1), lambda s: default_workers()),
     Setting("WORKER_CLASS", _worker_class, "gevent"),
