@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import peewee as pw
@@ -47,8 +48,21 @@ class NoSessions(SessionInterface):
 class NewsfactsApp(Flask):
     """Flask, with every answer made of one dataset version (``caching.dispatch_consistently``)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
     def dispatch_request(self) -> ResponseReturnValue:
         return caching.dispatch_consistently(self, super().dispatch_request)
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask asks this of every hook, view and error handler on every request (18 times
+        for a fact by id); a function's being a coroutine function does not change."""
+        try:
+            return self._sync[func]
+        except KeyError:
+            made = self._sync[func] = super().ensure_sync(func)
+            return made
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
