@@ -67,6 +67,14 @@ class Dataset:
         return standby._replace(netloc=netloc, path=f"/{self.name}").geturl()
 
     @property
+    def primary_reader(self) -> str:
+        """The reader role straight to the primary, as a server in the primary's region has it."""
+        reader = urlparse(PGBOUNCER_URL)
+        primary = urlparse(PRIMARY_URL)
+        netloc = f"{reader.username}:{reader.password}@{primary.hostname}:{primary.port}"
+        return primary._replace(netloc=netloc, path=f"/{self.name}").geturl()
+
+    @property
     def pgbouncer_reader(self) -> str:
         return f"{_with_database(PGBOUNCER_URL, self.name)}?{NO_PREPARED_STATEMENTS}"
 
@@ -363,6 +371,30 @@ def test_a_lagging_standby_answers_the_old_version_consistently_until_it_catches
         status, headers, body = fetch(f"{base}/v1/facts?sort=id", {"If-None-Match": old_etag})
         assert status == 200 and etag_version(headers) == new
         assert {f["notes"] for f in json.loads(body)["items"]} == {"not replayed yet"}
+
+
+def test_a_walk_carried_to_a_standby_behind_it_waits_there_for_its_version(
+    dataset: Dataset,
+) -> None:
+    """One walk, two servers: its first page from a server on the primary, the next from one
+    on a standby that has not replayed that version yet. The standby answers 503 with
+    Retry-After rather than a page of the older version; once it has replayed, it goes on."""
+    url = "/v1/facts?sort=id&page_size=2"
+    with serving(dataset, dataset.primary_reader) as primary, serving(dataset) as standby:
+        with replay_paused(dataset):
+            new = dataset.reload("only on the primary so far")
+            first, headers = get_json(primary, url)
+            assert etag_version(headers) == new
+            following = f"{url}&page_token={first['next_page_token']}"
+            status, headers, body = fetch(standby + following)
+            assert status == 503 and headers["Retry-After"] == "1"
+            assert "page_token" in json.loads(body)["errors"]["query"]
+            assert served_version(standby) == new - 1
+        wait_until("the standby serving the new version", lambda: served_version(standby) == new)
+        second, headers = get_json(standby, following)
+        assert etag_version(headers) == new
+        assert {f["notes"] for f in second["items"]} == {"only on the primary so far"}
+        assert second["items"][0]["id"] > first["items"][-1]["id"]
 
 
 @contextmanager
