@@ -9,6 +9,8 @@ their walks go on across loads.
 
 from __future__ import annotations
 
+import re
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
 
@@ -194,5 +196,9 @@ def test_the_explorer_shows_a_walk_outdated_by_a_load_as_a_page_to_start_again(d
     data.reload()
     page = client.get(f"/?page_size=1&page_token={token}")
     assert page.status_code == 410 and page.mimetype == "text/html"
-    assert "the data changed since this walk began" in page.get_data(as_text=True)
-    assert client.get("/?page_size=1").status_code == 200
+    html = page.get_data(as_text=True)
+    assert "the data changed since this walk began" in html
+    restart, go_on = re.findall(r'<a href="([^"]+)">(?:Start again|go on)', html)
+    assert restart == "/?page_size=1"
+    assert client.get(restart).status_code == 200
+    assert client.get(html_unescape(go_on)).status_code == 200

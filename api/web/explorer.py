@@ -61,9 +61,15 @@ def api_answer(view: Callable[..., Response], args: dict[str, Any], **variables:
 
 
 def refused(error: HTTPException, template: str, **context: Any) -> tuple[str, int]:
-    """``template`` showing the problem document the API answers for ``error``."""
+    """``template`` showing the problem document the API answers for ``error``; a walk a load
+    outdated (410) links to its first page and to where it was, in the data as it is now."""
     problem = handle_http_exception(error)
     body = orjson.loads(problem.get_data())
+    if token := body.get("continue_token"):
+        context["walk_links"] = {
+            "restart": f"{request.path}?{query_string(page_token=None)}",
+            "continue": f"{request.path}?{query_string(page_token=token)}",
+        }
     return render_template(template, problem=body, **context), problem.status_code
 
 
