@@ -273,8 +273,7 @@ def dispatch_consistently(
     from a read snapshot of its own has checked that snapshot (``snapshot_is_pinned``).
     """
     state = g._get_current_object()  # one proxy lookup: this runs on every request
-    version = getattr(state, "newsfacts_version", None)
-    if version is None:
+    if getattr(state, "newsfacts_version", None) is None:
         return dispatch()
     versions: VersionCache = app.extensions[EXTENSION]
     for _ in range(ATTEMPTS):
@@ -282,11 +281,12 @@ def dispatch_consistently(
         response = made if isinstance(made, Response) else app.make_response(made)
         if response.status_code != 200:
             return response
-        if getattr(state, "newsfacts_snapshot", False) or versions.still(version):
+        # Read after the view: it may have pinned a newer version before its data (``repin``).
+        if getattr(state, "newsfacts_snapshot", False) or versions.still(state.newsfacts_version):
             state.newsfacts_consistent = True
             return response
         response.close()
-        if (version := repin()) is None:
+        if repin() is None:
             break
     return overtaken()
 

@@ -202,3 +202,26 @@ def test_the_explorer_shows_a_walk_outdated_by_a_load_as_a_page_to_start_again(d
     assert restart == "/?page_size=1"
     assert client.get(restart).status_code == 200
     assert client.get(html_unescape(go_on)).status_code == 200
+
+
+def test_a_token_from_a_worker_that_has_seen_a_newer_version_is_served_at_once(data, monkeypatch):
+    """Workers cache the version for up to a second: a token made by one that has seen a
+    load, sent to one that has not, makes that worker read the version afresh, and the page
+    is made once, of the walk's version."""
+    from api.resources import facts as resource
+
+    behind = serve(data)
+    assert behind.get("/v1/facts?page_size=1").headers["ETag"].startswith('W/"v1-')  # cached
+    data.reload()
+    token = serve(data).get("/v1/facts?page_size=1").get_json()["next_page_token"]
+    made = []
+    read = resource.fact_tuples
+
+    def counted(*args):
+        made.append(args)
+        return read(*args)
+
+    monkeypatch.setattr(resource, "fact_tuples", counted)
+    page = behind.get(f"/v1/facts?page_size=1&page_token={token}")
+    assert page.status_code == 200 and page.headers["ETag"].startswith('W/"v2-')
+    assert len(made) == 1
