@@ -55,6 +55,13 @@ class Version:
     modified: datetime
     last_modified: str
 
+    def is_of(self, stamp: Stamp | None) -> bool:
+        """Whether ``stamp`` (as read from the database) names this version."""
+        return stamp is not None and (stamp.database_id, stamp.version) == (
+            self.database_id,
+            self.id,
+        )
+
 
 class VersionCache:
     """The current dataset version of ``db``, refreshed at most every ``ttl`` seconds."""
@@ -82,7 +89,7 @@ class VersionCache:
                     self.db.close()
             if current is None:
                 self.value = None
-            elif self.value is None or (self.value.database_id, self.value.id) != current[:2]:
+            elif self.value is None or not self.value.is_of(current):
                 modified = current.loaded_at.replace(tzinfo=UTC)
                 last_modified = format_datetime(modified, usegmt=True)
                 self.value = Version(current.database_id, current.version, modified, last_modified)
@@ -116,10 +123,7 @@ class VersionCache:
                 current = DatasetVersion.stamp_of(self.db.execute_sql(STAMP_SQL).fetchone())
         except pw.PeeweeException:
             return False
-        if current is None or (current.database_id, current.version) != (
-            version.database_id,
-            version.id,
-        ):
+        if not version.is_of(current):
             self.expire()
             return False
         return True
@@ -270,7 +274,8 @@ def dispatch_consistently(
     two versions (facts of one, their articles of the next). ``VersionCache.still`` tells:
     then the answer is made again, of the new version, up to ``ATTEMPTS`` times, then 503.
     An answer that passes is marked for ``_label`` to give validators. An export that streams
-    from a read snapshot of its own has checked that snapshot (``snapshot_is_pinned``).
+    from a read snapshot of its own has checked that snapshot (``snapshot_is_pinned``); one of
+    another version read a newer one, so it fails ``still`` and is made again too.
     """
     state = g._get_current_object()  # one proxy lookup: this runs on every request
     if getattr(state, "newsfacts_version", None) is None:
@@ -288,11 +293,6 @@ def dispatch_consistently(
         response.close()
         if repin() is None:
             break
-    return overtaken()
-
-
-def overtaken() -> Response:
-    """The answer to give when loads kept committing while an answer was made."""
     return problem(
         503,
         "The data changed while this answer was made; retry shortly.",
@@ -306,13 +306,10 @@ def snapshot_is_pinned(stamp: Stamp | None) -> bool:
     An answer that reads its data in that snapshot after the view has returned (a streamed
     export) is then labelled with the version without a check after its data.
     """
-    version = g.get("newsfacts_version")
+    version = pinned()
     if version is None:
         return True
-    if stamp is not None and (stamp.database_id, stamp.version) == (
-        version.database_id,
-        version.id,
-    ):
+    if version.is_of(stamp):
         g.newsfacts_snapshot = True
         return True
     return False

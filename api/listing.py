@@ -84,19 +84,16 @@ class Listing:
             if self.extras:
                 body.update(self.extras(rows))
             return json_response(body, headers=next_link(token))
-        token = args.get("page_token")
-        db = database.obj
-        for _ in range(caching.ATTEMPTS):
-            # A bad token is a 400 here, not a cut stream.
-            after = decode_token(token, self.keyset, args) if token else None
-            items = self.iterate(db, after)
-            # Its snapshot begins now, before the headers: labelled by the version it reads.
-            if caching.snapshot_is_pinned(next(items)):
-                hand_over_connection()
-                return export(items, fmt, self.schema, args.get("fields"))
-            items.close()
-            caching.repin()
-        return caching.overtaken()
+        after = None
+        if token := args.get("page_token"):
+            after = decode_token(token, self.keyset, args)  # a bad token is a 400, not a cut stream
+        items = self.iterate(database.obj, after)
+        # Its snapshot begins here, before the headers. Of the pinned version, the stream takes
+        # the connection; of another, it read a newer one, so the check after the view fails
+        # too and ``caching.dispatch_consistently`` closes this answer and makes it again.
+        if caching.snapshot_is_pinned(next(items)):
+            hand_over_connection()
+        return export(items, fmt, self.schema, args.get("fields"))
 
     def iterate(self, db: pw.Database, after: list[Any] | None) -> Iterator[Any]:
         """The ``Stamp`` of the dataset version its snapshot reads first, then every item after
