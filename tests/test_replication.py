@@ -61,18 +61,19 @@ class Dataset:
     @property
     def standby_reader(self) -> str:
         """The reader role (made on the primary, replicated) straight to the standby."""
-        reader = urlparse(PGBOUNCER_URL)
-        standby = urlparse(STANDBY_URL)
-        netloc = f"{reader.username}:{reader.password}@{standby.hostname}:{standby.port}"
-        return standby._replace(netloc=netloc, path=f"/{self.name}").geturl()
+        return self._reader_on(STANDBY_URL)
 
     @property
     def primary_reader(self) -> str:
         """The reader role straight to the primary, as a server in the primary's region has it."""
+        return self._reader_on(PRIMARY_URL)
+
+    def _reader_on(self, server_url: str) -> str:
+        """This database on the server of ``server_url``, as the reader role (PgBouncer's)."""
         reader = urlparse(PGBOUNCER_URL)
-        primary = urlparse(PRIMARY_URL)
-        netloc = f"{reader.username}:{reader.password}@{primary.hostname}:{primary.port}"
-        return primary._replace(netloc=netloc, path=f"/{self.name}").geturl()
+        server = urlparse(server_url)
+        netloc = f"{reader.username}:{reader.password}@{server.hostname}:{server.port}"
+        return server._replace(netloc=netloc, path=f"/{self.name}").geturl()
 
     @property
     def pgbouncer_reader(self) -> str:
