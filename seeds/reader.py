@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -94,8 +95,13 @@ class Digests:
         does not wait for it.
         """
         if self.whole is None and self._reading is None:
-            self._reading = threading.Thread(target=self._hash_all, daemon=True)
+            self._reading = threading.Thread(target=self._prefetched, daemon=True)
             self._reading.start()
+
+    def _prefetched(self) -> None:
+        # A file unreadable by now is left for ``combined`` to read again and refuse.
+        with contextlib.suppress(SeedFileError):
+            self._hash_all()
 
     def wait(self) -> None:
         """Let the reading that ``prefetch`` started finish."""
@@ -152,7 +158,10 @@ def digest_files(
     stats: dict[Path, str | None] = {}
     whole: Any = hashlib.sha256()  # None once a file was not read
     for path in paths:
-        stats[path] = stat = stat_key(path, now_ns)
+        try:
+            stats[path] = stat = stat_key(path, now_ns)
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
         last = known.get(str(path.resolve()))
         if stat is not None and last is not None and last[0] == stat:
             files[path], whole = last[1], None
@@ -162,12 +171,20 @@ def digest_files(
 
 
 def _hash_into(path: Path, hasher: Any, *, also: Any = None) -> str:
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            hasher.update(chunk)
-            if also is not None:
-                also.update(chunk)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+                if also is not None:
+                    also.update(chunk)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     return hasher.hexdigest()
+
+
+def _unreadable(path: Path, exc: OSError) -> SeedFileError:
+    """The one-line refusal of a file that cannot be read (permissions, a socket, a race)."""
+    return SeedFileError(f"{path}: cannot read: {exc.strerror or exc}")
 
 
 @functools.cache
@@ -189,7 +206,7 @@ def read_document(path: Path) -> Iterator[RawRecord]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SeedFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise _unreadable(path, exc) from None
     parse = parse_json_document if path.suffix.lower() == ".json" else parse_yaml
     try:
         document = parse(data)
@@ -229,7 +246,7 @@ def _open_ndjson(path: Path) -> BinaryIO:
     try:
         return path.open("rb")
     except OSError as exc:
-        raise SeedFileError(f"{path}: cannot open: {exc}") from exc
+        raise _unreadable(path, exc) from None
 
 
 def read_ndjson(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[RawRecord]:

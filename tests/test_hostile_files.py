@@ -8,6 +8,7 @@ or with ``ACCEPTED`` and what the stored fact must then hold.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -267,3 +268,22 @@ def test_a_yaml_or_json_file_past_the_size_limit_is_refused_unread(seeded, tmp_p
     big.write_bytes(as_yaml(story(*[fact(f"h{i}") for i in range(20)])))
     with pytest.raises(SeedFileError, match=r"big\.yaml: .* over the 1,024-byte limit .* NDJSON"):
         load_paths([good, big], into=db)
+
+
+@pytest.mark.parametrize("name", ["facts.ndjson", "story.yaml"])
+def test_a_file_that_cannot_be_read_is_refused_in_one_line(seeded, tmp_path, monkeypatch, name):
+    """A path that exists but cannot be opened (here a UNIX socket, which no user, root
+    included, can open as a file; a file without read permission is the everyday case) is
+    refused with its name and the system's reason, not a traceback, and nothing changes."""
+    db, good = seeded
+    monkeypatch.chdir(tmp_path)  # a socket's path must be short: bind it by a relative name
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(name)
+    before = snapshot(db)
+    try:
+        with pytest.raises(SeedFileError) as refused:
+            load_paths([good, tmp_path / name], into=db)
+    finally:
+        listener.close()
+    assert str(refused.value) == f"{tmp_path / name}: cannot read: No such device or address"
+    assert snapshot(db) == before
