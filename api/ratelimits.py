@@ -16,10 +16,12 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from limits import parse
-from limits.storage import Storage, storage_from_string
+from limits.storage import RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from .errors import problem
+
+EXTENSION = "newsfacts.ratelimits"
 
 # Probes and scrapes are never limited: an orchestrator must always reach them.
 EXEMPT_ENDPOINTS = {"health.getLiveness", "health.getReadiness", "metrics"}
@@ -100,6 +102,46 @@ class SqliteCounters(Storage):
         self._connection().execute("DELETE FROM counter WHERE key = ?", (key,))
 
 
+class RedisWindowStats:
+    """When a window kept in Redis ends and what is left of it, in one round trip.
+
+    ``limits`` reads the end as now + TTL, and Redis gives a TTL in whole seconds, so
+    ``X-RateLimit-Reset`` moved by a second within one window. PEXPIRETIME (Redis 7) gives
+    the end as stored, in milliseconds; an older server gets now + PTTL, exact to the
+    round trip.
+    """
+
+    def __init__(self, storage: RedisStorage) -> None:
+        self.storage = storage
+        self.stored_end = True
+
+    def __call__(self, name: str, amount: int, expiry: int) -> tuple[float, int]:
+        from redis.exceptions import ResponseError
+
+        key = self.storage.prefixed_key(name)
+        try:
+            hits, millis = self._read(key)
+        except ResponseError:  # PEXPIRETIME is unknown before Redis 7
+            if not self.stored_end:
+                raise
+            self.stored_end = False
+            hits, millis = self._read(key)
+        now = time.time()
+        if millis < 0:  # the window ended between the count and this read
+            return now + expiry, amount
+        end = millis / 1000 if self.stored_end else now + millis / 1000
+        return end, max(0, amount - int(hits or 0))
+
+    def _read(self, key: str) -> list[Any]:
+        pipe = self.storage.get_connection(True).pipeline(transaction=False)
+        pipe.get(key)
+        if self.stored_end:
+            pipe.pexpiretime(key)
+        else:
+            pipe.pttl(key)
+        return pipe.execute()
+
+
 def init_app(app: Flask) -> FixedWindowRateLimiter | None:
     """Limit each client (by address) to ``NEWSFACTS_RATE_LIMIT`` per endpoint; ``off``: none.
 
@@ -114,7 +156,11 @@ def init_app(app: Flask) -> FixedWindowRateLimiter | None:
         return None
     limit = parse(setting)
     window = FixedWindowRateLimiter(storage_from_string(app.config["RATE_LIMIT_STORAGE"]))
+    app.extensions[EXTENSION] = window
     counters = window.storage if isinstance(window.storage, SqliteCounters) else None
+    redis_stats = (
+        RedisWindowStats(window.storage) if isinstance(window.storage, RedisStorage) else None
+    )
 
     def count(key: str, endpoint: str) -> tuple[bool, float, int]:
         """One hit: whether it is allowed, when its window ends, and what is left of it."""
@@ -122,6 +168,9 @@ def init_app(app: Flask) -> FixedWindowRateLimiter | None:
             hits, reset = counters.hit(limit.key_for(key, endpoint), limit.get_expiry())
             return hits <= limit.amount, reset, max(0, limit.amount - hits)
         allowed = window.hit(limit, key, endpoint)
+        if redis_stats is not None:
+            name = limit.key_for(key, endpoint)
+            return allowed, *redis_stats(name, limit.amount, limit.get_expiry())
         return allowed, *window.get_window_stats(limit, key, endpoint)
 
     @app.before_request

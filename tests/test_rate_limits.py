@@ -6,9 +6,11 @@ import os
 import time
 
 import pytest
+from limits.storage import RedisStorage, storage_from_string
 
 from api import create_app
 from api.config import read_settings
+from api.ratelimits import EXTENSION, RedisWindowStats
 from tests.conftest import assert_problem
 from tests.servers import fetch, gunicorn
 
@@ -49,7 +51,16 @@ def limited(request, seeded_database_url, tmp_path):
         "RATE_LIMIT": "5 per minute",
         "RATE_LIMIT_STORAGE": storage[request.param](),
     }
-    return create_app(settings).test_client()
+    app = create_app(settings)
+    yield app.test_client()
+    close_counters(app)
+
+
+def close_counters(app) -> None:
+    """Close an app's connections to Redis, which would otherwise outlive the test."""
+    storage = app.extensions[EXTENSION].storage
+    if isinstance(storage, RedisStorage):
+        storage.storage.close()
 
 
 def test_a_client_past_its_limit_gets_a_429_problem_with_retry_after(limited):
@@ -63,6 +74,30 @@ def test_a_client_past_its_limit_gets_a_429_problem_with_retry_after(limited):
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     resets = {int(a.headers["X-RateLimit-Reset"]) for a in answers}
     assert len(resets) == 1 and 0 < resets.pop() - time.time() <= 60  # one window, its end
+
+
+def test_a_window_reports_one_end_to_answers_a_second_apart(limited):
+    first = limited.get(FACT)
+    time.sleep(0.6)
+    second = limited.get(FACT)
+    time.sleep(0.6)
+    third = limited.get(FACT)
+    resets = {a.headers["X-RateLimit-Reset"] for a in (first, second, third)}
+    assert len(resets) == 1, resets  # Redis's whole-second TTL once moved it
+
+
+def test_a_redis_older_than_7_gives_the_same_window_end(seeded_database_url):
+    """PEXPIRETIME came with Redis 7; before it the end is read as now + PTTL."""
+    storage = storage_from_string(redis_url())
+    try:
+        storage.incr("window", 60)
+        exact, before_7 = RedisWindowStats(storage), RedisWindowStats(storage)
+        before_7.stored_end = False
+        (end, remaining), (estimate, left) = exact("window", 5, 60), before_7("window", 5, 60)
+    finally:
+        storage.storage.close()
+    assert remaining == left == 4
+    assert abs(end - estimate) < 0.05 and 59 < end - time.time() <= 60
 
 
 def test_probes_and_metrics_are_never_limited(limited):
@@ -111,8 +146,11 @@ def test_machines_sharing_a_redis_count_against_one_allowance(seeded_database_ur
         "RATE_LIMIT": "5 per minute",
         "RATE_LIMIT_STORAGE": redis_url(),
     }
-    machines = [create_app(settings).test_client() for _ in range(2)]
+    apps = [create_app(settings) for _ in range(2)]
+    machines = [app.test_client() for app in apps]
     answers = [machines[n % 2].get(FACT) for n in range(7)]
+    for app in apps:
+        close_counters(app)
     assert [a.status_code for a in answers] == [200] * 5 + [429] * 2
     assert [a.headers["X-RateLimit-Remaining"] for a in answers[:5]] == ["4", "3", "2", "1", "0"]
 
