@@ -19,6 +19,7 @@ from werkzeug import exceptions
 
 from . import caching
 from .errors import problem
+from .queries.common import row_limit
 
 TOKEN_VERSION = 1
 # Stands for an unknown date in a keyset: before every known one.
@@ -300,7 +301,7 @@ def fetch_page(
         query = query()
     if after is not None:
         query = query.where(keyset.after(after))
-    rows = fetch(query.order_by(*keyset.order_by()).limit(size + 1))
+    rows = fetch(query.order_by(*keyset.order_by()).limit(row_limit(size + 1, args)))
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]

@@ -378,8 +378,12 @@ def list_facts(args: dict[str, Any]) -> dict[str, Any]:
         sql += f" WHERE {conjunction(conditions)}"
     direction = " DESC" if descending else " ASC"
     order = [column] if by_id else [column, '"t1"."id"']
-    sql += " ORDER BY " + ", ".join(f"{c}{direction}" for c in order) + " LIMIT ?"
-    rows = run(sql, [*params, args["page_size"] + 1])
+    sql += " ORDER BY " + ", ".join(f"{c}{direction}" for c in order)
+    limit = args["page_size"] + 1  # bound with a date range, else written in, as newsfacts does
+    if "briefing_date_from" in args or "briefing_date_to" in args:
+        rows = run(f"{sql} LIMIT ?", [*params, limit])
+    else:
+        rows = run(f"{sql} LIMIT {limit}", params)
     token = None
     if len(rows) > args["page_size"]:
         rows = rows[: args["page_size"]]

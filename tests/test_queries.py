@@ -9,6 +9,7 @@ from playhouse.test_utils import count_queries
 
 from api.queries import facts as queries
 from api.queries import fastsql
+from api.queries.common import row_limit
 from api.queries.fastsql import PreparedQuery
 from models import Fact, database, is_postgres
 
@@ -203,7 +204,8 @@ def test_fast_page_sql_renders_the_reference_page_query(client, sort):
                 if SUBQUERY_FILTERS & set(args) or lookups.sources.get("source") == []:
                     assert fast is None, args
                     continue
-                sql, params = fastsql.fact_page_reference(conditions, keyset, after, 51).sql()
+                limit = row_limit(51, args)
+                sql, params = fastsql.fact_page_reference(conditions, keyset, after, limit).sql()
                 assert fast is not None, args
                 assert fast[0] == sql, args
                 assert _typed(fast[1]) == _typed(params), args
@@ -229,6 +231,8 @@ def test_fast_page_rows_equal_the_reference_rows(client):
             conditions = queries.fact_filters(args, lookups)
             for keyset in KEYSETS.values():
                 rendered = fastsql.fact_page_sql(args, lookups, keyset, None, 20)
-                reference = fastsql.fact_page_reference(conditions, keyset, None, 20)
+                reference = fastsql.fact_page_reference(
+                    conditions, keyset, None, row_limit(20, args)
+                )
                 if rendered is not None:
                     assert fastsql.fact_rows(rendered) == fastsql.fact_rows(reference), args

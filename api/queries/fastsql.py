@@ -28,7 +28,7 @@ from models import (
     is_postgres,
 )
 
-from .common import search_terms
+from .common import row_limit, search_terms
 
 if TYPE_CHECKING:
     from ..pagination import Keyset
@@ -405,6 +405,9 @@ def fact_page_sql(
         sql += f" WHERE {where}"
     direction = " DESC" if keyset.descending else " ASC"
     sql += " ORDER BY " + ", ".join(_column(c) + direction for c in keyset.columns)
+    written = row_limit(limit, args)
+    if isinstance(written, pw.SQL):
+        return f"{sql} LIMIT {written.sql}", params
     return f"{sql} LIMIT {mark}", [*params, limit]
 
 
@@ -416,9 +419,13 @@ def fact_list_select(conditions: Sequence[pw.Expression], keyset: Keyset) -> pw.
 
 
 def fact_page_reference(
-    conditions: Sequence[pw.Expression], keyset: Keyset, after: Sequence[Any] | None, limit: int
+    conditions: Sequence[pw.Expression],
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int | pw.SQL,
 ) -> pw.ModelSelect:
-    """One page of facts (reference form of ``fact_page_sql``), as ``pagination.fetch_page`` asks."""
+    """One page of facts (reference form of ``fact_page_sql``), as ``pagination.fetch_page`` asks;
+    ``limit`` as ``common.row_limit`` gives it."""
     query = fact_list_select(conditions, keyset)
     if after is not None:
         query = query.where(keyset.after(after))

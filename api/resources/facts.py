@@ -17,6 +17,7 @@ from ..formats import json_response
 from ..listing import Listing
 from ..pagination import FastRows, Keyset, decode_token, encode_token, next_link, page_size
 from ..queries import facts as queries
+from ..queries.common import row_limit
 from ..queries.fastrows import FactTuples, fact_tuples, reports
 from ..queries.fastsql import (
     fact_by_id,
@@ -124,7 +125,9 @@ def list_facts(args: dict[str, Any]) -> Response:
         rendering of the same query (the filters that are subqueries)."""
         rendered = fact_page_sql(args, lookups, keyset, after, limit)
         return FactPage(
-            fact_tuples(rendered or fact_page_reference(conditions(), keyset, after, limit))
+            fact_tuples(
+                rendered or fact_page_reference(conditions(), keyset, after, row_limit(limit, args))
+            )
         )
 
     return Listing(
