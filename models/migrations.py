@@ -270,6 +270,21 @@ def _v10_lookups_by_thing_key() -> None:
     Fact._schema.create_indexes(safe=True)
 
 
+# The indexes version 11 makes partial (models.fact: references most facts leave empty).
+V11_PARTIAL_INDEXES = (
+    "fact_via_id_known_since_id", "fact_briefing_id_id", "fact_place_id_known_since_id",
+)  # fmt: skip
+
+
+def _v11_partial_reference_indexes() -> None:
+    """Version 11: the indexes leading with ``via``, ``briefing`` and ``place`` hold only the
+    facts that give one; every lookup by them names a value, which a null never matches.
+    """
+    for name in V11_PARTIAL_INDEXES:
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    Fact._schema.create_indexes(safe=True)
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
@@ -281,6 +296,7 @@ MIGRATIONS: dict[int, Callable[[], None]] = {
     8: _v8_series_lookup,
     9: _v9_thing_keys,
     10: _v10_lookups_by_thing_key,
+    11: _v11_partial_reference_indexes,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

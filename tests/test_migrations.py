@@ -18,7 +18,12 @@ from models import (
     create_schema,
     database,
 )
-from models.migrations import LATEST_VERSION, SchemaOutdated, schema_version
+from models.migrations import (
+    LATEST_VERSION,
+    V11_PARTIAL_INDEXES,
+    SchemaOutdated,
+    schema_version,
+)
 from seeds.loader import load_paths
 
 
@@ -218,3 +223,25 @@ def test_db_upgrade_to_version_10_finds_series_and_groups_by_thing_key(
     with database.connection_context():
         assert index_names("fact") == fresh
         assert set(V10_INDEXES) <= fresh
+
+
+def test_db_upgrade_to_version_11_indexes_only_the_facts_that_give_a_via_briefing_or_place(
+    empty_database_url, empty_database, monkeypatch
+):
+    load_paths(into=empty_database)
+    with database.connection_context():
+        fresh = {i.name: i.sql for i in database.get_indexes("fact")}
+        for name in V11_PARTIAL_INDEXES:
+            database.execute_sql(f'DROP INDEX "{name}"')
+        for name, columns in (
+            ("fact_via_id_known_since_id", '"via_id", "known_since", "id"'),
+            ("fact_briefing_id_id", '"briefing_id", "id"'),
+            ("fact_place_id_known_since_id", '"place_id", "known_since", "id"'),
+        ):  # as versions 4 to 10 made them: every fact in each
+            database.execute_sql(f'CREATE INDEX "{name}" ON "fact" ({columns})')
+        Meta.set_value("schema_version", "10")
+    upgrade_with_the_cli(empty_database_url, monkeypatch)
+    with database.connection_context():
+        assert {i.name: i.sql for i in database.get_indexes("fact")} == fresh
+    for name in V11_PARTIAL_INDEXES:
+        assert "IS NOT NULL" in fresh[name].upper(), fresh[name]
