@@ -84,7 +84,8 @@ def test_a_lookup_by_a_reference_most_facts_leave_empty_uses_its_partial_index(
     full_database_url, column, index
 ):
     """The index holds only the facts that give the reference (schema version 11), and still
-    serves every lookup that names a value: a filter, a count, a foreign key's check."""
+    serves a lookup naming a value, ``=`` or ``IN``, as filters, counts and the checks of
+    foreign keys make them."""
     db = make_database(full_database_url)
     try:
         with db.atomic():
