@@ -70,7 +70,7 @@ class Apply:
         # compare, and each is in the change feed already.
         fresh = stored == 0
         if facts is not None:
-            facts.write(bulk=self.plan.facts.added >= max(BULK_MIN_FACTS, stored))
+            facts.write(bulk=self.plan.facts.added >= max(BULK_MIN_FACTS, stored), fresh=fresh)
         for kind in ("briefings", "sources", "articles", "measures", "units", "places"):
             _delete(MODELS[kind], self.plan.keyed[kind].removed_ids)
         if self.plan.replaces_changed:

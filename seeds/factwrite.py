@@ -71,11 +71,14 @@ class FactWrite:
             """
         )
 
-    def write(self, *, bulk: bool) -> None:
+    def write(self, *, bulk: bool, fresh: bool) -> None:
         """Apply the staged difference to the facts, their revisions and the change feed.
 
         With ``bulk``, fact's indexes are rebuilt once after the insert instead of row by row.
+        ``fresh``: fact holds no rows, so every staged fact is new and none is compared with
+        a stored one (at a million facts, 2.8 s of lookups that find nothing).
         """
+        new_facts = "stage_fact s" if fresh else NEW_FACTS
         database.execute_sql("DELETE FROM fact WHERE id IN (SELECT id FROM stage_removed)")
         assignments = ", ".join(f"{c} = s.{c}" for c in FACT_COLUMNS if c != "id")
         database.execute_sql(
@@ -89,27 +92,32 @@ class FactWrite:
             )
         database.execute_sql(
             "INSERT INTO fact_revision (version_id, fact_id, kind, reason) "
-            f"SELECT {self.version}, s.id, 'added', s.change_reason FROM {NEW_FACTS}"
+            f"SELECT {self.version}, s.id, 'added', s.change_reason FROM {new_facts}"
         )
-        database.execute_sql(f"INSERT INTO stage_changed (id) SELECT s.id FROM {NEW_FACTS}")
+        database.execute_sql(f"INSERT INTO stage_changed (id) SELECT s.id FROM {new_facts}")
         self.stage.analyze("stage_changed")  # a first load has just put every fact in it
         columns = ", ".join(FACT_COLUMNS)
+
+        def changed(fact_id: str) -> str:
+            """Only the links of new and updated facts (every staged fact's when ``fresh``)."""
+            return "" if fresh else f"WHERE {fact_id} IN (SELECT id FROM stage_changed) "
+
         with bulk_fact_insert() if bulk else nullcontext():
             database.execute_sql(
-                f"INSERT INTO fact ({columns}) SELECT {columns} FROM {NEW_FACTS} ORDER BY s.id"
+                f"INSERT INTO fact ({columns}) SELECT {columns} FROM {new_facts} ORDER BY s.id"
             )
             # In primary key order: each row lands at the end of the table's B-tree.
             database.execute_sql(
                 "INSERT INTO fact_article (fact_id, article_id, quote) "
                 "SELECT f.key, l.article_id, l.quote FROM stage_link l "
                 "JOIN fact f ON f.id = l.fact_id "
-                "WHERE l.fact_id IN (SELECT id FROM stage_changed) ORDER BY f.key, l.article_id"
+                f"{changed('l.fact_id')}ORDER BY f.key, l.article_id"
             )
             database.execute_sql(
                 "INSERT INTO fact_relay (fact_id, position, source_id) "
                 "SELECT f.key, r.position, r.source_id FROM stage_relay r "
                 "JOIN fact f ON f.id = r.fact_id "
-                "WHERE r.fact_id IN (SELECT id FROM stage_changed) ORDER BY f.key, r.position"
+                f"{changed('r.fact_id')}ORDER BY f.key, r.position"
             )
         self.feed.record("stage_changed", removed=False)
         self.feed.record("stage_removed", removed=True)
