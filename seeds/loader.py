@@ -7,6 +7,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import peewee as pw
+from playhouse.pool import PooledDatabase
 
 from models import DatasetVersion, Meta, bound, create_schema, database, make_database
 from models.bulk import (
@@ -66,6 +67,8 @@ def load_paths(
     files = discover(paths)
     report = LoadReport(check_only=check_only)
     target = check_target(into) if check_only else into
+    # A connection this load opens is closed at its end (a pool's would only be put back).
+    closing = target.is_closed() and not isinstance(target, PooledDatabase)
     with bound(target), database.connection_context():
         if check_only:
             if not database.table_exists("fact"):
@@ -126,7 +129,7 @@ def load_paths(
                     Apply(plan, catalog, stage, digests.combined).run(report)
                     reuse.remember(files, stage, catalog)
                 Meta.set_value(LAST_INPUT, digests.input_key)
-            stage.drop()
+            stage.drop(closing=closing)
             if check_only:
                 transaction.rollback()
     return report

@@ -342,7 +342,16 @@ class Stage:
                 f"{old_id!r} is already replaced by {claimant!r} (at {where}).",
             )
 
-    def drop(self) -> None:
+    def drop(self, *, closing: bool = False) -> None:
+        """Drop this load's temporary tables.
+
+        ``closing``: the connection closes right after the load. SQLite then discards its
+        temporary file whole, and nothing is dropped here: a drop visits every page of a
+        table (0.64 s for a million staged facts, against 0.07 s for the close).
+        """
+        if closing and not is_postgres():
+            self.tables.clear()
+            return
         for name in reversed(self.tables):
             database.execute_sql(f"DROP TABLE IF EXISTS {name}")
         self.tables.clear()

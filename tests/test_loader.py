@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from models import Fact, FactArticle, SourceName, database
+from models import Fact, FactArticle, SourceName, database, is_postgres
 from seeds.loader import LoadError, load_paths
 from tests.story_files import bad_facts
 
@@ -269,3 +269,30 @@ def test_seed_command_exits_non_zero_and_prints_problems(tmp_path, base):
     assert result.returncode == 1
     assert f"{facts}:line 2 (id=f2):value_low: A range needs" in result.stderr
     assert "nothing was written" in result.stderr
+
+
+def temporary_tables() -> list[str]:
+    """The temporary tables of the bound database's current connection."""
+    if is_postgres():
+        sql = "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema()"
+    else:
+        sql = "SELECT name FROM sqlite_temp_master WHERE type = 'table'"
+    return [name for (name,) in database.execute_sql(sql).fetchall()]
+
+
+def test_a_load_on_a_connection_its_caller_keeps_open_drops_its_staging_tables(empty_database):
+    with database.connection_context():
+        load_paths(into=empty_database)
+        assert not empty_database.is_closed()
+        assert temporary_tables() == []
+        assert fact_count() >= 13
+
+
+def test_a_load_closes_the_connection_it_opened_staging_tables_and_all(empty_database):
+    """On SQLite the staging tables go with the connection's temporary file, not one by one."""
+    assert empty_database.is_closed()
+    load_paths(into=empty_database)
+    assert empty_database.is_closed()
+    with database.connection_context():
+        assert temporary_tables() == []
+    assert load_paths(into=empty_database, force=True).counts["facts"].unchanged >= 13
