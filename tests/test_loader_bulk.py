@@ -21,6 +21,7 @@ import seeds.reader
 from bench.generate import generate, iter_facts, source_records
 from models import bound, create_schema, database, is_postgres, make_database
 from models.bulk import foreign_keys_checked_after
+from models.schema import SEARCH_HASH_BYTES
 from seeds.documents import parse_yaml
 from seeds.fastload import fast_loader
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
@@ -265,6 +266,21 @@ def test_bulk_first_load_leaves_what_a_row_by_row_load_leaves(
         create_schema()
     db.close()
     assert loads[0]["schema"] == snapshot(fresh)["schema"]  # every index and constraint back
+
+
+def test_a_bulk_load_rebuilds_the_full_text_index_then_restores_its_segment_size(
+    databases: Any, dataset: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild gathers 16 MB of terms per segment; the later row-by-row updates, 1 MB."""
+    monkeypatch.setattr(seeds.apply, "BULK_MIN_FACTS", 0)
+    db = make_database(databases.new_url())
+    if is_postgres(db):
+        pytest.skip("SQLite's full-text index (PostgreSQL's is a GIN index on a column)")
+    load_paths([dataset.catalog, dataset.facts], into=db)
+    with bound(db), database.connection_context():
+        config = dict(database.execute_sql("SELECT k, v FROM fact_search_config").fetchall())
+    db.close()
+    assert config["hashsize"] == SEARCH_HASH_BYTES == 1 << 20  # FTS5's own default
 
 
 def test_bulk_load_onto_existing_facts_matches_row_by_row(
