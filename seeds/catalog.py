@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -76,6 +78,24 @@ def keep(record: RawRecord, data: dict[str, Any]) -> Kept:
     return Kept(row, content_hash, origin, ())
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while the catalog's records are made.
+
+    Each of its full passes walks every object still alive, and the records made so far are
+    all alive: reading the benchmark's 89,000 records took 1.2-1.4 s with the collector and
+    0.9 s without (from the stored records: 0.4-0.5 s and 0.18 s). They hold no cycles; a
+    collection after the read finds under 200 objects.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _stored_records(stored: bytes) -> Iterator[list[Any]]:
     """The records ``records_of`` stored, decompressed and parsed a piece at a time."""
     decompressor, pending = zlib.decompressobj(), b""
@@ -129,6 +149,14 @@ class Catalog:
         ``records_of`` gave then: their records are taken from it, and the documents are
         not parsed (nor are their facts returned: ``unparsed`` lists them).
         """
+        with _collector_paused():
+            facts = self._read(paths, as_read)
+        self._fall_back_to_legacy_vocabulary()
+        self._check_alias_clashes()
+        self._check_references()
+        return facts
+
+    def _read(self, paths: Sequence[Path], as_read: Mapping[Path, bytes] | None) -> list[RawRecord]:
         facts: list[RawRecord] = []
         validators = {kind: Validator(schema(), self.problems) for kind, schema in SCHEMAS.items()}
         for path in paths:
@@ -148,9 +176,6 @@ class Catalog:
                     kept = keep(record, data)
                     stated.append((record.kind, kept))
                     self._add(record.kind, kept)
-        self._fall_back_to_legacy_vocabulary()
-        self._check_alias_clashes()
-        self._check_references()
         return facts
 
     def records_of(self, path: Path) -> bytes:

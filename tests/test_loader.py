@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -13,7 +14,10 @@ import pytest
 import yaml
 
 from models import Fact, FactArticle, SourceName, database, is_postgres
-from seeds.loader import LoadError, load_paths
+from seeds.catalog import Catalog
+from seeds.loader import DEFAULT_SEED_DIR, LoadError, load_paths
+from seeds.reader import SeedFileError, discover
+from seeds.report import Problems
 from tests.story_files import bad_facts
 
 SOURCES = {
@@ -296,3 +300,20 @@ def test_a_load_closes_the_connection_it_opened_staging_tables_and_all(empty_dat
     with database.connection_context():
         assert temporary_tables() == []
     assert load_paths(into=empty_database, force=True).counts["facts"].unchanged >= 13
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+def test_reading_the_catalog_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled):
+    """The collector is held off while records are made, and put back, even on a refusal."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sources: [unclosed\n")
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        Catalog(Problems()).read(discover([DEFAULT_SEED_DIR]))
+        assert gc.isenabled() is enabled
+        with pytest.raises(SeedFileError):
+            Catalog(Problems()).read([broken])
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
