@@ -3,6 +3,7 @@ same order, as one process reading every line."""
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,25 @@ def test_workers_are_used_for_large_ndjson_files_only(dataset, monkeypatch):
     monkeypatch.setattr(parallel, "available_cores", lambda: 1)
     assert parallel.worker_count(paths, None) == 0
     assert parallel.worker_count(paths, 3) == 3
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["valid", "refused"])
+def test_the_main_process_gets_its_garbage_collector_back_after_the_workers(
+    empty_database_url, dataset, tmp_path, refused
+):
+    """Held off while this process stages what the workers send, then on again as found."""
+    paths = [dataset.catalog, dataset.facts]
+    if refused:
+        paths.append(tmp_path / "bad.ndjson")
+        paths[-1].write_text('{"id": "bad"}\n')
+    assert gc.isenabled()
+    db = make_database(empty_database_url)
+    try:
+        if refused:
+            with pytest.raises(LoadError):
+                load_paths(paths, into=db, workers=2)
+        else:
+            load_paths(paths, into=db, workers=2)
+    finally:
+        db.close()
+    assert gc.isenabled()
