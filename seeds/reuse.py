@@ -160,14 +160,25 @@ class Reuse:
                 conflict_target=[LoadedFile.path], update=row
             ).execute()
         ids = dict(LoadedFile.select(LoadedFile.path, LoadedFile.id).tuples())
-        stage.create_table("stage_file", "(name TEXT, file_id INTEGER)")
-        read = [(str(path), ids[name]) for name, path in resolved.items() if path not in self.kept]
-        insert("stage_file", ("name", "file_id"), read)
-        database.execute_sql(
-            "INSERT INTO fact_file (fact_id, file_id) "
-            "SELECT f.key, sf.file_id FROM stage_fact s "
-            f"JOIN stage_file sf ON sf.name = {_found_in()} JOIN fact f ON f.id = s.id"
-        )
+        read = {str(path): ids[name] for name, path in resolved.items() if path not in self.kept}
+        if not self.active and len(stage.fact_paths) == 1 and stage.fact_paths <= read.keys():
+            # Every stored fact is a staged one, read from this one file: fact's rows in key
+            # order (0.6 s at 1M), where finding each staged fact's file and key took 1.3-1.7 s.
+            # Without the ORDER BY, SQLite reads the keys from a narrower index, in its
+            # order, and the inserts land all over fact_file (8 s).
+            (path,) = stage.fact_paths
+            database.execute_sql(
+                "INSERT INTO fact_file (fact_id, file_id) "
+                f"SELECT key, {read[path]} FROM fact ORDER BY key"
+            )
+        elif stage.fact_paths:
+            stage.create_table("stage_file", "(name TEXT, file_id INTEGER)")
+            insert("stage_file", ("name", "file_id"), read.items())
+            database.execute_sql(
+                "INSERT INTO fact_file (fact_id, file_id) "
+                "SELECT f.key, sf.file_id FROM stage_fact s "
+                f"JOIN stage_file sf ON sf.name = {_found_in()} JOIN fact f ON f.id = s.id"
+            )
         Meta.set_value(LOADER_CODE, loader_code())
 
     def create_scope(self, stage: Stage) -> None:

@@ -104,6 +104,7 @@ class StagedRows:
     relays: list[tuple[str, int, str]] = field(default_factory=list)
     replaces: list[tuple[str, str, int, str]] = field(default_factory=list)
     revises: list[tuple[str, str, int, str]] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)  # the files the facts were read from
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -121,6 +122,7 @@ class StagedRows:
     def add(self, record: RawRecord, data: dict[str, Any]) -> None:
         """Add one validated fact: its row with its content hash, and the rows it links."""
         origin = f"{record.path}\t{record.where}"
+        self.paths.add(record.path)
         fact_id = data["id"]
         values = fact_values(data)
         content_hash = fact_hash(values, data["reported_in"], data["quotes"])
@@ -164,6 +166,7 @@ class Stage:
         self.partial = partial
         self.tables: list[str] = []
         self.scope: tuple[int, ...] = ()  # with ``partial``: the loaded_file ids restated
+        self.fact_paths: set[str] = set()  # the files the staged facts were read from
 
     @property
     def gone(self) -> str:
@@ -230,6 +233,7 @@ class Stage:
         """Stage batches of validated facts, their links and the ids they name, then index them."""
         cursor = database.cursor()
         for batch in batches:
+            self.fact_paths |= batch.paths
             for table, rows in batch.tables():
                 if rows:
                     write_rows(cursor, table, STAGED_COLUMNS[table], rows)

@@ -201,3 +201,26 @@ def test_files_of_the_first_record_model_are_read_partially_too(databases, tmp_p
     assert report.counts["facts"].added == 20 and report.counts["units"].removed == 0
     load(full, dataset.catalog, dataset.facts, added, force=True)
     assert state(partial) == state(full)
+
+
+def test_every_fact_is_recorded_with_the_file_that_states_it(databases, tmp_path):
+    """From one facts file (every fact's file found at once) as from several (each its own)."""
+    from bench.generate import generate
+
+    dataset = generate(600, tmp_path)
+    lines = dataset.facts.read_text().splitlines(keepends=True)
+    first, second = tmp_path / "first.ndjson", tmp_path / "second.ndjson"
+    first.write_text("".join(lines[:200]))
+    second.write_text("".join(lines[200:]))
+    ids = [json.loads(line)["id"] for line in lines]
+    one, two = databases.new_url(), databases.new_url()
+
+    load(one, dataset.catalog, dataset.facts)
+    assert state(one)["files"] == sorted((i, str(dataset.facts.resolve())) for i in ids)
+    load(two, dataset.catalog, first, second)
+    assert state(two)["files"] == sorted(
+        [(i, str(first.resolve())) for i in ids[:200]]
+        + [(i, str(second.resolve())) for i in ids[200:]]
+    )
+    load(two, dataset.catalog, dataset.facts)  # the same facts, now from one file
+    assert state(two)["files"] == state(one)["files"]
