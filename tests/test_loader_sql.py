@@ -196,3 +196,24 @@ def test_a_partial_load_reads_stored_facts_by_index_only(
     assert report.reuse and report.reuse.startswith("facts not read again: 2 files")
     assert len(scans) > 20
     assert [(sql, found) for sql, found in scans if found] == []
+
+
+def fact_read_out_of_key_order(execute: Callable[..., Any], query: str, params: Any) -> list[str]:
+    """Plan lines of a file-record insert that read fact's keys through an index."""
+    if not query.startswith("INSERT INTO fact_file"):
+        return []
+    return [line for line in scans_of_fact(execute, query, params) if " USING " in line]
+
+
+def test_a_load_from_one_file_records_its_facts_file_in_key_order(
+    empty_database: pw.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read from a narrower index, the keys come in its order and the rows land all over
+    fact_file: 8 s at a million facts, against 0.6 s in key order."""
+    if is_postgres(empty_database):
+        pytest.skip("SQLite's choice of an index to read the keys from")
+    plans = spy_plans(empty_database, monkeypatch, fact_read_out_of_key_order)
+    load_paths([KOREA], into=empty_database)
+    written = [(sql, found) for sql, found in plans if sql.startswith("INSERT INTO fact_file")]
+    assert len(written) == 1 and "JOIN" not in written[0][0], written  # fact read alone
+    assert written[0][1] == []
