@@ -14,6 +14,7 @@ import orjson
 import peewee as pw
 from flask import current_app, request
 from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 from webargs.flaskparser import abort
 from werkzeug import exceptions
 
@@ -101,11 +102,24 @@ def _serializer() -> URLSafeSerializer:
     return _signing(secret)
 
 
+class _TokenSerializer(URLSafeSerializer):
+    """itsdangerous's URL-safe signed serializer, writing payloads uncompressed.
+
+    ``URLSafeSerializer`` tries zlib on every payload and keeps the shorter form. zlib sets
+    up about 256 KB of state per call: 17 µs of the 22 µs a token took, and about 35 µs of a
+    ~950 µs list request in process, to save some 30 characters of a token. Tokens made
+    compressed (their payload starts with ".") still load: ``loads`` is itsdangerous's own.
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(orjson.dumps(obj))
+
+
 @functools.lru_cache(maxsize=16)
 def _signing(secret: str) -> URLSafeSerializer:
     """One serializer per secret: making one costs a JSON dump (itsdangerous probes its
     serializer), and it holds no state between tokens."""
-    return URLSafeSerializer(secret, salt="newsfacts.page")
+    return _TokenSerializer(secret, salt="newsfacts.page")
 
 
 # A token longer than this was not made here (ours are well under 300 characters).
