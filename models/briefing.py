@@ -12,7 +12,8 @@ class Briefing(BaseModel):
     """One announcement: who briefed, when, where or to whom; facts point at it."""
 
     id = pw.CharField(primary_key=True, max_length=64)
-    source = pw.ForeignKeyField(Source, backref="briefings", on_delete="RESTRICT")
+    # Looked up by (source, date, id) below: no index of its own.
+    source = pw.ForeignKeyField(Source, backref="briefings", on_delete="RESTRICT", index=False)
     date = pw.DateField(null=True)
     date_precision = pw.CharField(max_length=8, default="day")
     venue = pw.CharField(max_length=200, null=True)  # where, or to whom, it was briefed
@@ -27,7 +28,8 @@ class Briefing(BaseModel):
 class BriefingRelay(BaseModel):
     """Who relayed a briefing to the press, in the order the seed file lists them."""
 
-    briefing = pw.ForeignKeyField(Briefing, backref="relays", on_delete="CASCADE")
+    # The primary key leads with it: no index of its own.
+    briefing = pw.ForeignKeyField(Briefing, backref="relays", on_delete="CASCADE", index=False)
     source = pw.ForeignKeyField(Source, backref="relayed_briefings", on_delete="RESTRICT")
     position = pw.SmallIntegerField()
 

@@ -96,7 +96,8 @@ class FactChange(BaseModel):
     """
 
     fact_id = pw.CharField(primary_key=True, max_length=64)
-    version = pw.ForeignKeyField(DatasetVersion, on_delete="CASCADE")
+    # Looked up by (version, fact_id) below: no index of its own.
+    version = pw.ForeignKeyField(DatasetVersion, on_delete="CASCADE", index=False)
     removed = pw.BooleanField(default=False)
 
     class Meta:

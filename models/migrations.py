@@ -285,6 +285,24 @@ def _v11_partial_reference_indexes() -> None:
     Fact._schema.create_indexes(safe=True)
 
 
+# Indexes of version 11 on a foreign key that the table's primary key or another of its
+# indexes leads with (peewee indexes a foreign key unless told not to).
+V11_REDUNDANT_INDEXES = (
+    "briefing_source_id", "briefing_relay_briefing_id", "fact_change_version_id",
+    "source_name_source_id",
+)  # fmt: skip
+
+
+def _v12_no_index_another_leads_with() -> None:
+    """Version 12: no index that another index, or the primary key, of its table leads with.
+
+    Each served no lookup the longer one does not, and each was written on every load (a
+    first load's change feed, a row per fact, kept two indexes on its version).
+    """
+    for name in V11_REDUNDANT_INDEXES:
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
 # version -> the step that brings the previous version to it
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_briefings_and_supersession,
@@ -297,6 +315,7 @@ MIGRATIONS: dict[int, Callable[[], None]] = {
     9: _v9_thing_keys,
     10: _v10_lookups_by_thing_key,
     11: _v11_partial_reference_indexes,
+    12: _v12_no_index_another_leads_with,
 }
 LATEST_VERSION = max(MIGRATIONS, default=1)
 

@@ -34,7 +34,8 @@ class Source(BaseModel):
 class SourceName(BaseModel):
     """Every name of a source (canonical name and aliases), folded for lookup."""
 
-    source = pw.ForeignKeyField(Source, backref="names", on_delete="CASCADE")
+    # Looked up by (source, name) below: no index of its own.
+    source = pw.ForeignKeyField(Source, backref="names", on_delete="CASCADE", index=False)
     name = pw.CharField(max_length=200)
     norm = pw.CharField(max_length=200, index=True)
     is_alias = pw.BooleanField(default=True)

@@ -21,6 +21,7 @@ from models import (
 from models.migrations import (
     LATEST_VERSION,
     V11_PARTIAL_INDEXES,
+    V11_REDUNDANT_INDEXES,
     SchemaOutdated,
     schema_version,
 )
@@ -245,3 +246,46 @@ def test_db_upgrade_to_version_11_indexes_only_the_facts_that_give_a_via_briefin
         assert {i.name: i.sql for i in database.get_indexes("fact")} == fresh
     for name in V11_PARTIAL_INDEXES:
         assert "IS NOT NULL" in fresh[name].upper(), fresh[name]
+
+
+def test_no_index_is_one_that_another_index_or_the_primary_key_of_its_table_leads_with(
+    empty_database,
+):
+    """Such an index serves no lookup the longer one does not, and costs every write."""
+    with database.connection_context():
+        create_schema()
+        for table in database.get_tables():
+            indexes = database.get_indexes(table)
+            longer = [tuple(database.get_primary_keys(table))]
+            longer += [tuple(index.columns) for index in indexes]
+            for index in indexes:
+                columns = tuple(index.columns)
+                if index.unique:
+                    continue  # a constraint, not only a lookup
+                led_by = [
+                    c for c in longer if len(c) > len(columns) and c[: len(columns)] == columns
+                ]
+                assert not led_by, f"{table}.{index.name} {columns}: {led_by} lead with it"
+
+
+def test_db_upgrade_to_version_12_drops_indexes_another_index_or_the_primary_key_leads_with(
+    empty_database_url, empty_database, monkeypatch
+):
+    made_by_version_11 = {
+        "briefing_source_id": ("briefing", "source_id"),
+        "briefing_relay_briefing_id": ("briefing_relay", "briefing_id"),
+        "fact_change_version_id": ("fact_change", "version_id"),
+        "source_name_source_id": ("source_name", "source_id"),
+    }
+    assert set(made_by_version_11) == set(V11_REDUNDANT_INDEXES)
+    with database.connection_context():
+        create_schema()
+        tables = {table for table, _ in made_by_version_11.values()}
+        fresh = {table: index_names(table) for table in tables}
+        for name, (table, column) in made_by_version_11.items():
+            database.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ("{column}")')
+        Meta.set_value("schema_version", "11")
+    upgrade_with_the_cli(empty_database_url, monkeypatch)
+    with database.connection_context():
+        assert schema_version() == LATEST_VERSION
+        assert {table: index_names(table) for table in tables} == fresh
