@@ -21,11 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class LoadTiming:
-    """Wall time and peak resident memory of one loader process."""
+    """Wall time, peak resident memory and CPU time of one loader process.
+
+    ``cpu_seconds`` counts the process and the workers it forked (user + system), not a
+    database server's: on two cores a load takes at least half of it.
+    """
 
     name: str
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float | None = None
 
 
 class BenchError(Exception):
@@ -72,8 +77,8 @@ def measured(
     line = next((ln for ln in reversed(output.splitlines()) if ln.startswith(rss.MARKER)), None)
     if done.returncode != 0 or line is None:
         raise BenchError(f"{name} exited with {done.returncode}:\n{output[-2000:]}")
-    peak_kib = json.loads(line[len(rss.MARKER) :])["maxrss_kib"]  # KiB on Linux
-    return LoadTiming(name, seconds, peak_kib / 1024)
+    usage = json.loads(line[len(rss.MARKER) :])
+    return LoadTiming(name, seconds, usage["maxrss_kib"] / 1024, usage["cpu_s"])  # KiB on Linux
 
 
 def _read_through(path: Path) -> None:

@@ -60,12 +60,19 @@ def results_table(rows: list[Row], systems: tuple[str, ...] = SYSTEMS) -> str:
 
 
 def loads_table(timings: list[LoadTiming | None], facts: int) -> str:
-    lines = ["| loader | seconds | facts/s | peak RSS (MB) |", "|---|---:|---:|---:|"]
+    """The loads, each with its CPU time and the cores that kept busy on average (CPU / wall)."""
+    lines = [
+        "| loader | seconds | facts/s | peak RSS (MB) | CPU s | cores |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for timing in timings:
         if timing is not None:
             rate = facts / timing.seconds if timing.seconds else 0
+            cpu = timing.cpu_seconds
+            busy = f"{cpu / timing.seconds:.2f}" if cpu is not None and timing.seconds else "-"
             lines.append(
-                f"| {timing.name} | {timing.seconds:.1f} | {rate:,.0f} | {timing.peak_rss_mb:.0f} |"
+                f"| {timing.name} | {timing.seconds:.1f} | {rate:,.0f} | {timing.peak_rss_mb:.0f} "
+                f"| {'-' if cpu is None else f'{cpu:.1f}'} | {busy} |"
             )
     return "\n".join(lines)
 
@@ -77,6 +84,10 @@ def _ratio(
         return Ratio(label, None, target, None)
     value = top / bottom
     return Ratio(label, value, target, value >= limit if at_least else value <= limit)
+
+
+def _quotient(top: float | None, bottom: float | None) -> float | None:
+    return None if top is None or not bottom else top / bottom
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,10 @@ class Measured:
     def seconds(self, name: str) -> float | None:
         timing = self.loads.get(name)
         return timing.seconds if timing else None
+
+    def cpu_seconds(self, name: str) -> float | None:
+        timing = self.loads.get(name)
+        return timing.cpu_seconds if timing else None
 
 
 def _against_floor(
@@ -204,6 +219,13 @@ def ratios(
             2,
             False,
         ),
+        # What the load time ratio rests on: on two cores it is at least half of this one.
+        Ratio(
+            "load CPU: newsfacts seed / raw floor (no target)",
+            _quotient(measured.cpu_seconds("newsfacts"), measured.cpu_seconds("raw")),
+            "-",
+            None,
+        ),
         _ratio(
             "load time: newsfacts seed / sqlite-utils",
             seconds("newsfacts"),
@@ -268,11 +290,10 @@ def postgres_ratios(rows: dict[str, Row], loads: dict[str, LoadTiming | None]) -
             False,
         ),
     ]
-    top, bottom = seconds("postgres"), seconds("postgres copy")
     out.append(
         Ratio(
             "load time: newsfacts seed into PostgreSQL / COPY floor (no target)",
-            top / bottom if top is not None and bottom else None,
+            _quotient(seconds("postgres"), seconds("postgres copy")),
             "-",
             None,
         )

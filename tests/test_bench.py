@@ -1,4 +1,4 @@
-"""The benchmark harness still runs end to end (smoke size, no timing assertions)."""
+"""The benchmark harness still runs end to end, and measures what it says (smoke size, no speed assertions)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import generate, postgres, report
+from bench import generate, loading, postgres, report
 from bench.loading import LoadTiming
 from bench.paired import Paired
 from bench.wrk import Result
@@ -137,3 +137,33 @@ def test_instruction_counts_compare_newsfacts_with_the_floor_per_request(tmp_pat
     ours, floor, ratio = float(ours), float(floor), float(ratio)
     rounding = ours / floor * (0.0005 / ours + 0.0005 / floor) + 0.005
     assert ratio == pytest.approx(ours / floor, abs=rounding)
+
+
+def test_a_loads_cpu_time_counts_the_worker_processes_it_forked() -> None:
+    # The command itself sleeps; the child it forks and waits for spins for half a second.
+    spin = (
+        "import os, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    end = time.process_time() + 0.5\n"
+        "    while time.process_time() < end:\n"
+        "        pass\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+    )
+    timing = loading.measured("spin", [sys.executable, "-c", spin])
+    assert timing.cpu_seconds is not None and timing.cpu_seconds >= 0.45
+    assert timing.seconds >= 0.5
+
+
+def test_the_loads_table_and_ratios_give_the_loaders_cpu_against_the_floors() -> None:
+    loads = {
+        "newsfacts": LoadTiming("newsfacts seed", 50.0, 150, 90.0),
+        "raw": LoadTiming("raw floor", 10.0, 15, 10.0),
+    }
+    table = report.loads_table(list(loads.values()), 1_000_000)
+    assert "| newsfacts seed | 50.0 | 20,000 | 150 | 90.0 | 1.80 |" in table
+    by_label = {r.label: r for r in report.ratios({}, loads, 10, 100, 2)}
+    cpu = by_label["load CPU: newsfacts seed / raw floor (no target)"]
+    assert cpu.value == pytest.approx(9.0) and cpu.passed is None
+    assert by_label["load time: newsfacts seed / raw floor"].value == pytest.approx(5.0)
