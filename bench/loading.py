@@ -78,7 +78,8 @@ def measured(
     if done.returncode != 0 or line is None:
         raise BenchError(f"{name} exited with {done.returncode}:\n{output[-2000:]}")
     usage = json.loads(line[len(rss.MARKER) :])
-    return LoadTiming(name, seconds, usage["maxrss_kib"] / 1024, usage["cpu_s"])  # KiB on Linux
+    peak_mb = usage["maxrss_kib"] / 1024  # ru_maxrss is in KiB on Linux
+    return LoadTiming(name, seconds, peak_mb, usage["cpu_s"])
 
 
 def _read_through(path: Path) -> None:

@@ -60,7 +60,7 @@ def results_table(rows: list[Row], systems: tuple[str, ...] = SYSTEMS) -> str:
 
 
 def loads_table(timings: list[LoadTiming | None], facts: int) -> str:
-    """The loads, each with its CPU time and the cores that kept busy on average (CPU / wall)."""
+    """The loads, each with its CPU time and the cores it kept busy on average (CPU / wall)."""
     lines = [
         "| loader | seconds | facts/s | peak RSS (MB) | CPU s | cores |",
         "|---|---:|---:|---:|---:|---:|",
