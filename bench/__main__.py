@@ -155,6 +155,9 @@ class Session:
     options: argparse.Namespace
     load: wrk.Load
     rows: dict[str, report.Row] = field(default_factory=dict)
+    # newsfacts' page 1 and deep page on the big data set, held against each other again in
+    # paired rounds (the deep page's token names its walk's data, which the rounds serve too).
+    pages: tuple[str, str] | None = None
 
 
 def measure(
@@ -218,6 +221,8 @@ def measure_system(system: str, server: servers.Server, session: Session) -> Non
                 )
                 if note:
                     deep_row.notes[system] = note
+                elif system == "newsfacts":
+                    session.pages = (path, deep)
         if case.name == "filtered":
             measure_revalidation(system, server, path, rows, load)
     hello = rows.setdefault("hello", report.Row("hello", "hello world (bare app only)"))
@@ -268,12 +273,14 @@ PAIRED_CASES = ("get", "filtered", "counted", "value_range", "full_text")
 
 
 def measure_paired(
-    options: argparse.Namespace, big: generate.Dataset, logs: Path
-) -> dict[str, paired.Paired]:
+    session: Session, big: generate.Dataset, logs: Path
+) -> tuple[dict[str, paired.Paired], paired.Depth | None]:
     """newsfacts and the floor up together, driven in alternating rounds of about half a case's
-    time each (whole seconds: wrk takes no fraction)."""
+    time each (whole seconds: wrk takes no fraction); then newsfacts' deep page against its
+    page 1 the same way."""
+    options = session.options
     if options.paired_rounds < 1:
-        return {}
+        return {}, None
     paths = {c.name: c.api for c in cases.cases(options.n) if c.name in PAIRED_CASES and c.api}
     load = wrk.Load(1, options.connections, max(math.ceil(options.duration / 2), 1))
     database = big.database("newsfacts")
@@ -281,7 +288,11 @@ def measure_paired(
         servers.newsfacts(database, logs / f"newsfacts-paired-n{big.n}.log") as ours,
         servers.floor(database, logs / f"floor-paired-n{big.n}.log") as floor,
     ):
-        return paired.measure(ours, floor, paths, load, options.paired_rounds, log)
+        rounds = paired.measure(ours, floor, paths, load, options.paired_rounds, log)
+        if session.pages is None:
+            return rounds, None
+        first, deep = session.pages
+        return rounds, paired.depth(ours, first, deep, load, options.paired_rounds, log)
 
 
 def start_postgres(options: argparse.Namespace, stack: contextlib.ExitStack) -> str | None:
@@ -350,7 +361,7 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
     for system, factory, _, database in systems:
         with factory(database, logs / f"{system}-n{small.n}.log") as server:  # type: ignore[arg-type]
             measure_small(system, server, session)
-    rounds = measure_paired(options, big, logs)
+    rounds, depth = measure_paired(session, big, logs)
     order = [
         "get",
         "filtered",
@@ -365,7 +376,7 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
     ]
     ordered = [rows[name] for name in order if name in rows]
     ratio_items = report.ratios(
-        rows, timings, options.small_n, options.n, options.deep_page, rounds
+        rows, timings, options.small_n, options.n, options.deep_page, rounds, depth
     )
     elapsed = time.perf_counter() - started
 
@@ -409,6 +420,13 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
                 case: {"newsfacts": r.ours, "floor": r.floor, "ratios": r.ratios}
                 for case, r in rounds.items()
             },
+            "depth": {
+                "deep_p50_ms": depth.deep,
+                "page_1_p50_ms": depth.first,
+                "ratios": depth.ratios,
+            }
+            if depth is not None
+            else None,
             "sql_drift": drift,
             "postgres": {"version": cluster.version, "settings": "initdb defaults"}
             if cluster is not None

@@ -1,11 +1,12 @@
-"""newsfacts against the floor in alternating rounds, both servers up: ratios free of drift.
+"""Two measurements in alternating rounds, seconds apart: ratios free of the machine's drift.
 
 A shared two-core machine's speed drifts by a third within minutes. Measured minutes apart
 (newsfacts first, the floor after PostgreSQL and Datasette), one case's ratio moved between
 0.5 and 1.3 from run to run. Here both servers run at once, idle but for the one being
 driven, and each round drives one, then the other, in the order ABBA (so a steady drift
 favours neither). A round's ratio compares two measurements seconds apart; the run reports
-the median of the rounds and their range.
+the median of the rounds and their range. The deep page is held against page 1 the same way,
+on one server (``depth``).
 """
 
 from __future__ import annotations
@@ -13,21 +14,21 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from . import servers, wrk
 
 
-@dataclass(frozen=True)
-class Paired:
-    """One case's rounds: newsfacts' and the floor's req/s, and their ratio per round."""
+class _Rounds:
+    """Two sides measured round by round, and the ratio of the first to the second per round."""
 
-    case: str
-    ours: list[float]
-    floor: list[float]
+    def sides(self) -> tuple[list[float], list[float]]:
+        raise NotImplementedError
 
     @property
     def ratios(self) -> list[float]:
-        return [o / f for o, f in zip(self.ours, self.floor, strict=True) if f]
+        top, bottom = self.sides()
+        return [t / b for t, b in zip(top, bottom, strict=True) if b]
 
     @property
     def median(self) -> float | None:
@@ -38,6 +39,29 @@ class Paired:
         """The rounds' lowest and highest ratio, as a table shows them."""
         ratios = self.ratios
         return f"{min(ratios):.2f} to {max(ratios):.2f} over {len(ratios)} rounds" if ratios else ""
+
+
+@dataclass(frozen=True)
+class Paired(_Rounds):
+    """One case's rounds: newsfacts' and the floor's req/s, and their ratio per round."""
+
+    case: str
+    ours: list[float]
+    floor: list[float]
+
+    def sides(self) -> tuple[list[float], list[float]]:
+        return self.ours, self.floor
+
+
+@dataclass(frozen=True)
+class Depth(_Rounds):
+    """The deep page's p50 latency and page 1's, per round, on one server."""
+
+    deep: list[float]
+    first: list[float]
+
+    def sides(self) -> tuple[list[float], list[float]]:
+        return self.deep, self.first
 
 
 def measure(
@@ -52,12 +76,52 @@ def measure(
     out: dict[str, Paired] = {}
     for case, path in paths.items():
         log(f"paired rounds: {case}")
-        rates: dict[str, list[float]] = {"ours": [], "floor": []}
         for server in (ours, floor):
             servers.warm(server, path)
-        for number in range(rounds):
-            order = (("ours", ours), ("floor", floor))
-            for side, server in order if number % 2 == 0 else reversed(order):
-                rates[side].append(wrk.run(server.base + path, load).requests_per_s)
-        out[case] = Paired(case, rates["ours"], rates["floor"])
+        rates = partial(_requests_per_s, load=load)
+        out[case] = Paired(case, *_alternate(rounds, rates, ours.base + path, floor.base + path))
     return out
+
+
+def depth(
+    server: servers.Server,
+    first: str,
+    deep: str,
+    load: wrk.Load,
+    rounds: int,
+    log: Callable[[str], None],
+) -> Depth | None:
+    """Drive page 1 (``first``) and the deep page of the same list, alternating (ABBA).
+
+    In the sweep the two are a minute apart, and their p50 ratio moved between 0.90 and 1.41
+    from run to run against a limit of 1.2. None when either page does not answer 200 here
+    (the deep page's token is of the data the sweep served: the same file).
+    """
+    log("paired rounds: deep page against page 1")
+    for path in (first, deep):
+        if (status := servers.fetch(server.base + path).status) != 200:
+            log(f"  {server.name} {path}: HTTP {status}, no rounds")
+            return None
+        servers.warm(server, path)
+    p50s = partial(_p50_ms, load=load)
+    deeps, firsts = _alternate(rounds, p50s, server.base + deep, server.base + first)
+    return Depth(deeps, firsts)
+
+
+def _alternate(
+    rounds: int, take: Callable[[str], float], one: str, other: str
+) -> tuple[list[float], list[float]]:
+    """``rounds`` measurements of each URL, in the order ABBA: a steady drift favours neither."""
+    taken: dict[str, list[float]] = {one: [], other: []}
+    for number in range(rounds):
+        for url in (one, other) if number % 2 == 0 else (other, one):
+            taken[url].append(take(url))
+    return taken[one], taken[other]
+
+
+def _requests_per_s(url: str, load: wrk.Load) -> float:
+    return wrk.run(url, load).requests_per_s
+
+
+def _p50_ms(url: str, load: wrk.Load) -> float:
+    return wrk.run(url, load).p50_ms
