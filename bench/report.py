@@ -80,10 +80,16 @@ def loads_table(timings: list[LoadTiming | None], facts: int) -> str:
 def _ratio(
     label: str, top: float | None, bottom: float | None, target: str, limit: float, at_least: bool
 ) -> Ratio:
-    if top is None or bottom is None or bottom == 0:
-        return Ratio(label, None, target, None)
-    value = top / bottom
-    return Ratio(label, value, target, value >= limit if at_least else value <= limit)
+    return _held(label, _quotient(top, bottom), target, limit, at_least)
+
+
+def _held(
+    label: str, value: float | None, target: str, limit: float, at_least: bool, note: str = ""
+) -> Ratio:
+    """``value`` against its ``limit`` (None: not measured, so neither met nor missed)."""
+    if value is None:
+        return Ratio(label, None, target, None, note)
+    return Ratio(label, value, target, value >= limit if at_least else value <= limit, note)
 
 
 def _quotient(top: float | None, bottom: float | None) -> float | None:
@@ -118,22 +124,32 @@ class Measured:
         return timing.cpu_seconds if timing else None
 
 
+def _paired_or_swept(
+    label: str,
+    rounds: Paired | Depth | None,
+    swept: tuple[float | None, float | None],
+    limit: float,
+    at_least: bool,
+) -> Ratio:
+    """The paired rounds' median where they ran, else the sweep's ``top / bottom``."""
+    target = f"{'>=' if at_least else '<='} {limit:g}"
+    if rounds is None or (value := rounds.median) is None:
+        return _ratio(label, *swept, target, limit, at_least)
+    return _held(label, value, target, limit, at_least, f"paired: {rounds.spread}")
+
+
 def _against_floor(
     label: str, case: str, measured: Measured, paired: dict[str, Paired], limit: float
 ) -> Ratio:
     """newsfacts / floor req/s on ``case``: the paired rounds' median where they ran."""
-    target = f">= {limit:g}"
-    if (rounds := paired.get(case)) is not None and rounds.median is not None:
-        value = rounds.median
-        return Ratio(label, value, target, value >= limit, f"paired: {rounds.spread}")
-    return _ratio(label, measured.rps(case), measured.rps(case, "floor"), target, limit, True)
+    swept = (measured.rps(case), measured.rps(case, "floor"))
+    return _paired_or_swept(label, paired.get(case), swept, limit, at_least=True)
 
 
 def _deep_page(label: str, measured: Measured, depth: Depth | None) -> Ratio:
     """The deep page's p50 over page 1's: the paired rounds' median where they ran."""
-    if depth is not None and (value := depth.median) is not None:
-        return Ratio(label, value, "<= 1.2", value <= 1.2, f"paired: {depth.spread}")
-    return _ratio(label, measured.p50("page_deep"), measured.p50("page_1"), "<= 1.2", 1.2, False)
+    swept = (measured.p50("page_deep"), measured.p50("page_1"))
+    return _paired_or_swept(label, depth, swept, 1.2, at_least=False)
 
 
 def ratios(
