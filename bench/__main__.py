@@ -273,26 +273,43 @@ PAIRED_CASES = ("get", "filtered", "counted", "value_range", "full_text")
 
 
 def measure_paired(
-    session: Session, big: generate.Dataset, logs: Path
-) -> tuple[dict[str, paired.Paired], paired.Depth | None]:
+    session: Session, big: generate.Dataset, small: generate.Dataset, logs: Path
+) -> tuple[dict[str, paired.Paired], paired.Latencies | None, paired.Latencies | None]:
     """newsfacts and the floor up together, driven in alternating rounds of about half a case's
-    time each (whole seconds: wrk takes no fraction); then newsfacts' deep page against its
-    page 1 the same way."""
+    time each (whole seconds: wrk takes no fraction); then, the same way, newsfacts' deep page
+    against its page 1, and its filtered list against the same list on the small data set
+    (served beside it)."""
     options = session.options
     if options.paired_rounds < 1:
-        return {}, None
-    paths = {c.name: c.api for c in cases.cases(options.n) if c.name in PAIRED_CASES and c.api}
+        return {}, None, None
+    big_cases = {c.name: c.api for c in cases.cases(options.n) if c.api}
+    paths = {name: path for name, path in big_cases.items() if name in PAIRED_CASES}
+    small_cases = {c.name: c.api for c in cases.cases(options.small_n) if c.api}
     load = wrk.Load(1, options.connections, max(math.ceil(options.duration / 2), 1))
+    rounds = options.paired_rounds
     database = big.database("newsfacts")
     with (
         servers.newsfacts(database, logs / f"newsfacts-paired-n{big.n}.log") as ours,
         servers.floor(database, logs / f"floor-paired-n{big.n}.log") as floor,
+        servers.newsfacts(
+            small.database("newsfacts"), logs / f"newsfacts-paired-n{small.n}.log"
+        ) as ours_small,
     ):
-        rounds = paired.measure(ours, floor, paths, load, options.paired_rounds, log)
-        if session.pages is None:
-            return rounds, None
-        first, deep = session.pages
-        return rounds, paired.depth(ours, first, deep, load, options.paired_rounds, log)
+        against_floor = paired.measure(ours, floor, paths, load, rounds, log)
+        depth = None
+        if session.pages is not None:
+            first, deep = session.pages
+            log("paired rounds: deep page against page 1")
+            depth = paired.latencies(ours.base + deep, ours.base + first, load, rounds, log)
+        log(f"paired rounds: filtered list at {big.n:,} against {small.n:,} facts")
+        scale = paired.latencies(
+            ours.base + big_cases["filtered"],
+            ours_small.base + small_cases["filtered"],
+            load,
+            rounds,
+            log,
+        )
+        return against_floor, depth, scale
 
 
 def start_postgres(options: argparse.Namespace, stack: contextlib.ExitStack) -> str | None:
@@ -361,7 +378,7 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
     for system, factory, _, database in systems:
         with factory(database, logs / f"{system}-n{small.n}.log") as server:  # type: ignore[arg-type]
             measure_small(system, server, session)
-    rounds, depth = measure_paired(session, big, logs)
+    rounds, depth, scale = measure_paired(session, big, small, logs)
     order = [
         "get",
         "filtered",
@@ -376,7 +393,7 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
     ]
     ordered = [rows[name] for name in order if name in rows]
     ratio_items = report.ratios(
-        rows, timings, options.small_n, options.n, options.deep_page, rounds, depth
+        rows, timings, options.small_n, options.n, options.deep_page, rounds, depth, scale
     )
     elapsed = time.perf_counter() - started
 
@@ -420,13 +437,8 @@ def run_with(options: argparse.Namespace, postgres_skipped: str | None) -> int:
                 case: {"newsfacts": r.ours, "floor": r.floor, "ratios": r.ratios}
                 for case, r in rounds.items()
             },
-            "depth": {
-                "deep_p50_ms": depth.deep,
-                "page_1_p50_ms": depth.first,
-                "ratios": depth.ratios,
-            }
-            if depth is not None
-            else None,
+            "depth": depth.as_json("deep", "page_1") if depth else None,
+            "scale": scale.as_json("n", "small_n") if scale else None,
             "sql_drift": drift,
             "postgres": {"version": cluster.version, "settings": "initdb defaults"}
             if cluster is not None

@@ -5,8 +5,9 @@ A shared two-core machine's speed drifts by a third within minutes. Measured min
 0.5 and 1.3 from run to run. Here both servers run at once, idle but for the one being
 driven, and each round drives one, then the other, in the order ABBA (so a steady drift
 favours neither). A round's ratio compares two measurements seconds apart; the run reports
-the median of the rounds and their range. The deep page is held against page 1 the same way,
-on one server (``depth``).
+the median of the rounds and their range. Two latencies are held against each other the same
+way (``latencies``): the deep page against page 1 on one server, and the filtered list on
+the large data set against the same list on the small one, each on its own server.
 """
 
 from __future__ import annotations
@@ -54,14 +55,18 @@ class Paired(_Rounds):
 
 
 @dataclass(frozen=True)
-class Depth(_Rounds):
-    """The deep page's p50 latency and page 1's, per round, on one server."""
+class Latencies(_Rounds):
+    """Two URLs' p50 latency (ms) per round, the first (``top``) over the second (``bottom``)."""
 
-    deep: list[float]
-    first: list[float]
+    top: list[float]
+    bottom: list[float]
 
     def sides(self) -> tuple[list[float], list[float]]:
-        return self.deep, self.first
+        return self.top, self.bottom
+
+    def as_json(self, top: str, bottom: str) -> dict[str, list[float]]:
+        """The rounds for ``--json``: each side's p50s under the name given, and the ratios."""
+        return {f"{top}_p50_ms": self.top, f"{bottom}_p50_ms": self.bottom, "ratios": self.ratios}
 
 
 def measure(
@@ -83,29 +88,23 @@ def measure(
     return out
 
 
-def depth(
-    server: servers.Server,
-    first: str,
-    deep: str,
-    load: wrk.Load,
-    rounds: int,
-    log: Callable[[str], None],
-) -> Depth | None:
-    """Drive page 1 (``first``) and the deep page of the same list, alternating (ABBA).
+def latencies(
+    top: str, bottom: str, load: wrk.Load, rounds: int, log: Callable[[str], None]
+) -> Latencies | None:
+    """Drive the URLs ``top`` and ``bottom``, alternating (ABBA), for their p50 latencies.
 
-    In the sweep the two are a minute apart, and their p50 ratio moved between 0.90 and 1.41
-    from run to run against a limit of 1.2. None when either page does not answer 200 here
-    (the deep page's token is of the data the sweep served: the same file).
+    Measured in the sweep, minutes apart, the deep page against page 1 moved between 0.90 and
+    1.41 from run to run against a limit of 1.2, and the list at 1M facts against 10k between
+    0.86 and 2.12 against 1.5. None when either URL does not answer 200 (a deep page's token
+    is of the data the sweep served: the same file).
     """
-    log("paired rounds: deep page against page 1")
-    for path in (first, deep):
-        if (status := servers.fetch(server.base + path).status) != 200:
-            log(f"  {server.name} {path}: HTTP {status}, no rounds")
+    for url in (top, bottom):
+        if (status := servers.fetch(url).status) != 200:
+            log(f"  {url}: HTTP {status}, no rounds")
             return None
-        servers.warm(server, path)
+        servers.warm_url(url)
     p50s = partial(_p50_ms, load=load)
-    deeps, firsts = _alternate(rounds, p50s, server.base + deep, server.base + first)
-    return Depth(deeps, firsts)
+    return Latencies(*_alternate(rounds, p50s, top, bottom))
 
 
 def _alternate(

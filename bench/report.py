@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .loading import LoadTiming
-from .paired import Depth, Paired
+from .paired import Latencies, Paired
 from .wrk import Result
 
 SYSTEMS = ("newsfacts", "postgresql", "datasette", "floor")
@@ -126,7 +126,7 @@ class Measured:
 
 def _paired_or_swept(
     label: str,
-    rounds: Paired | Depth | None,
+    rounds: Paired | Latencies | None,
     swept: tuple[float | None, float | None],
     limit: float,
     at_least: bool,
@@ -146,10 +146,12 @@ def _against_floor(
     return _paired_or_swept(label, paired.get(case), swept, limit, at_least=True)
 
 
-def _deep_page(label: str, measured: Measured, depth: Depth | None) -> Ratio:
-    """The deep page's p50 over page 1's: the paired rounds' median where they ran."""
-    swept = (measured.p50("page_deep"), measured.p50("page_1"))
-    return _paired_or_swept(label, depth, swept, 1.2, at_least=False)
+def _latency(
+    label: str, top: str, bottom: str, measured: Measured, rounds: Latencies | None, limit: float
+) -> Ratio:
+    """Row ``top``'s p50 over row ``bottom``'s: the paired rounds' median where they ran."""
+    swept = (measured.p50(top), measured.p50(bottom))
+    return _paired_or_swept(label, rounds, swept, limit, at_least=False)
 
 
 def ratios(
@@ -159,16 +161,18 @@ def ratios(
     n: int,
     deep_page: int,
     paired: dict[str, Paired] | None = None,
-    depth: Depth | None = None,
+    depth: Latencies | None = None,
+    scale: Latencies | None = None,
 ) -> list[Ratio]:
     """Every ratio the issue names, computed from the run (req/s for throughput, p50 for latency).
 
     Against the floor, the ``paired`` rounds' median where given (see ``bench.paired``); the
-    deep page against page 1, the ``depth`` rounds' median where given.
+    deep page against page 1, the ``depth`` rounds' median, and the filtered list at ``n``
+    against ``small_n`` facts, the ``scale`` rounds' median, where given.
     """
 
     measured = Measured(rows, loads)
-    rps, p50, seconds = measured.rps, measured.p50, measured.seconds
+    rps, seconds = measured.rps, measured.seconds
     paired = paired or {}
 
     def floor(label: str, case: str, limit: float) -> Ratio:
@@ -195,14 +199,21 @@ def ratios(
         floor("value range: newsfacts / floor req/s", "value_range", 0.8),
         floor("get by id: newsfacts / floor req/s", "get", 0.8),
         floor("full text: newsfacts / floor req/s", "full_text", 0.7),
-        _deep_page(f"page {deep_page:,} / page 1: newsfacts p50 latency", measured, depth),
-        _ratio(
+        _latency(
+            f"page {deep_page:,} / page 1: newsfacts p50 latency",
+            "page_deep",
+            "page_1",
+            measured,
+            depth,
+            1.2,
+        ),
+        _latency(
             f"filtered list {n:,} / {small_n:,} facts: newsfacts p50 latency",
-            p50("filtered"),
-            p50("filtered_small"),
-            "<= 1.5",
+            "filtered",
+            "filtered_small",
+            measured,
+            scale,
             1.5,
-            False,
         ),
         _ratio(
             "304: newsfacts / floor hello-world req/s",

@@ -42,8 +42,13 @@ WARMUP_REQUESTS = 6
 
 def warm(server: Server, path: str, headers: dict[str, str] | None = None) -> None:
     """Send ``path`` to ``server`` a few times before it is measured."""
+    warm_url(server.base + path, headers)
+
+
+def warm_url(url: str, headers: dict[str, str] | None = None) -> None:
+    """GET ``url`` a few times before it is measured."""
     for _ in range(WARMUP_REQUESTS):
-        fetch(server.base + path, headers)
+        fetch(url, headers)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 30.0) -> Reply:

@@ -13,7 +13,7 @@ import pytest
 
 from bench import generate, loading, postgres, report
 from bench.loading import LoadTiming
-from bench.paired import Depth, Paired
+from bench.paired import Latencies, Paired
 from bench.wrk import Result
 from models import Fact, bound, make_database
 from seeds.loader import load_paths
@@ -49,8 +49,9 @@ def test_benchmark_smoke_run_completes_and_its_floor_matches_newsfacts(tmp_path:
     for label in ("newsfacts", "datasette", "floor", "filtered list", "get by id"):
         assert label in result.stdout, label
     assert "| newsfacts +1,000 facts |" in result.stdout
-    deep_page = next(ln for ln in result.stdout.splitlines() if "/ page 1: newsfacts p50" in ln)
-    assert "paired:" in deep_page, deep_page
+    for ratio in ("/ page 1: newsfacts p50", "facts: newsfacts p50 latency"):
+        line = next(ln for ln in result.stdout.splitlines() if ratio in ln)
+        assert "paired:" in line, line
     # CI has PostgreSQL's binaries (and runs as root: the cluster runs as the postgres user).
     if os.environ.get("CI") == "true" or postgres.unavailable() is None:
         assert "newsfacts (PostgreSQL)" in result.stdout, result.stdout[-3000:]
@@ -171,19 +172,24 @@ def test_the_loads_table_and_ratios_give_the_loaders_cpu_against_the_floors() ->
     assert by_label["load time: newsfacts seed / raw floor"].value == pytest.approx(5.0)
 
 
-def test_the_deep_page_ratio_takes_the_paired_rounds_median_and_says_so() -> None:
+def test_latency_ratios_take_their_paired_rounds_median_and_say_so() -> None:
     def result(p50: float) -> Result:
         return Result(requests_per_s=100, p50_ms=p50, p99_ms=p50, requests=100, errors=0)
 
     # A minute apart in the sweep, 1.5 ms against 1.0 ms; round by round, 1.0 against 1.0.
     rows = {
-        "page_1": report.Row("page_1", "list, page 1", {"newsfacts": result(1.0)}),
-        "page_deep": report.Row("page_deep", "list, page 1,000", {"newsfacts": result(1.5)}),
-    }
-    label = "page 1,000 / page 1: newsfacts p50 latency"
-    depth = Depth(deep=[1.1, 1.0, 0.9], first=[1.0, 1.0, 1.0])
-    paired_ratio = {r.label: r for r in report.ratios(rows, {}, 10, 100, 1_000, {}, depth)}[label]
-    assert paired_ratio.value == pytest.approx(1.0) and paired_ratio.passed is True
-    assert paired_ratio.note == "paired: 0.90 to 1.10 over 3 rounds"
-    alone = {r.label: r for r in report.ratios(rows, {}, 10, 100, 1_000)}[label]
-    assert alone.value == pytest.approx(1.5) and alone.passed is False
+        name: report.Row(name, name, {"newsfacts": result(p50)})
+        for name, p50 in (
+            ("page_1", 1.0), ("page_deep", 1.5), ("filtered_small", 1.0), ("filtered", 1.6),
+        )
+    }  # fmt: skip
+    rounds = Latencies(top=[1.1, 1.0, 0.9], bottom=[1.0, 1.0, 1.0])
+    deep = "page 1,000 / page 1: newsfacts p50 latency"
+    scale = "filtered list 100 / 10 facts: newsfacts p50 latency"
+    for label, given in ((deep, {"depth": rounds}), (scale, {"scale": rounds})):
+        by_label = {r.label: r for r in report.ratios(rows, {}, 10, 100, 1_000, {}, **given)}
+        assert by_label[label].value == pytest.approx(1.0) and by_label[label].passed is True
+        assert by_label[label].note == "paired: 0.90 to 1.10 over 3 rounds"
+    alone = {r.label: r for r in report.ratios(rows, {}, 10, 100, 1_000)}
+    assert alone[deep].value == pytest.approx(1.5) and alone[deep].passed is False
+    assert alone[scale].value == pytest.approx(1.6) and alone[scale].passed is False
