@@ -7,7 +7,9 @@ driven, and each round drives one, then the other, in the order ABBA (so a stead
 favours neither). A round's ratio compares two measurements seconds apart; the run reports
 the median of the rounds and their range. Two latencies are held against each other the same
 way (``latencies``): the deep page against page 1 on one server, and the filtered list on
-the large data set against the same list on the small one, each on its own server.
+the large data set against the same list on the small one, each on its own server. And the
+first load against the raw floor (``first_loads``): a load takes a minute, in which the
+machine's cores can slow by a fifth.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from . import servers, wrk
+from .loading import LoadTiming
+
+T = TypeVar("T")
 
 
 class _Rounds:
@@ -34,6 +40,12 @@ class _Rounds:
     @property
     def median(self) -> float | None:
         return statistics.median(self.ratios) if self.ratios else None
+
+    @property
+    def median_round(self) -> int | None:
+        """The index of the round whose ratio is the median (the lower of two middle ones)."""
+        ratios = self.ratios
+        return ratios.index(statistics.median_low(ratios)) if ratios else None
 
     @property
     def spread(self) -> str:
@@ -67,6 +79,41 @@ class Latencies(_Rounds):
     def as_json(self, top: str, bottom: str) -> dict[str, list[float]]:
         """The rounds for ``--json``: each side's p50s under the name given, and the ratios."""
         return {f"{top}_p50_ms": self.top, f"{bottom}_p50_ms": self.bottom, "ratios": self.ratios}
+
+
+@dataclass(frozen=True)
+class Loads(_Rounds):
+    """newsfacts' first load and the raw floor, per round: seconds over seconds."""
+
+    seeds: list[LoadTiming]
+    floors: list[LoadTiming]
+
+    def sides(self) -> tuple[list[float], list[float]]:
+        return [t.seconds for t in self.seeds], [t.seconds for t in self.floors]
+
+    def median_pair(self) -> tuple[LoadTiming | None, LoadTiming | None]:
+        """The round with the median ratio: the loads the tables show."""
+        index = self.median_round
+        return (None, None) if index is None else (self.seeds[index], self.floors[index])
+
+    def as_json(self) -> dict[str, list[float | None]]:
+        """The rounds for ``--json``: each side's seconds and CPU seconds, and the ratios."""
+        return {
+            "seed_s": [t.seconds for t in self.seeds],
+            "floor_s": [t.seconds for t in self.floors],
+            "seed_cpu_s": [t.cpu_seconds for t in self.seeds],
+            "floor_cpu_s": [t.cpu_seconds for t in self.floors],
+            "ratios": list(self.ratios),
+        }
+
+
+def first_loads(
+    seed: Callable[[], LoadTiming], floor: Callable[[], LoadTiming], rounds: int
+) -> Loads:
+    """``rounds`` of the floor and newsfacts' first load, ABBA: the floor first, then the load."""
+    loads = {"floor": floor, "seed": seed}
+    floors, seeds = _alternate(rounds, lambda name: loads[name](), "floor", "seed")
+    return Loads(seeds, floors)
 
 
 def measure(
@@ -108,10 +155,10 @@ def latencies(
 
 
 def _alternate(
-    rounds: int, take: Callable[[str], float], one: str, other: str
-) -> tuple[list[float], list[float]]:
-    """``rounds`` measurements of each URL, in the order ABBA: a steady drift favours neither."""
-    taken: dict[str, list[float]] = {one: [], other: []}
+    rounds: int, take: Callable[[str], T], one: str, other: str
+) -> tuple[list[T], list[T]]:
+    """``rounds`` measurements of each of two, in the order ABBA: a steady drift favours neither."""
+    taken: dict[str, list[T]] = {one: [], other: []}
     for number in range(rounds):
         for url in (one, other) if number % 2 == 0 else (other, one):
             taken[url].append(take(url))

@@ -7,13 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bench import generate, loading, postgres, report
 from bench.loading import LoadTiming
-from bench.paired import Latencies, Paired
+from bench.paired import Latencies, Paired, first_loads
 from bench.wrk import Result
 from models import Fact, bound, make_database
 from seeds.loader import load_paths
@@ -49,7 +50,11 @@ def test_benchmark_smoke_run_completes_and_its_floor_matches_newsfacts(tmp_path:
     for label in ("newsfacts", "datasette", "floor", "filtered list", "get by id"):
         assert label in result.stdout, label
     assert "| newsfacts +1,000 facts |" in result.stdout
-    for ratio in ("/ page 1: newsfacts p50", "facts: newsfacts p50 latency"):
+    for ratio in (
+        "/ page 1: newsfacts p50",
+        "facts: newsfacts p50 latency",
+        "load time: newsfacts seed / raw floor",
+    ):
         line = next(ln for ln in result.stdout.splitlines() if ratio in ln)
         assert "paired:" in line, line
     # CI has PostgreSQL's binaries (and runs as root: the cluster runs as the postgres user).
@@ -193,3 +198,29 @@ def test_latency_ratios_take_their_paired_rounds_median_and_say_so() -> None:
     alone = {r.label: r for r in report.ratios(rows, {}, 10, 100, 1_000)}
     assert alone[deep].value == pytest.approx(1.5) and alone[deep].passed is False
     assert alone[scale].value == pytest.approx(1.6) and alone[scale].passed is False
+
+
+def test_the_first_load_and_the_floor_alternate_and_the_median_round_is_shown() -> None:
+    order: list[str] = []
+
+    def timed(name: str, seconds: list[float]) -> Callable[[], LoadTiming]:
+        def load() -> LoadTiming:
+            order.append(name)
+            return LoadTiming(name, seconds.pop(0), 100, 2.0 * len(order))
+
+        return load
+
+    # Round ratios 5.0, 6.5 (a slow minute for the load) and 5.2.
+    rounds = first_loads(timed("seed", [50.0, 65.0, 52.0]), timed("raw", [10.0] * 3), 3)
+    assert order == ["raw", "seed", "seed", "raw", "raw", "seed"]
+    assert rounds.ratios == pytest.approx([5.0, 6.5, 5.2])
+    seed, floor = rounds.median_pair()
+    assert seed is rounds.seeds[2] and floor is rounds.floors[2]
+
+    loads = {"newsfacts": seed, "raw": floor}
+    by_label = {r.label: r for r in report.ratios({}, loads, 10, 100, 2, first_loads=rounds)}
+    load_time = by_label["load time: newsfacts seed / raw floor"]
+    assert load_time.value == pytest.approx(5.2) and load_time.passed is False
+    assert load_time.note == "paired: 5.00 to 6.50 over 3 rounds"
+    cpu = by_label["load CPU: newsfacts seed / raw floor (no target)"]
+    assert cpu.value == pytest.approx(seed.cpu_seconds / floor.cpu_seconds)
