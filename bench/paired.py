@@ -43,9 +43,16 @@ class _Rounds:
 
     @property
     def median_round(self) -> int | None:
-        """The index of the round whose ratio is the median (the lower of two middle ones)."""
-        ratios = self.ratios
-        return ratios.index(statistics.median_low(ratios)) if ratios else None
+        """The index of the round whose ratio is the median (the lower of two middle ones).
+
+        A round, not a place in ``ratios``: those leave out rounds with a zero bottom.
+        """
+        top, bottom = self.sides()
+        by_round = {i: t / b for i, (t, b) in enumerate(zip(top, bottom, strict=True)) if b}
+        if not by_round:
+            return None
+        median = statistics.median_low(by_round.values())
+        return next(i for i, ratio in by_round.items() if ratio == median)
 
     @property
     def spread(self) -> str:
@@ -160,8 +167,8 @@ def _alternate(
     """``rounds`` measurements of each of two, in the order ABBA: a steady drift favours neither."""
     taken: dict[str, list[T]] = {one: [], other: []}
     for number in range(rounds):
-        for url in (one, other) if number % 2 == 0 else (other, one):
-            taken[url].append(take(url))
+        for side in (one, other) if number % 2 == 0 else (other, one):
+            taken[side].append(take(side))
     return taken[one], taken[other]
 
 

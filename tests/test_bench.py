@@ -14,7 +14,7 @@ import pytest
 
 from bench import generate, loading, postgres, report
 from bench.loading import LoadTiming
-from bench.paired import Latencies, Paired, first_loads
+from bench.paired import Latencies, Loads, Paired, first_loads
 from bench.wrk import Result
 from models import Fact, bound, make_database
 from seeds.loader import load_paths
@@ -224,3 +224,8 @@ def test_the_first_load_and_the_floor_alternate_and_the_median_round_is_shown() 
     assert load_time.note == "paired: 5.00 to 6.50 over 3 rounds"
     cpu = by_label["load CPU: newsfacts seed / raw floor (no target)"]
     assert cpu.value == pytest.approx(seed.cpu_seconds / floor.cpu_seconds)
+
+    # A round whose floor took no time has no ratio: the median round is still a round.
+    zero = LoadTiming("raw", 0.0, 100)
+    skipping = Loads([rounds.seeds[0], *rounds.seeds], [zero, *rounds.floors])
+    assert skipping.median_pair() == (rounds.seeds[2], rounds.floors[2])
