@@ -22,6 +22,7 @@ from .catalog import Catalog, Kept
 from .derive import Derived, refresh_known_since
 from .factwrite import FactWrite
 from .feed import ChangeFeed
+from .offload import Offload
 from .plan import MODELS, Plan
 from .report import LoadReport
 from .sql import chunks, delete_children, insert, scalar, upsert
@@ -36,12 +37,18 @@ class Apply:
     """The writes of one load, in an order that captures each fact's state before it changes."""
 
     def __init__(
-        self, plan: Plan, catalog: Catalog, stage: Stage, files_digest: Callable[[], str]
+        self,
+        plan: Plan,
+        catalog: Catalog,
+        stage: Stage,
+        files_digest: Callable[[], str],
+        offload: Offload | None = None,
     ) -> None:
         self.plan = plan
         self.catalog = catalog
         self.stage = stage
         self.files_digest = files_digest  # of the input's bytes, recorded with a version
+        self.offload = offload  # deriving a first load's supersession on another core
 
     def run(self, report: LoadReport) -> None:
         """Make the database match the plan; record a version in ``report`` if anything changed."""
@@ -81,7 +88,7 @@ class Apply:
         feed.open_queue()
         refreshed = not fresh and refresh_known_since()
         if refreshed or facts is not None or not FactSupersession.select().exists():
-            derived.rebuild(feed, compare=not fresh)
+            derived.rebuild(feed, compare=not fresh, offload=self.offload if fresh else None)
         plans = self.plan.keyed
         feed.touch_dependents(
             plans["sources"].updated_ids,

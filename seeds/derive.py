@@ -22,6 +22,7 @@ from models.supersession import (
 )
 
 from .feed import ChangeFeed
+from .offload import Offload
 from .sql import insert, scalar
 from .stage import Stage
 
@@ -86,14 +87,18 @@ class Derived:
         )
         self.stage.analyze("stage_old_supersession")
 
-    def rebuild(self, feed: ChangeFeed, *, compare: bool = True) -> None:
+    def rebuild(
+        self, feed: ChangeFeed, *, compare: bool = True, offload: Offload | None = None
+    ) -> None:
         """Recompute what may have changed, and queue facts whose supersession did.
 
         ``compare`` False: no stored fact was kept unchanged (the table was empty), so
-        there is nothing to queue.
+        there is nothing to queue. ``offload``: a first load's, which may have derived
+        every row on another core already.
         """
         if not self.stage.partial:
-            rebuild_derived()
+            if offload is None or not offload.write():
+                rebuild_derived()
             if compare:
                 feed.touch_supersession_changes()
             return

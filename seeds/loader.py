@@ -19,6 +19,7 @@ from models.migrations import require_current
 
 from .apply import Apply
 from .catalog import Catalog
+from .offload import Offload, wanted
 from .parallel import staged_rows, worker_count
 from .plan import Plan, keyed_plans
 from .reader import (
@@ -87,7 +88,8 @@ def load_paths(
         if not check_only:
             digests.prefetch()  # for the version this load may record
         journal = nullcontext() if check_only else rollback_journal_while_empty()
-        with journal, database.atomic() as transaction:
+        # The offload's scratch file stays attached until the transaction ends: left after it.
+        with journal, Offload() as offload, database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)
             document_facts = catalog.read(
@@ -114,9 +116,13 @@ def load_paths(
             to_read = reuse.to_read(files)
             if processes := worker_count(to_read, workers):
                 digests.wait()  # no thread may run while the workers are forked
-            stage.fill(
-                staged_rows(catalog, to_read, document_facts, workers=processes, progress=progress)
+            staged = staged_rows(
+                catalog, to_read, document_facts, workers=processes, progress=progress
             )
+            if wanted(workers=processes, partial=reuse.active, check_only=check_only):
+                offload.start()
+                staged = offload.sent(staged)
+            stage.fill(staged)
             stage.check()
             if problems:
                 raise problems.error()
@@ -126,7 +132,7 @@ def load_paths(
             if not check_only:
                 empty = holds_no_facts()
                 with foreign_keys_checked_after(*FACT_TABLES) if empty else nullcontext():
-                    Apply(plan, catalog, stage, digests.combined).run(report)
+                    Apply(plan, catalog, stage, digests.combined, offload).run(report)
                     reuse.remember(files, stage, catalog)
                 Meta.set_value(LAST_INPUT, digests.input_key)
             stage.drop(closing=closing)

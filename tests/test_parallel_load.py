@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from bench.generate import generate
 from models import bound, database, make_database
-from seeds import parallel
+from seeds import offload, parallel
 from seeds.loader import LoadError, load_paths
 from seeds.report import MAX_REPORTED_ERRORS
 from tests.loads import state
@@ -146,3 +147,68 @@ def test_the_main_process_gets_its_garbage_collector_back_after_the_workers(
     finally:
         db.close()
     assert gc.isenabled()
+
+
+def first_load_offloads(url: str, paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Load ``paths`` with workers, noting what each offload's ``write`` answered."""
+    answers: list[bool] = []
+    write = offload.Offload.write
+
+    def noted(self: offload.Offload) -> bool:
+        answers.append(write(self))
+        return answers[-1]
+
+    monkeypatch.setattr(offload.Offload, "write", noted)
+    db = make_database(url)
+    try:
+        load_paths(paths, into=db, workers=2)
+    finally:
+        db.close()
+    return answers
+
+
+def test_a_first_load_with_workers_derives_on_another_core(dataset, monkeypatch, tmp_path):
+    """Supersession and conflicts come from the forked process, and match one process's."""
+    paths = [dataset.catalog, dataset.facts]
+    url = f"sqlite:///{tmp_path / 'offloaded.db'}"
+    assert first_load_offloads(url, paths, monkeypatch) == [True]
+    derived = state(url)
+    assert derived["supersession"] and derived["conflicts"]
+    alone = f"sqlite:///{tmp_path / 'alone.db'}"
+    assert loaded(alone, paths, workers=0) | {"units": None, "counts": None} == derived | {
+        "units": None,
+        "counts": None,
+    }
+    assert not list(Path(tempfile.gettempdir()).glob("newsfacts-derived-*"))
+
+
+def test_a_failed_offload_leaves_the_same_database(dataset, monkeypatch, tmp_path, capfd):
+    """The main process derives instead, and says so."""
+    url = f"sqlite:///{tmp_path / 'offloaded.db'}"
+
+    def fail(receiving: object) -> None:
+        raise RuntimeError("no room")
+
+    monkeypatch.setattr(offload, "_store", fail)
+    paths = [dataset.catalog, dataset.facts]
+    assert first_load_offloads(url, paths, monkeypatch) == [False]
+    assert "deriving here" in capfd.readouterr().err
+    alone = f"sqlite:///{tmp_path / 'alone.db'}"
+    assert loaded(alone, paths, workers=0) | {"units": None, "counts": None} == state(url) | {
+        "units": None,
+        "counts": None,
+    }
+
+
+def test_only_a_first_load_into_sqlite_offloads(databases, dataset, monkeypatch):
+    """A second load (the facts stored) and PostgreSQL derive in the main process."""
+    url = databases.new_url()
+    paths = [dataset.catalog, dataset.facts]
+    first = first_load_offloads(url, paths, monkeypatch)
+    assert first == ([] if url.startswith("postgresql") else [True])
+    db = make_database(url)
+    try:
+        load_paths(paths, into=db, workers=2, force=True)
+    finally:
+        db.close()
+    assert len(first) == (0 if url.startswith("postgresql") else 1)
