@@ -12,6 +12,7 @@ from playhouse.pool import PooledDatabase
 from models import DatasetVersion, Meta, bound, create_schema, database, make_database
 from models.bulk import (
     foreign_keys_checked_after,
+    foreign_keys_unenforced_while_new,
     holds_no_facts,
     rollback_journal_while_empty,
 )
@@ -35,8 +36,9 @@ from .stage import Stage
 # Meta key: the input_key of the last load that succeeded (changing anything or not).
 LAST_INPUT = "last_load_input"
 # The tables a load writes a row or more per fact to. Into a database without facts (no
-# reader is missing anything yet), their foreign keys are checked once each, after the
-# writes, instead of row by row (``foreign_keys_checked_after``: PostgreSQL only).
+# reader is missing anything yet), PostgreSQL checks their foreign keys once each, after the
+# writes, instead of row by row (``foreign_keys_checked_after``); SQLite checks every table's
+# once there when no load had written to the database (``foreign_keys_unenforced_while_new``).
 FACT_TABLES = (
     "fact", "fact_article", "fact_relay", "fact_file", "fact_revision", "fact_change",
     "fact_supersession", "fact_conflict",
@@ -88,8 +90,9 @@ def load_paths(
         if not check_only:
             digests.prefetch()  # for the version this load may record
         journal = nullcontext() if check_only else rollback_journal_while_empty()
+        unenforced = nullcontext() if check_only else foreign_keys_unenforced_while_new()
         # The offload's scratch file stays attached until the transaction ends: left after it.
-        with journal, Offload() as offload, database.atomic() as transaction:
+        with journal, unenforced, Offload() as offload, database.atomic() as transaction:
             problems = Problems()
             catalog = Catalog(problems)
             document_facts = catalog.read(

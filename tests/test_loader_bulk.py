@@ -20,7 +20,7 @@ import seeds.derive
 import seeds.reader
 from bench.generate import generate, iter_facts, source_records
 from models import bound, create_schema, database, is_postgres, make_database
-from models.bulk import foreign_keys_checked_after
+from models.bulk import foreign_keys_checked_after, foreign_keys_unenforced_while_new
 from models.schema import SEARCH_HASH_BYTES
 from seeds.documents import parse_yaml
 from seeds.fastload import fast_loader
@@ -346,3 +346,35 @@ def test_a_bulk_write_still_refuses_a_row_without_its_parent(
             )
     db.close()
     assert snapshot(url)["schema"] == before
+
+
+def foreign_keys_enforced() -> bool:
+    (enforced,) = database.execute_sql("PRAGMA foreign_keys").fetchone()
+    return bool(enforced)
+
+
+def test_a_first_load_into_a_new_sqlite_file_checks_its_foreign_keys_once(
+    dataset: Any, tmp_path: Path
+) -> None:
+    """Unenforced through the load, checked at its end: an orphan still fails it, and
+    enforcement is back on after."""
+    db = make_database(f"sqlite:///{tmp_path / 'new.db'}")
+    with bound(db), database.connection_context():
+        create_schema()
+        with foreign_keys_unenforced_while_new():
+            assert not foreign_keys_enforced()
+            refused = pytest.raises(pw.IntegrityError, match="fact_relay")
+            with refused, database.atomic(), foreign_keys_checked_after("fact_relay"):
+                database.execute_sql(
+                    "INSERT INTO fact_relay (fact_id, position, source_id) "
+                    "VALUES (12345, 0, 'no-such-source')"
+                )
+        assert foreign_keys_enforced()
+        assert not database.execute_sql("SELECT 1 FROM fact_relay").fetchall()
+    load_paths([dataset.catalog, dataset.facts], into=db)
+    with bound(db), database.connection_context():
+        assert foreign_keys_enforced()
+        assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+        with foreign_keys_unenforced_while_new():
+            assert foreign_keys_enforced()  # a load has written to it: row by row again
+    db.close()
