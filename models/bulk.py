@@ -98,11 +98,11 @@ def foreign_keys_unenforced_while_new() -> Iterator[None]:
     transaction (SQLite ignores the pragma inside one). PostgreSQL: nothing changes.
     """
     switched = False
-    if not is_postgres():
-        (new,) = database.execute_sql(
-            "SELECT NOT EXISTS (SELECT 1 FROM dataset_version) AND NOT EXISTS (SELECT 1 FROM fact)"
+    if not is_postgres() and holds_no_facts():
+        (unversioned,) = database.execute_sql(
+            "SELECT NOT EXISTS (SELECT 1 FROM dataset_version)"
         ).fetchone()
-        if new:
+        if unversioned:
             database.execute_sql("PRAGMA foreign_keys = OFF")
             switched = True
     try:
