@@ -93,7 +93,7 @@ def foreign_keys_unenforced_while_new() -> Iterator[None]:
     Enforced, every row a first load inserts looks its parents up in their indexes, among the
     pages its inserts keep pushing out of SQLite's page cache: at a million facts, 2.2 s of
     the links' insert (3.7 GB read for it) and 1 s of the facts'; checking every table once
-    after them takes 1.8 s. A database no load has written to holds no row that a delete
+    after them takes 1.8-2.7 s. A database no load has written to holds no row that a delete
     could cascade to or be refused by, so nothing else changes. Enter it outside any
     transaction (SQLite ignores the pragma inside one). PostgreSQL: nothing changes.
     """

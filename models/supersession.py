@@ -68,7 +68,7 @@ def _within(keys: str | None, column: str) -> str:
     return f"{column} IN (SELECT key FROM {keys})" if keys else "TRUE"
 
 
-def _write(table: str, columns: tuple[str, ...], select: str, within: str | None) -> None:
+def write_derived(table: str, columns: tuple[str, ...], select: str, within: str | None) -> None:
     """Make ``table`` hold the rows ``select`` makes (columns named as the table's).
 
     Every fact: empty it (a whole-table DELETE, which SQLite truncates) and insert them in
@@ -176,7 +176,7 @@ def rebuild_supersession(within: str | None = None, around: str | None = None) -
         FROM sides WHERE {_within(within, "fact_key")} GROUP BY fact_key
     """
     columns = ("fact_id", "supersedes", "superseded_by", "superseded_on")
-    _write("fact_supersession", columns, select, within)
+    write_derived("fact_supersession", columns, select, within)
 
 
 # The day a figure became known; figures of one thing known the same day are compared.
@@ -201,4 +201,4 @@ def rebuild_conflicts(within: str | None = None) -> None:
         WHERE low <> high
     """
     columns = ("fact_id", "known_day", "group_id", "subject", "measure")
-    _write("fact_conflict", columns, select, within)
+    write_derived("fact_conflict", columns, select, within)

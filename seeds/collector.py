@@ -1,4 +1,4 @@
-"""Hold off Python's cyclic garbage collector while a load makes or moves many objects."""
+"""Hold off Python's cyclic garbage collector while a load makes or moves many objects, or forks."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ def collector_paused() -> Iterator[Callable[[], None]]:
         yield resume
     finally:
         resume()
+
+
+@contextmanager
+def frozen_for_fork() -> Iterator[None]:
+    """Freeze every object alive out of the collector's reach while the block forks.
+
+    A forked process's collector would otherwise walk, and so write to, every object it
+    inherited, copying the pages that hold them (the catalog's, mostly) into its own memory.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

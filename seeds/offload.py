@@ -17,7 +17,6 @@ process derives them itself, as without it: it costs time, never a different ans
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import operator
 import os
@@ -32,9 +31,10 @@ from typing import Any
 import peewee as pw
 
 from models import Fact, FactConflict, FactSupersession, bound, database, is_postgres
-from models.bulk import holds_no_facts, secondary_indexes_rebuilt
-from models.supersession import rebuild_derived
+from models.bulk import holds_no_facts
+from models.supersession import rebuild_derived, write_derived
 
+from .collector import frozen_for_fork
 from .stage import STAGE_COLUMNS, StagedRows
 
 # What the derivations read of a fact (``models.supersession``), its key aside.
@@ -94,11 +94,8 @@ class Offload:
         self._process = context.Process(
             target=_derive, args=(str(self._path), receiving, self._sending), daemon=True
         )
-        gc.freeze()  # as for the workers: the child's collector leaves inherited pages alone
-        try:
+        with frozen_for_fork():
             self._process.start()
-        finally:
-            gc.unfreeze()
         receiving.close()
 
     def sent(self, batches: Iterable[StagedRows]) -> Iterator[StagedRows]:
@@ -139,18 +136,12 @@ class Offload:
         if offset is None:
             return False
         for model in DERIVED:
-            table = model._meta.table_name
-            columns = ", ".join(model._meta.columns)
+            table, columns = model._meta.table_name, tuple(model._meta.columns)
             scratch = ", ".join(
-                f"fact_id + {offset}" if column == "fact_id" else column
-                for column in model._meta.columns
+                f"fact_id + {offset} AS fact_id" if column == "fact_id" else column
+                for column in columns
             )
-            database.execute_sql(f"DELETE FROM {table}")
-            with secondary_indexes_rebuilt(table):
-                database.execute_sql(
-                    f"INSERT INTO {table} ({columns}) SELECT {scratch} "
-                    f"FROM derived.{table} ORDER BY fact_id"
-                )
+            write_derived(table, columns, f"SELECT {scratch} FROM derived.{table}", within=None)
         return True
 
     def _key_offset(self) -> int | None:

@@ -8,7 +8,6 @@ are exactly those of reading the files in one process.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections import deque
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .catalog import Catalog
-from .collector import collector_paused
+from .collector import collector_paused, frozen_for_fork
 from .reader import (
     RawRecord,
     is_ndjson,
@@ -91,14 +90,9 @@ def staged_rows(
         workers, mp_context=context, initializer=_start, initargs=(catalog,)
     ) as pool:
         # The first task forks every worker, before this process starts a thread of its own
-        # (a progress bar's monitor): a thread running at a fork may leave a lock held. The
-        # objects they inherit are frozen out of the garbage collector's reach first, or its
-        # passes would write to every one, and copy the catalog's pages into each worker.
-        gc.freeze()
-        try:
+        # (a progress bar's monitor): a thread running at a fork may leave a lock held.
+        with frozen_for_fork():
             pool.submit(os.getpid).result()
-        finally:
-            gc.unfreeze()
         try:
             # This process only unpickles and inserts what the workers send: it makes and
             # frees a million facts' rows and leaves no cycles, so the collector's passes
