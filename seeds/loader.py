@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from pathlib import Path
 
 import peewee as pw
@@ -31,6 +31,7 @@ from .reader import (
 )
 from .report import LoadError, LoadReport, Problems
 from .reuse import Reuse, documents_as_read, known_files, remember_stats
+from .shards import Shards
 from .stage import Stage
 
 # Meta key: the input_key of the last load that succeeded (changing anything or not).
@@ -71,7 +72,7 @@ def load_paths(
     report = LoadReport(check_only=check_only)
     target = check_target(into) if check_only else into
     # A connection this load opens is closed at its end (a pool's would only be put back).
-    closing = target.is_closed() and not isinstance(target, PooledDatabase)
+    closes = target.is_closed() and not isinstance(target, PooledDatabase)
     with bound(target), database.connection_context():
         if check_only:
             if not database.table_exists("fact"):
@@ -91,8 +92,15 @@ def load_paths(
             digests.prefetch()  # for the version this load may record
         journal = nullcontext() if check_only else rollback_journal_while_empty()
         unenforced = nullcontext() if check_only else foreign_keys_unenforced_while_new()
-        # The offload's scratch file stays attached until the transaction ends: left after it.
-        with journal, unenforced, Offload() as offload, database.atomic() as transaction:
+        # The offload's scratch file and the workers' shards stay attached until the
+        # transaction ends: left after it.
+        with (
+            journal,
+            unenforced,
+            closing(Offload()) as offload,
+            closing(Shards()) as shards,
+            database.atomic() as transaction,
+        ):
             problems = Problems()
             catalog = Catalog(problems)
             document_facts = catalog.read(
@@ -120,7 +128,12 @@ def load_paths(
             if processes := worker_count(to_read, workers):
                 digests.wait()  # no thread may run while the workers are forked
             staged = staged_rows(
-                catalog, to_read, document_facts, workers=processes, progress=progress
+                catalog,
+                to_read,
+                document_facts,
+                workers=processes,
+                shards=shards,
+                progress=progress,
             )
             if wanted(workers=processes, partial=reuse.active, check_only=check_only):
                 offload.start()
@@ -138,7 +151,7 @@ def load_paths(
                     Apply(plan, catalog, stage, digests.combined, offload).run(report)
                     reuse.remember(files, stage, catalog)
                 Meta.set_value(LAST_INPUT, digests.input_key)
-            stage.drop(closing=closing)
+            stage.drop(closing=closes)
             if check_only:
                 transaction.rollback()
     return report

@@ -6,7 +6,9 @@ the supersession and the conflicts from the facts, about a fifth of a first load
 same core. The other core sits idle through all of it, since the workers are done.
 
 Here a process forked before staging is sent the few columns those derivations read of each
-staged fact, as the main process stages them. Once every fact is staged, it numbers them in
+fact the main process stages itself (those of documents, or every fact without workers),
+and the paths of the workers' shards (``seeds.shards``), to read the rest from. Once every
+fact is staged, it numbers them in
 the order the main process gives their keys (by id, into an empty table), and runs the same
 derivations (``models.supersession``) on them in a scratch SQLite file of its own, while the
 main process writes. The main process then copies the rows in, its keys in place of the
@@ -25,8 +27,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import peewee as pw
 
@@ -35,7 +36,8 @@ from models.bulk import holds_no_facts
 from models.supersession import rebuild_derived, write_derived
 
 from .collector import frozen_for_fork
-from .stage import STAGE_COLUMNS, StagedRows
+from .shards import CopiedRows
+from .stage import STAGE_COLUMNS, StagedBatch, StagedRows
 
 # What the derivations read of a fact (``models.supersession``), its key aside.
 COLUMNS = (
@@ -62,9 +64,8 @@ def wanted(*, workers: int, partial: bool, check_only: bool) -> bool:
 class Offload:
     """The process deriving a first load's supersession and conflicts, and its scratch file.
 
-    A context manager: on the way out the process is stopped, if it still runs, and the file
-    is removed. Leave it after the load's transaction ends, as the file stays attached to the
-    load's connection until then.
+    ``close`` stops the process, if it still runs, and removes the file: call it after the
+    load's transaction ends, as the file stays attached to the load's connection until then.
     """
 
     def __init__(self) -> None:
@@ -72,17 +73,6 @@ class Offload:
         self._sending: Connection | None = None
         self._path: Path | None = None
         self._attached = False
-
-    def __enter__(self) -> Offload:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def start(self) -> None:
         """Fork the deriving process (no other thread of this one may be running)."""
@@ -98,16 +88,21 @@ class Offload:
             self._process.start()
         receiving.close()
 
-    def sent(self, batches: Iterable[StagedRows]) -> Iterator[StagedRows]:
-        """``batches``, each sent on (its facts' derivation columns) as it is taken; once
-        all are taken, the process starts deriving."""
+    def sent(self, batches: Iterable[StagedBatch]) -> Iterator[StagedBatch]:
+        """``batches``, each sent on as it is taken (its facts' derivation columns, or the
+        shard its rows are in); once all are taken, the process starts deriving."""
+        shards: dict[str, None] = {}
         for batch in batches:
-            if batch.facts:
+            if isinstance(batch, StagedRows) and batch.facts:
                 self._send([_columns_of(row) for row in batch.facts])
+            elif isinstance(batch, CopiedRows):
+                shards[batch.rows.shard] = None
             yield batch
+        if shards:
+            self._send(ShardFiles(tuple(shards)))
         self._send(None)
 
-    def _send(self, rows: list[tuple[Any, ...]] | None) -> None:
+    def _send(self, rows: list[tuple[Any, ...]] | ShardFiles | None) -> None:
         if self._sending is None:
             return
         try:
@@ -199,14 +194,27 @@ def _derive(path: str, receiving: Connection, sending: Connection) -> None:
         os._exit(1)
 
 
+class ShardFiles(NamedTuple):
+    """Sent once the workers' shards are complete: their paths."""
+
+    paths: tuple[str, ...]
+
+
 def _store(receiving: Connection) -> None:
     names = ", ".join(COLUMNS)
     database.execute_sql(f"CREATE TABLE staged ({names})")
     insert = f"INSERT INTO staged ({names}) VALUES ({', '.join('?' * len(COLUMNS))})"
     cursor = database.cursor()
     with database.atomic():
-        while (rows := receiving.recv()) is not None:
-            cursor.executemany(insert, rows)
+        while (sent := receiving.recv()) is not None:
+            if not isinstance(sent, ShardFiles):
+                cursor.executemany(insert, sent)
+                continue
+            for number, path in enumerate(sent.paths):
+                database.execute_sql(f"ATTACH DATABASE ? AS shard_{number}", (path,))
+                database.execute_sql(
+                    f"INSERT INTO staged ({names}) SELECT {names} FROM shard_{number}.stage_fact"
+                )
 
 
 def _number() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import peewee as pw
 
@@ -109,6 +109,12 @@ class StagedRows:
     def __len__(self) -> int:
         return len(self.facts)
 
+    def write(self, cursor: Any) -> None:
+        """Insert the rows into the staging tables."""
+        for table, rows in self.tables():
+            if rows:
+                write_rows(cursor, table, STAGED_COLUMNS[table], rows)
+
     def tables(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
         """Each staging table with this batch's rows for it (maybe none)."""
         yield from (
@@ -135,6 +141,16 @@ class StagedRows:
         self.relays.extend((fact_id, position, s) for position, s in enumerate(data["relays"]))
         for listed, into in ((data["replaces"], self.replaces), (data["revised"], self.revises)):
             into.extend((other, fact_id, position, origin) for position, other in enumerate(listed))
+
+
+class StagedBatch(Protocol):
+    """Staged rows ``Stage.fill`` writes: ``StagedRows``, or a worker's (``seeds.shards``)."""
+
+    paths: set[str]  # the files the facts were read from
+
+    def __len__(self) -> int: ...
+
+    def write(self, cursor: Any) -> None: ...
 
 
 def staged_batches(facts: Iterable[tuple[RawRecord, dict[str, Any]]]) -> Iterator[StagedRows]:
@@ -229,14 +245,12 @@ class Stage:
             "stage_revise", "(revised_id TEXT, fact_id TEXT, position INTEGER, origin TEXT)"
         )
 
-    def fill(self, batches: Iterable[StagedRows]) -> None:
+    def fill(self, batches: Iterable[StagedBatch]) -> None:
         """Stage batches of validated facts, their links and the ids they name, then index them."""
         cursor = database.cursor()
         for batch in batches:
             self.fact_paths |= batch.paths
-            for table, rows in batch.tables():
-                if rows:
-                    write_rows(cursor, table, STAGED_COLUMNS[table], rows)
+            batch.write(cursor)
         database.execute_sql("CREATE INDEX stage_fact_id ON stage_fact (id)")
         database.execute_sql("CREATE INDEX stage_link_fact ON stage_link (fact_id)")
         database.execute_sql("CREATE INDEX stage_relay_fact ON stage_relay (fact_id)")

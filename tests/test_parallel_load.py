@@ -13,7 +13,7 @@ import pytest
 
 from bench.generate import generate
 from models import bound, database, make_database
-from seeds import offload, parallel
+from seeds import offload, parallel, shards
 from seeds.loader import LoadError, load_paths
 from seeds.report import MAX_REPORTED_ERRORS
 from tests.loads import state
@@ -127,11 +127,64 @@ def test_workers_are_used_for_large_ndjson_files_only(dataset, monkeypatch):
     assert parallel.worker_count(paths, 3) == 3
 
 
+def test_workers_are_no_more_than_a_connection_can_attach_shards_of(dataset, monkeypatch):
+    paths = [dataset.catalog, dataset.facts]
+    assert parallel.worker_count(paths, 64) == parallel.MAX_WORKERS
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 64)
+    assert parallel.worker_count(paths, None) == parallel.MAX_WORKERS
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["valid", "refused"])
+def test_workers_stage_through_shards_removed_after_the_load(
+    databases, dataset, tmp_path, monkeypatch, refused
+):
+    """Every chunk's rows are copied in from a worker's shard, and no shard outlives the load."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    copied: list[int] = []
+    copy = shards.Shards.copy
+
+    def counted(self: shards.Shards, rows: shards.ShardRows, cursor: Any) -> None:
+        copied.append(len(rows))
+        copy(self, rows, cursor)
+
+    monkeypatch.setattr(shards.Shards, "copy", counted)
+    paths = [dataset.catalog, dataset.facts]
+    if refused:
+        paths.append(tmp_path / "bad.ndjson")
+        paths[-1].write_text('{"id": "bad"}\n')
+        with pytest.raises(LoadError):
+            load_into(databases.new_url(), paths, workers=2)
+    else:
+        load_into(databases.new_url(), paths, workers=2)
+    assert len(copied) > 100  # chunks of 4 KB
+    assert sum(copied) == 1_500
+    assert not [p for p in scratch.iterdir() if not p.name.startswith("newsfacts-derived-")]
+
+
+def test_a_connection_kept_open_loads_with_workers_again(databases, dataset):
+    """The shards of the first load are detached from it: the second attaches its own."""
+    paths = [dataset.catalog, dataset.facts]
+    url = databases.new_url()
+    db = make_database(url)
+    try:
+        with bound(db), database.connection_context():
+            first = load_paths(paths, into=db, workers=2)
+            again = load_paths(paths, into=db, workers=2, force=True)
+    finally:
+        db.close()
+    assert first.counts["facts"].added == 1_500
+    assert again.counts["facts"].added == 0
+    assert state(url) == state(load_into(databases.new_url(), paths, workers=0))
+
+
 @pytest.mark.parametrize("refused", [False, True], ids=["valid", "refused"])
 def test_the_main_process_gets_its_garbage_collector_back_after_the_workers(
     empty_database_url, dataset, tmp_path, refused
 ):
-    """Held off while this process stages what the workers send, then on again as found."""
+    """Frozen while the workers fork, then on again as found, whether the load fails or not."""
     paths = [dataset.catalog, dataset.facts]
     if refused:
         paths.append(tmp_path / "bad.ndjson")
