@@ -8,7 +8,9 @@ where they are: rowid ranges, one chunk's in one transaction. Once every worker 
 the main process copies each chunk's rows into the staging tables, in the order of the
 chunks: on SQLite by one ``INSERT … SELECT`` a table from the attached shard (under 1 µs a
 fact), on PostgreSQL by reading them back and ``COPY``. The offload reads its columns from
-the shards itself.
+the shards itself. The workers spend part of what the main process saves writing their
+shards: at a million facts, whole loads before and after stay within this machine's spread
+(docs/benchmarks.md, "Workers stage into shards").
 """
 
 from __future__ import annotations
