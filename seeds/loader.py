@@ -32,6 +32,7 @@ from .reader import (
 from .report import LoadError, LoadReport, Problems
 from .reuse import Reuse, documents_as_read, known_files, remember_stats
 from .shards import Shards
+from .sql import bind_none_and_bytes_quickly
 from .stage import Stage
 
 # Meta key: the input_key of the last load that succeeded (changing anything or not).
@@ -70,6 +71,7 @@ def load_paths(
     """
     files = discover(paths)
     report = LoadReport(check_only=check_only)
+    bind_none_and_bytes_quickly()  # for this process and the workers it forks
     target = check_target(into) if check_only else into
     # A connection this load opens is closed at its end (a pool's would only be put back).
     closes = target.is_closed() and not isinstance(target, PooledDatabase)

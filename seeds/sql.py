@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -11,6 +12,22 @@ from models import database, is_postgres
 BATCH_SIZE = 2_000
 # Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters.
 CHUNK_SIZE = 500
+
+
+def bind_none_and_bytes_quickly() -> None:
+    """Register sqlite3 adapters for None and bytes that hand each value back unchanged.
+
+    Python 3.11's sqlite3 binds an int, float or str directly and looks any other parameter
+    up in its adapter registry; for a type without an adapter it then asks the protocol for
+    ``__adapt__``, whose AttributeError it formats and clears: about 0.3 µs a value. A staged
+    fact binds a dozen Nones (the columns most facts leave empty) and a bytes digest: writing
+    the benchmark's staged facts took 8.4 µs a row, 5.3 µs with these two registered. The
+    values are bound as before (NULL, BLOB); the registry is the process's, and the adapters
+    change no value, so nothing else sees a difference.
+    """
+    # ``{}.get(value)`` is None for any value: a C function, faster here than a lambda.
+    sqlite3.register_adapter(type(None), {}.get)
+    sqlite3.register_adapter(bytes, bytes)  # bytes(b) is b itself
 
 
 def batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:

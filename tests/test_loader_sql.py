@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import yaml
 
 from models import is_postgres
 from seeds.loader import DEFAULT_SEED_DIR, load_paths
+from seeds.sql import bind_none_and_bytes_quickly
 from tests.conftest import KOREA
 
 NOT_IN_SUBQUERY = re.compile(r"NOT\s+IN\s*\(\s*SELECT", re.IGNORECASE)
@@ -217,3 +220,15 @@ def test_a_load_from_one_file_records_its_facts_file_in_key_order(
     written = [(sql, found) for sql, found in plans if sql.startswith("INSERT INTO fact_file")]
     assert len(written) == 1 and "JOIN" not in written[0][0], written  # fact read alone
     assert written[0][1] == []
+
+
+def test_none_and_bytes_bound_through_the_adapters_are_stored_as_before() -> None:
+    """The loader registers adapters for None and bytes (faster to bind): NULL and the same
+    BLOB, as sqlite3 stores them without."""
+    bind_none_and_bytes_quickly()
+    digest = bytes(range(16))
+    with closing(sqlite3.connect(":memory:")) as connection:
+        connection.execute("CREATE TABLE t (a, b)")
+        connection.executemany("INSERT INTO t VALUES (?, ?)", [(None, digest), (digest, None)])
+        rows = connection.execute("SELECT typeof(a), a, typeof(b), b FROM t").fetchall()
+    assert rows == [("null", None, "blob", digest), ("blob", digest, "null", None)]
