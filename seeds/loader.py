@@ -83,8 +83,11 @@ def load_paths(
         else:
             create_schema()
         known = {} if check_only or force else known_files()
-        digests = digest_files(files, known)
-        if not check_only and not force and Meta.get_value(LAST_INPUT) == digests.input_key:
+        last_input = None if check_only or force else Meta.get_value(LAST_INPUT)
+        # With no last input to compare, nothing needs the digests before the facts are
+        # read: the files are hashed on another core while the catalog is read.
+        digests = digest_files(files, known, in_background=last_input is None)
+        if last_input is not None and last_input == digests.input_key:
             remember_stats(digests, known)
             current = DatasetVersion.current()
             report.version = current[0] if current else None

@@ -22,6 +22,9 @@ DEFAULT_SEED_DIR = Path(__file__).resolve().parent / "data"
 KINDS = ("measures", "units", "places", "sources", "articles", "briefings", "facts")
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
+# Bytes hashed per read. Hashing on a thread beside Python work, each read and update waits
+# for the GIL (up to 5 ms): large reads keep those waits few.
+HASH_CHUNK_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,17 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
 class Digests:
     """SHA-256 digests of a load's files, each read at most once."""
 
-    files: dict[Path, str]  # each file's own
+    _files: dict[Path, str]  # each file's own, in load order
     stats: dict[Path, str | None]  # each file's ``stat_key`` when hashed (None: not to trust)
     whole: str | None  # of every file's bytes in load order, when each was read for its own
     _reading: threading.Thread | None = field(default=None, repr=False)
+    _failed: SeedFileError | None = field(default=None, repr=False)  # in the thread
+
+    @property
+    def files(self) -> dict[Path, str]:
+        """Each file's own digest, in load order (once the files being hashed are)."""
+        self.wait()
+        return self._files
 
     @property
     def input_key(self) -> str:
@@ -87,6 +97,18 @@ class Digests:
         for path, digest in self.files.items():
             hasher.update(f"{path.resolve()}\0{digest}\0".encode())
         return hasher.hexdigest()
+
+    def hash_in_background(self, hash_files: Callable[[], None]) -> None:
+        """Run ``hash_files`` on another thread; ``wait`` raises what it raised."""
+
+        def hashing() -> None:
+            try:
+                hash_files()
+            except SeedFileError as exc:
+                self._failed = exc
+
+        self._reading = threading.Thread(target=hashing, daemon=True)
+        self._reading.start()
 
     def prefetch(self) -> None:
         """Start reading what ``combined`` needs, on another core, while the load goes on.
@@ -104,9 +126,11 @@ class Digests:
             self._hash_all()
 
     def wait(self) -> None:
-        """Let the reading that ``prefetch`` started finish."""
+        """Let the reading that ``prefetch`` or ``digest_files`` started finish."""
         if self._reading is not None:
             self._reading.join()
+        if self._failed is not None:
+            raise self._failed
 
     def combined(self) -> str:
         """The digest of the files' bytes in load order (``cat FILES | sha256sum`` gives it).
@@ -122,7 +146,7 @@ class Digests:
 
     def _hash_all(self) -> None:
         hasher = hashlib.sha256()
-        for path in self.files:
+        for path in self._files:
             _hash_into(path, hasher)
         self.whole = hasher.hexdigest()
 
@@ -146,17 +170,21 @@ def stat_key(path: Path, now_ns: int) -> str | None:
 
 
 def digest_files(
-    paths: Sequence[Path], known: Mapping[str, tuple[str | None, str]] | None = None
+    paths: Sequence[Path],
+    known: Mapping[str, tuple[str | None, str]] | None = None,
+    *,
+    in_background: bool = False,
 ) -> Digests:
     """Hash every file (about 1 s per GB), except those whose stat is as ``known`` recorded.
 
     ``known`` maps a resolved path to the (stat key, digest) remembered from the last load.
+    ``in_background``: hash on another thread while the load goes on (for a load that needs
+    no digest before it reads the files, a first one); asking for one waits.
     """
     known = known or {}
     now_ns = time.time_ns()
-    files: dict[Path, str] = {}
+    remembered: dict[Path, str] = {}
     stats: dict[Path, str | None] = {}
-    whole: Any = hashlib.sha256()  # None once a file was not read
     for path in paths:
         try:
             stats[path] = stat = stat_key(path, now_ns)
@@ -164,16 +192,28 @@ def digest_files(
             raise _unreadable(path, exc) from None
         last = known.get(str(path.resolve()))
         if stat is not None and last is not None and last[0] == stat:
-            files[path], whole = last[1], None
-            continue
-        files[path] = _hash_into(path, hashlib.sha256(), also=whole)
-    return Digests(files, stats, None if whole is None else whole.hexdigest())
+            remembered[path] = last[1]
+    digests = Digests({}, stats, None)
+
+    def hash_files() -> None:
+        whole: Any = None if remembered else hashlib.sha256()  # of every file, if all are read
+        digests._files = {
+            path: remembered.get(path) or _hash_into(path, hashlib.sha256(), also=whole)
+            for path in paths
+        }
+        digests.whole = None if whole is None else whole.hexdigest()
+
+    if in_background and len(remembered) < len(paths):
+        digests.hash_in_background(hash_files)
+    else:
+        hash_files()
+    return digests
 
 
 def _hash_into(path: Path, hasher: Any, *, also: Any = None) -> str:
     try:
         with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
+            while chunk := handle.read(HASH_CHUNK_BYTES):
                 hasher.update(chunk)
                 if also is not None:
                     also.update(chunk)

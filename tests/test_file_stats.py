@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,16 @@ def stats(url: str) -> dict[str, str | None]:
                 Path(p).name: s
                 for p, s in LoadedFile.select(LoadedFile.path, LoadedFile.stat).tuples()
             }
+    finally:
+        db.close()
+
+
+def digests(url: str) -> dict[str, str]:
+    db = make_database(url)
+    try:
+        with bound(db), database.connection_context():
+            rows = LoadedFile.select(LoadedFile.path, LoadedFile.digest).tuples()
+            return {Path(p).name: d for p, d in rows}
     finally:
         db.close()
 
@@ -116,3 +127,40 @@ def test_a_version_digests_every_file_it_loaded_those_not_read_included(
     assert hashed[0] == "zz-added.ndjson"  # then every file once more, for the version's digest
     everything = b"".join(path.read_bytes() for path in reader.discover([seeds]))
     assert files_digest(empty_database_url) == hashlib.sha256(everything).hexdigest()
+
+
+def test_a_first_load_hashes_its_files_on_another_thread_to_the_same_digests(
+    empty_database_url, seeds, monkeypatch
+):
+    """With no last load to compare with, the files are hashed while the catalog is read."""
+    threads: set[str] = set()
+    original = reader._hash_into
+
+    def hash_into(path: Path, hasher, **options) -> str:
+        threads.add(threading.current_thread().name)
+        return original(path, hasher, **options)
+
+    monkeypatch.setattr(reader, "_hash_into", hash_into)
+    load(empty_database_url, seeds)
+    assert threads and threading.main_thread().name not in threads
+    files = reader.discover([seeds])
+    everything = b"".join(path.read_bytes() for path in files)
+    assert files_digest(empty_database_url) == hashlib.sha256(everything).hexdigest()
+    assert digests(empty_database_url) == {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in files
+    }
+
+
+def test_a_file_unreadable_when_hashed_in_the_background_is_refused_when_asked_for(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "facts.ndjson"
+    path.write_text("{}\n")
+
+    def unreadable(path: Path, hasher, **options) -> str:
+        raise reader.SeedFileError(f"{path}: cannot read: it went")
+
+    monkeypatch.setattr(reader, "_hash_into", unreadable)
+    digests = reader.digest_files([path], in_background=True)
+    with pytest.raises(reader.SeedFileError, match="cannot read: it went"):
+        digests.files  # noqa: B018 (the property waits for the thread)
