@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import mmap
 import re
 import sys
 import threading
@@ -24,7 +25,7 @@ NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 DOCUMENT_SUFFIXES = {".yaml", ".yml", ".json"}
 # Bytes hashed per read. Hashing on a thread beside Python work, each read and update waits
 # for the GIL (up to 5 ms): large reads keep those waits few.
-HASH_CHUNK_BYTES = 16 << 20
+HASH_CHUNK_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,17 @@ class Digests:
     _files: dict[Path, str]  # each file's own, in load order
     stats: dict[Path, str | None]  # each file's ``stat_key`` when hashed (None: not to trust)
     whole: str | None  # of every file's bytes in load order, when each was read for its own
-    _reading: threading.Thread | None = field(default=None, repr=False)
-    _failed: SeedFileError | None = field(default=None, repr=False)  # in the thread
+    _hashing: threading.Thread | None = field(default=None, repr=False)  # the files'
+    _failed: SeedFileError | None = field(default=None, repr=False)  # in that thread
+    _reading: threading.Thread | None = field(default=None, repr=False)  # for ``combined``
 
     @property
     def files(self) -> dict[Path, str]:
         """Each file's own digest, in load order (once the files being hashed are)."""
-        self.wait()
+        if self._hashing is not None:
+            self._hashing.join()
+        if self._failed is not None:
+            raise self._failed
         return self._files
 
     @property
@@ -107,16 +112,17 @@ class Digests:
             except SeedFileError as exc:
                 self._failed = exc
 
-        self._reading = threading.Thread(target=hashing, daemon=True)
-        self._reading.start()
+        self._hashing = threading.Thread(target=hashing, daemon=True)
+        self._hashing.start()
 
     def prefetch(self) -> None:
         """Start reading what ``combined`` needs, on another core, while the load goes on.
 
         hashlib and file reads release the GIL. The thread is a daemon: a load that fails
-        does not wait for it.
+        does not wait for it. Files hashed in the background (``digest_files``) already are
+        read for it, when none was known from its stat.
         """
-        if self.whole is None and self._reading is None:
+        if self.whole is None and self._reading is None and self._hashing is None:
             self._reading = threading.Thread(target=self._prefetched, daemon=True)
             self._reading.start()
 
@@ -126,11 +132,10 @@ class Digests:
             self._hash_all()
 
     def wait(self) -> None:
-        """Let the reading that ``prefetch`` or ``digest_files`` started finish."""
+        """Let the reading that ``digest_files`` or ``prefetch`` started finish."""
+        self.files  # noqa: B018 (waits for the files' digests, raises what stopped them)
         if self._reading is not None:
             self._reading.join()
-        if self._failed is not None:
-            raise self._failed
 
     def combined(self) -> str:
         """The digest of the files' bytes in load order (``cat FILES | sha256sum`` gives it).
@@ -211,12 +216,20 @@ def digest_files(
 
 
 def _hash_into(path: Path, hasher: Any, *, also: Any = None) -> str:
+    # One buffer, read into again and again, mapped apart from the heap: freed, a block this
+    # large from malloc would make glibc serve later ones up to its size from the heap, whose
+    # freed pages stay resident (the load's peak RSS grew by twice the block).
     try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(HASH_CHUNK_BYTES):
-                hasher.update(chunk)
-                if also is not None:
-                    also.update(chunk)
+        with (
+            path.open("rb", buffering=0) as handle,
+            mmap.mmap(-1, HASH_CHUNK_BYTES) as buffer,
+            memoryview(buffer) as view,
+        ):
+            while size := handle.readinto(view):
+                with view[:size] as chunk:
+                    hasher.update(chunk)
+                    if also is not None:
+                        also.update(chunk)
     except OSError as exc:
         raise _unreadable(path, exc) from None
     return hasher.hexdigest()

@@ -164,3 +164,23 @@ def test_a_file_unreadable_when_hashed_in_the_background_is_refused_when_asked_f
     digests = reader.digest_files([path], in_background=True)
     with pytest.raises(reader.SeedFileError, match="cannot read: it went"):
         digests.files  # noqa: B018 (the property waits for the thread)
+
+
+def test_a_files_digests_are_had_without_waiting_for_the_whole_input_to_be_read(
+    tmp_path, monkeypatch
+):
+    """``prefetch`` reads every file for the version's digest on another thread: a load asks
+    for its files' own digests (reuse, the catalog as read) long before it needs that one."""
+    path = tmp_path / "facts.ndjson"
+    path.write_text("{}\n")
+    digests = reader.digest_files([path])
+    digests.whole = None  # as when a file's digest was known from its stat
+    release = threading.Event()
+    monkeypatch.setattr(reader.Digests, "_hash_all", lambda self: release.wait(10))
+    digests.prefetch()
+    try:
+        assert digests.files == {path: hashlib.sha256(b"{}\n").hexdigest()}
+        assert digests._reading is not None and digests._reading.is_alive()
+    finally:
+        release.set()
+        digests.wait()
