@@ -90,7 +90,7 @@ def fact_hash(
         if (value := values[index]) not in unhashed:
             hashed[column] = value
     hashed["reported_in"] = reported_in
-    if quotes and any(q is not None for q in quotes):
+    if quotes and quotes.count(None) != len(quotes):  # some quote given
         hashed["quotes"] = quotes
     return digest(hashed)
 
@@ -134,13 +134,18 @@ class StagedRows:
         content_hash = fact_hash(values, data["reported_in"], data["quotes"])
         thing = thing_key(_thing_terms(values))
         self.facts.append((*values, content_hash, thing, origin, data["change_reason"]))
-        self.links.extend(
-            (fact_id, article, quote)
-            for article, quote in zip(data["reported_in"], data["quotes"], strict=True)
-        )
-        self.relays.extend((fact_id, position, s) for position, s in enumerate(data["relays"]))
+        # Most facts cite one article and list no relay, replaced or revised id: the lists
+        # are only walked when they hold something (a generator costs as much as the row).
+        articles, quotes = data["reported_in"], data["quotes"]
+        if len(articles) == 1:
+            self.links.append((fact_id, articles[0], quotes[0]))
+        else:
+            self.links.extend((fact_id, a, q) for a, q in zip(articles, quotes, strict=True))
+        if relays := data["relays"]:
+            self.relays.extend((fact_id, at, source) for at, source in enumerate(relays))
         for listed, into in ((data["replaces"], self.replaces), (data["revised"], self.revises)):
-            into.extend((other, fact_id, position, origin) for position, other in enumerate(listed))
+            if listed:
+                into.extend((other, fact_id, at, origin) for at, other in enumerate(listed))
 
 
 class StagedBatch(Protocol):
