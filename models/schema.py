@@ -83,7 +83,9 @@ def bulk_fact_insert() -> Iterator[None]:
 
     Inside the caller's transaction, the secondary indexes of fact and of its links and relays
     are rebuilt after the inserts (``secondary_indexes_rebuilt``), and on SQLite the full-text
-    index too, its insert trigger dropped meanwhile.
+    index too, its insert trigger dropped meanwhile. The full-text index first: one thread
+    builds it, where an index build sorts on every core (``threads``), so it goes before
+    them, while a first load's derivations still keep the other core busy (``seeds.offload``).
     """
     triggers: list[tuple[str, str]] = []
     if not is_postgres():
@@ -94,10 +96,10 @@ def bulk_fact_insert() -> Iterator[None]:
         for name, _ in triggers:
             database.execute_sql(f'DROP TRIGGER "{name}"')
         yield
-    for _, sql in triggers:
-        database.execute_sql(sql)
-    if triggers:
-        rebuild_search_index()
+        for _, sql in triggers:
+            database.execute_sql(sql)
+        if triggers:
+            rebuild_search_index()
 
 
 # Bytes of terms SQLite's full-text index gathers in memory before it writes them out as a
