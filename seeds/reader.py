@@ -79,17 +79,21 @@ class Digests:
     stats: dict[Path, str | None]  # each file's ``stat_key`` when hashed (None: not to trust)
     whole: str | None  # of every file's bytes in load order, when each was read for its own
     _hashing: threading.Thread | None = field(default=None, repr=False)  # the files'
-    _failed: SeedFileError | None = field(default=None, repr=False)  # in that thread
+    _failed: Exception | None = field(default=None, repr=False)  # raised in that thread
     _reading: threading.Thread | None = field(default=None, repr=False)  # for ``combined``
 
     @property
     def files(self) -> dict[Path, str]:
         """Each file's own digest, in load order (once the files being hashed are)."""
+        self._hashed()
+        return self._files
+
+    def _hashed(self) -> None:
+        """Wait for the files being hashed in the background; raise what stopped them."""
         if self._hashing is not None:
             self._hashing.join()
         if self._failed is not None:
             raise self._failed
-        return self._files
 
     @property
     def input_key(self) -> str:
@@ -104,12 +108,13 @@ class Digests:
         return hasher.hexdigest()
 
     def hash_in_background(self, hash_files: Callable[[], None]) -> None:
-        """Run ``hash_files`` on another thread; ``wait`` raises what it raised."""
+        """Run ``hash_files`` on another thread; asking for a digest raises what it raised
+        (an unreadable file, or anything else: never digests left unmade)."""
 
         def hashing() -> None:
             try:
                 hash_files()
-            except SeedFileError as exc:
+            except Exception as exc:  # re-raised in the thread that asks
                 self._failed = exc
 
         self._hashing = threading.Thread(target=hashing, daemon=True)
@@ -133,7 +138,7 @@ class Digests:
 
     def wait(self) -> None:
         """Let the reading that ``digest_files`` or ``prefetch`` started finish."""
-        self.files  # noqa: B018 (waits for the files' digests, raises what stopped them)
+        self._hashed()
         if self._reading is not None:
             self._reading.join()
 

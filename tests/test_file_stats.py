@@ -184,3 +184,19 @@ def test_a_files_digests_are_had_without_waiting_for_the_whole_input_to_be_read(
     finally:
         release.set()
         digests.wait()
+
+
+def test_a_failure_of_any_kind_while_hashing_in_the_background_is_raised_when_asked_for(
+    tmp_path, monkeypatch
+):
+    """Never a load recorded with its files' digests left unmade."""
+    path = tmp_path / "facts.ndjson"
+    path.write_text("{}\n")
+
+    def broken(path: Path, hasher, **options) -> str:
+        raise MemoryError("no room to hash")
+
+    monkeypatch.setattr(reader, "_hash_into", broken)
+    digests = reader.digest_files([path], in_background=True)
+    with pytest.raises(MemoryError, match="no room to hash"):
+        digests.wait()
